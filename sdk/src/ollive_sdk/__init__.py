@@ -1,0 +1,1 @@
+"""Ollive producer SDK."""
