@@ -46,6 +46,13 @@ class OlliveSettings(BaseSettings):
     clickhouse_readonly_password: SecretStr = Field(
         SecretStr("ollive-local-analyst"), description="Password of the read-only user."
     )
+    clickhouse_path: Path | None = Field(
+        None,
+        description="Data directory of the embedded ClickHouse; defaults to <state_dir>/clickhouse.",
+    )
+    clickhouse_server_threads: int = Field(
+        64, description="Most engine calls the embedded ClickHouse server runs at once."
+    )
 
     # ingest API
     ingest_port: int = Field(8000, description="Port of the ingest API.")
@@ -61,6 +68,10 @@ class OlliveSettings(BaseSettings):
     @cached_property
     def state_path(self) -> Path:
         return self.state_dir.resolve()
+
+    @property
+    def clickhouse_data_path(self) -> Path:
+        return (self.clickhouse_path or self.state_path / "clickhouse").resolve()
 
     @property
     def s3_url(self) -> str:

@@ -144,4 +144,3 @@ class ServerFields(BaseModel):
 
 
 SERVER_FIELDS: frozenset[str] = frozenset(ServerFields.model_fields)
-

@@ -44,7 +44,9 @@ class ObjectKey:
 
     @classmethod
     def new(cls, log_type: str, received_at: datetime) -> ObjectKey:
-        millis = received_at.astimezone(UTC).replace(microsecond=received_at.microsecond // 1000 * 1000)
+        millis = received_at.astimezone(UTC).replace(
+            microsecond=received_at.microsecond // 1000 * 1000
+        )
         return cls(log_type=log_type, received_at=millis, uid=uuid.uuid4().hex)
 
     @classmethod

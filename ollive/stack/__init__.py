@@ -1,0 +1,1 @@
+"""The embedded stack: real services on loopback, started and stopped as one."""

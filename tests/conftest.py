@@ -1,0 +1,6 @@
+"""Shared fixtures: the embedded stack's real services, started once per test session."""
+
+pytest_plugins = [
+    "tests.fixtures.s3",
+    "tests.fixtures.ingest",
+]
