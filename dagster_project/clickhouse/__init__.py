@@ -1,0 +1,1 @@
+"""ClickHouse as code: staging DDL, the load manifest, the quarantine."""

@@ -1,0 +1,148 @@
+"""Staging table columns per log type: the wire contract's fields typed for ClickHouse.
+
+The same column list renders the `CREATE TABLE` and the `structure` argument of `s3()`, so the
+table and the parser of the raw objects can never disagree.
+"""
+
+from __future__ import annotations
+
+from ollive.contract.tables import (
+    LOAD_MANIFEST_TABLE,
+    QUARANTINE_TABLE,
+    STAGING_DATABASE,
+    staging_table,
+)
+
+DT = "DateTime64(3, 'UTC')"
+OPT_ID = "Nullable(String)"
+OPT_LC = "LowCardinality(Nullable(String))"
+
+ENVELOPE: list[tuple[str, str]] = [
+    ("event_id", "UUID"),
+    ("project_id", "LowCardinality(String)"),
+    ("service", "LowCardinality(String)"),
+    ("environment", OPT_LC),
+    ("request_id", OPT_ID),
+    ("trace_id", OPT_ID),
+    ("span_id", OPT_ID),
+    ("parent_span_id", OPT_ID),
+    ("conversation_id", OPT_ID),
+    ("session_id", OPT_ID),
+    ("user_id", OPT_ID),
+    ("sdk_name", OPT_LC),
+    ("sdk_version", OPT_LC),
+    ("metadata", "Map(String, String)"),
+    ("started_at", DT),
+    ("finished_at", f"Nullable({DT})"),
+    ("received_at", DT),
+    ("pii_detected", "Bool"),
+    ("pii_entities", "Array(LowCardinality(String))"),
+    ("schema_version", "UInt8"),
+]
+
+BY_LOG_TYPE: dict[str, list[tuple[str, str]]] = {
+    "inference": [
+        ("provider", "LowCardinality(String)"),
+        ("operation", "LowCardinality(String)"),
+        ("model", "LowCardinality(String)"),
+        ("response_model", OPT_LC),
+        ("stream", "Bool"),
+        ("latency_ms", "Nullable(Float64)"),
+        ("ttft_ms", "Nullable(Float64)"),
+        ("input_tokens", "Nullable(UInt64)"),
+        ("output_tokens", "Nullable(UInt64)"),
+        ("cached_input_tokens", "Nullable(UInt64)"),
+        ("reasoning_tokens", "Nullable(UInt64)"),
+        ("cost_usd", "Nullable(Float64)"),
+        ("status", "LowCardinality(String)"),
+        ("finish_reason", OPT_LC),
+        (
+            "tool_calls",
+            "Array(Tuple(name String, id Nullable(String), arguments_preview Nullable(String)))",
+        ),
+        ("error_code", OPT_LC),
+        ("error_message", "Nullable(String)"),
+        ("input_preview", "Nullable(String)"),
+        ("output_preview", "Nullable(String)"),
+    ],
+    "tool_execution": [
+        ("tool_name", "LowCardinality(String)"),
+        ("tool_call_id", OPT_ID),
+        ("latency_ms", "Nullable(Float64)"),
+        ("status", "LowCardinality(String)"),
+        ("error_code", OPT_LC),
+        ("error_message", "Nullable(String)"),
+        ("arguments_preview", "Nullable(String)"),
+        ("result_preview", "Nullable(String)"),
+    ],
+    "application": [
+        ("level", "LowCardinality(String)"),
+        ("logger", "LowCardinality(String)"),
+        ("message", "String"),
+        ("exception_type", OPT_LC),
+        ("exception_message", "Nullable(String)"),
+        ("exception_stack", "Nullable(String)"),
+    ],
+}
+
+LINEAGE: list[tuple[str, str]] = [
+    ("_object_key", "String CODEC(ZSTD(1))"),
+    ("_loaded_at", f"{DT} DEFAULT now64(3)"),
+]
+
+
+def event_columns(log_type: str) -> list[tuple[str, str]]:
+    """The columns parsed out of a raw object of `log_type` (no lineage columns)."""
+    return ENVELOPE + BY_LOG_TYPE[log_type]
+
+
+def s3_structure(log_type: str) -> str:
+    """The `structure` argument of `s3()` for raw objects of `log_type`."""
+    return ", ".join(f"{name} {ctype}" for name, ctype in event_columns(log_type))
+
+
+def create_staging_table(log_type: str, ttl_days: int | None) -> str:
+    columns = ",\n    ".join(f"{n} {t}" for n, t in event_columns(log_type) + LINEAGE)
+    ttl = f"\nTTL toDateTime(received_at) + INTERVAL {ttl_days} DAY" if ttl_days else ""
+    return f"""CREATE TABLE IF NOT EXISTS {staging_table(log_type)}
+(
+    {columns}
+)
+ENGINE = MergeTree
+PARTITION BY toYYYYMM(received_at)
+ORDER BY (project_id, toStartOfHour(received_at), event_id){ttl}
+SETTINGS non_replicated_deduplication_window = 100000"""
+
+
+def create_database() -> str:
+    return f"CREATE DATABASE IF NOT EXISTS {STAGING_DATABASE}"
+
+
+def create_load_manifest() -> str:
+    """One row per loaded object: the exactly-once ledger the sensor diffs against."""
+    return f"""CREATE TABLE IF NOT EXISTS {STAGING_DATABASE}.{LOAD_MANIFEST_TABLE}
+(
+    object_key String,
+    log_type LowCardinality(String),
+    status LowCardinality(String),
+    rows_loaded UInt64,
+    object_size UInt64,
+    run_id String,
+    loaded_at {DT} DEFAULT now64(3)
+)
+ENGINE = ReplacingMergeTree(loaded_at)
+ORDER BY object_key"""
+
+
+def create_quarantine() -> str:
+    """Objects (or lines) that could not be loaded, with why; they never block the others."""
+    return f"""CREATE TABLE IF NOT EXISTS {STAGING_DATABASE}.{QUARANTINE_TABLE}
+(
+    object_key String,
+    log_type LowCardinality(String),
+    reason String,
+    raw_sample String CODEC(ZSTD(3)),
+    quarantined_at {DT} DEFAULT now64(3)
+)
+ENGINE = MergeTree
+ORDER BY (quarantined_at, object_key)"""
