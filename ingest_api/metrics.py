@@ -1,0 +1,70 @@
+"""Prometheus metrics of the ingest API, on a registry per app (tests build several apps)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10)
+_SIZE_BUCKETS = tuple(2**n for n in range(10, 28, 2))
+
+
+class IngestMetrics:
+    """Accepted and rejected events, PII found, commit latency and size, spool depth."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.accepted = Counter(
+            "ollive_ingest_events_accepted",
+            "Events acknowledged durable.",
+            ["log_type"],
+            registry=r,
+        )
+        self.rejected = Counter(
+            "ollive_ingest_events_rejected",
+            "Events refused, by reason code.",
+            ["reason"],
+            registry=r,
+        )
+        self.requests = Counter(
+            "ollive_ingest_requests", "POST /v1/logs answers, by status.", ["status"], registry=r
+        )
+        self.pii = Counter(
+            "ollive_ingest_pii_redactions",
+            "Fields redacted, by entity type.",
+            ["entity"],
+            registry=r,
+        )
+        self.commit_seconds = Histogram(
+            "ollive_ingest_commit_seconds",
+            "Group commit duration (gzip + PUT, or spool fsync).",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.ack_seconds = Histogram(
+            "ollive_ingest_ack_seconds",
+            "Time from request received to durable ack.",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.object_bytes = Histogram(
+            "ollive_ingest_object_bytes",
+            "Compressed size of each stored object.",
+            buckets=_SIZE_BUCKETS,
+            registry=r,
+        )
+        self.commit_events = Histogram(
+            "ollive_ingest_commit_events",
+            "Events per group commit.",
+            buckets=(1, 10, 100, 500, 1000, 2500, 5000, 10000, 20000, 50000),
+            registry=r,
+        )
+        self.spooled = Counter(
+            "ollive_ingest_objects_spooled", "Objects written to the local spool.", registry=r
+        )
+        self.spool_depth = Gauge(
+            "ollive_ingest_spool_objects", "Objects waiting in the spool.", registry=r
+        )
+        self.spool_bytes = Gauge(
+            "ollive_ingest_spool_bytes", "Bytes waiting in the spool.", registry=r
+        )

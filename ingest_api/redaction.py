@@ -1,0 +1,105 @@
+"""PII redaction of one string with Presidio (analyzer + anonymizer), offline, with a fast path.
+
+Plain Presidio runs every enabled recognizer on every string. The fast path asks Presidio only
+for the entities `pii_prefilter` cannot rule out (none, for most text) and remembers recent
+answers; its output is the same by construction, and `tests/ingest/test_pii_corpus.py` checks it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections import OrderedDict
+from collections.abc import Iterable
+
+from ingest_api.pii_prefilter import PROVABLE, candidate_entities
+
+_CACHEABLE_CHARS = 2_048
+
+
+def make_tldextract_offline() -> None:
+    """Point tldextract (used by Presidio's email recognizer) at its bundled suffix list.
+
+    Its default extractor fetches the public suffix list over the network on first use, in
+    every process; the bundled snapshot is enough to tell whether an address has a real TLD.
+    """
+    import tldextract.tldextract as tld
+
+    tld.TLD_EXTRACTOR = tld.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+class Redactor:
+    """Replaces each detected entity with `<ENTITY_TYPE>` and reports which types it found."""
+
+    def __init__(
+        self,
+        entities: Iterable[str],
+        *,
+        ner_entities: Iterable[str] = (),
+        spacy_model: str | None = None,
+        fast_path: bool = True,
+        cache_size: int = 20_000,
+    ) -> None:
+        from presidio_analyzer import AnalyzerEngine
+        from presidio_anonymizer import AnonymizerEngine
+
+        make_tldextract_offline()
+        logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+        entity_list = list(dict.fromkeys(entities))
+        use_ner = bool(spacy_model) and importlib.util.find_spec(spacy_model) is not None
+        if use_ner:
+            entity_list += [e for e in ner_entities if e not in entity_list]
+        self.entities = frozenset(entity_list)
+        self.ner_model = spacy_model if use_ner else None
+        self._analyzer = AnalyzerEngine(nlp_engine=_nlp_engine(self.ner_model))
+        self._anonymizer = AnonymizerEngine()
+        self._all = sorted(self.entities)
+        self._always = self.entities - PROVABLE  # e.g. PERSON: no cheap proof of absence
+        self.fast_path = fast_path
+        self._cache: OrderedDict[str, tuple[str, frozenset[str]]] = OrderedDict()
+        self._cache_size = cache_size if fast_path else 0
+        self.presidio_calls = 0
+
+    def redact(self, text: str) -> tuple[str, frozenset[str]]:
+        """The text with PII replaced, and the entity types replaced."""
+        if not self.fast_path:
+            return self._presidio(text, self._all)
+        cached = self._cache.get(text)
+        if cached is not None:
+            self._cache.move_to_end(text)
+            return cached
+        wanted = candidate_entities(text, self.entities) | self._always
+        if not wanted:
+            return text, frozenset()
+        result = self._presidio(text, sorted(wanted))
+        if self._cache_size and len(text) <= _CACHEABLE_CHARS:
+            self._cache[text] = result
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return result
+
+    def _presidio(self, text: str, entities: list[str]) -> tuple[str, frozenset[str]]:
+        self.presidio_calls += 1
+        found = self._analyzer.analyze(text=text, entities=entities, language="en")
+        if not found:
+            return text, frozenset()
+        out = self._anonymizer.anonymize(text=text, analyzer_results=found)
+        return out.text, frozenset(r.entity_type for r in found)
+
+    def warm_up(self) -> None:
+        """Compile every recognizer's patterns and load metadata before the first request."""
+        sample = "Reach jane.doe@example.com, +1 212-555-0143, 10.0.0.1, DE89370400440532013000"
+        self._presidio(sample, self._all)
+        self.redact("warm-up without anything to find")
+
+
+def _nlp_engine(spacy_model: str | None):
+    """A blank engine (pattern recognizers need no model), or spaCy when NER is wanted."""
+    from presidio_analyzer.nlp_engine import NoOpNlpEngine, SpacyNlpEngine
+
+    if spacy_model:
+        engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": spacy_model}])
+    else:
+        engine = NoOpNlpEngine(models=[{"lang_code": "en", "model_name": "none"}])
+    engine.load()
+    return engine

@@ -1,0 +1,187 @@
+"""`POST /v1/logs`: authenticate, decode, validate per event, redact, group-commit, then ack."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import ORJSONResponse
+from pydantic import BaseModel
+
+from ingest_api.body import (
+    JSON_TYPES,
+    NDJSON_TYPES,
+    BodyError,
+    decode,
+    media_type,
+    parse_events,
+    read_limited,
+)
+from ingest_api.records import to_record
+from ingest_api.spool import SpoolFull
+from ingest_api.state import IngestState
+from ingest_api.validation import Rejection, validate_events
+
+router = APIRouter()
+
+
+class RejectedEvent(BaseModel):
+    index: int
+    code: str
+    reason: str
+
+
+class IngestResult(BaseModel):
+    """Answer to an accepted request: every accepted event is durable."""
+
+    accepted: int
+    rejected: list[RejectedEvent]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResult(BaseModel):
+    error: ErrorBody
+    accepted: int = 0
+    rejected: list[RejectedEvent] = []
+
+
+_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": 'A JSON array of events, `{"events": [...]}`, or NDJSON; '
+        "optionally `Content-Encoding: gzip`. Schema: ollive/contract/event.v1.schema.json.",
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+    }
+}
+_ERRORS = {
+    status: {"model": ErrorResult, "description": text}
+    for status, text in {
+        400: "Body unreadable (bad JSON, bad gzip, wrong shape, empty).",
+        401: "Missing or unknown API key.",
+        413: "Body, decompressed body or event count over its limit.",
+        415: "Content-Type or Content-Encoding not supported.",
+        422: "No event in the request was valid; `rejected` says why for each.",
+        503: "Store down and spool full; retry after `Retry-After` seconds.",
+    }.items()
+}
+
+
+def _error(
+    status: int, code: str, message: str, rejected: list[Rejection] = (), **headers: str
+) -> ORJSONResponse:
+    body = {"error": {"code": code, "message": message}, "accepted": 0}
+    body["rejected"] = [_rejected(r) for r in rejected]
+    return ORJSONResponse(body, status_code=status, headers=headers or None)
+
+
+def _rejected(r: Rejection) -> dict[str, Any]:
+    return {"index": r.index, "code": r.code, "reason": r.reason}
+
+
+def presented_key(request: Request) -> str | None:
+    auth = request.headers.get("authorization")
+    if auth and auth[:7].lower() == "bearer ":
+        return auth[7:].strip()
+    return request.headers.get("x-api-key")
+
+
+@router.post(
+    "/v1/logs",
+    status_code=202,
+    response_model=IngestResult,
+    responses=_ERRORS,
+    openapi_extra=_BODY_DOC,
+    summary="Ingest a batch of events",
+)
+async def ingest(request: Request) -> ORJSONResponse:
+    """Accepts events; 202 means every accepted event is stored or durably spooled."""
+    state: IngestState = request.app.state.ingest
+    started = time.perf_counter()
+    received_at = datetime.now(UTC)
+    response = await _ingest(request, state, received_at)
+    state.metrics.requests.labels(str(response.status_code)).inc()
+    if response.status_code == 202:
+        state.metrics.ack_seconds.observe(time.perf_counter() - started)
+    return response
+
+
+async def _ingest(request: Request, state: IngestState, received_at: datetime) -> ORJSONResponse:
+    cfg = state.settings
+    project_id = state.keys.project_for(presented_key(request))
+    if project_id is None:
+        return _error(401, "unauthorized", "a valid API key is required (Authorization: Bearer)")
+    kind = media_type(request.headers.get("content-type"))
+    if kind not in JSON_TYPES and kind not in NDJSON_TYPES:
+        return _error(415, "unsupported_media_type", "use application/json or application/x-ndjson")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > cfg.max_body_bytes:
+        return _error(413, "body_too_large", f"request body exceeds {cfg.max_body_bytes} bytes")
+    try:
+        body = await read_limited(request.stream(), cfg.max_body_bytes)
+    except BodyError as exc:
+        return _error(exc.status, exc.code, exc.message)
+    loop = asyncio.get_running_loop()
+    try:
+        prepared = await loop.run_in_executor(
+            state.cpu, _prepare, state, body, request.headers, received_at, project_id
+        )
+    except BodyError as exc:
+        state.metrics.rejected.labels(exc.code).inc()
+        return _error(exc.status, exc.code, exc.message)
+    lines, rejected, entities = prepared
+    for r in rejected:
+        state.metrics.rejected.labels(r.code).inc()
+    for entity, n in entities.items():
+        state.metrics.pii.labels(entity).inc(n)
+    if not lines:
+        return _error(422, "no_valid_events", "no event in the request was valid", rejected)
+    try:
+        await state.committer.submit(lines, received_at)
+    except SpoolFull:
+        retry = str(int(max(1, cfg.spool_retry_seconds * 5)))
+        return _error(
+            503,
+            "store_unavailable",
+            "store down and spool full; retry later",
+            **{"Retry-After": retry},
+        )
+    for log_type, part in lines.items():
+        state.metrics.accepted.labels(log_type).inc(len(part))
+    accepted = sum(map(len, lines.values()))
+    return ORJSONResponse(
+        {"accepted": accepted, "rejected": [_rejected(r) for r in rejected]}, status_code=202
+    )
+
+
+def _prepare(
+    state: IngestState, body: bytes, headers: Any, received_at: datetime, project_id: str
+) -> tuple[dict[str, list[bytes]], list[Rejection], Counter[str]]:
+    """The CPU part (off the event loop): decode, validate, redact, serialise."""
+    cfg = state.settings
+    data = decode(body, headers.get("content-encoding"), cfg.max_decompressed_bytes)
+    raw = parse_events(data, headers.get("content-type"), cfg.max_events_per_request)
+    validated = validate_events(raw)
+    lines: dict[str, list[bytes]] = defaultdict(list)
+    entities: Counter[str] = Counter()
+    for event in validated.events:
+        lines[event.log_type].append(
+            to_record(
+                event,
+                received_at=received_at,
+                project_id=project_id,
+                redactor=state.redactor,
+                entity_counts=entities,
+            )
+        )
+    return dict(lines), validated.rejected, entities
