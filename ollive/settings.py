@@ -48,7 +48,7 @@ class OlliveSettings(BaseSettings):
     )
     clickhouse_path: Path | None = Field(
         None,
-        description="Data directory of the embedded ClickHouse; defaults to <state_dir>/clickhouse.",
+        description="Data directory of the embedded ClickHouse (default: <state_dir>/clickhouse).",
     )
     clickhouse_server_threads: int = Field(
         64, description="Most engine calls the embedded ClickHouse server runs at once."

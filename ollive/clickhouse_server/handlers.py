@@ -1,0 +1,411 @@
+"""ClickHouse's HTTP protocol on top of the engine: authenticate, read the statement (and any
+INSERT data streaming behind it), run it on the request's or the session's connection, and
+answer with ClickHouse's headers, status codes and error text."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
+
+from ollive.clickhouse_server import compression, connection_setup, errors, formats, statements
+from ollive.clickhouse_server import query_settings as qs
+from ollive.clickhouse_server.auth import Authenticator, User
+from ollive.clickhouse_server.engine import Connection, Engine, Stats, check_output_format
+from ollive.clickhouse_server.sessions import Session, SessionRegistry
+
+# A result smaller than this is sent in one piece, with an exact X-ClickHouse-Summary.
+BUFFER_BYTES = 1 << 20
+# With wait_end_of_query=1 (clickhouse-connect's default) buffer more before streaming anyway.
+WAIT_END_BUFFER_BYTES = 16 << 20
+# Insert data is handed to the engine in pieces of about this size.
+INSERT_CHUNK_BYTES = 1 << 20
+
+
+@dataclass
+class ServerState:
+    """What every request needs: the engine, the users, the sessions, the thread budget."""
+
+    engine: Engine
+    authenticator: Authenticator
+    sessions: SessionRegistry
+    limiter: anyio.CapacityLimiter
+    display_name: str
+
+
+async def ping(request: Request) -> Response:
+    return PlainTextResponse("Ok.\n")
+
+
+async def replicas_status(request: Request) -> Response:
+    return PlainTextResponse("Ok.\n")
+
+
+async def query(request: Request) -> Response:
+    """The `/` endpoint: every query, insert and command."""
+    state: ServerState = request.app.state.server
+    started = time.perf_counter_ns()
+    query_id = request.query_params.get("query_id") or str(uuid.uuid4())
+    request.scope["ollive.query_id"] = query_id
+    try:
+        return await _query(request, state, query_id, started)
+    except errors.ClickHouseError as exc:
+        return error_response(exc, state, query_id)
+
+
+def error_response(exc: errors.ClickHouseError, state: ServerState, query_id: str) -> Response:
+    return PlainTextResponse(
+        exc.render(state.engine.version),
+        status_code=exc.http_status,
+        headers={
+            "X-ClickHouse-Exception-Code": str(exc.code),
+            "X-ClickHouse-Server-Display-Name": state.display_name,
+            "X-ClickHouse-Query-Id": query_id,
+        },
+    )
+
+
+class _Body:
+    """The request body, decompressed, chunk by chunk."""
+
+    def __init__(self, request: Request) -> None:
+        self._chunks = request.stream()
+        self._decoder = compression.decoder(request.headers.get("content-encoding"))
+        self._eof = False
+
+    async def next(self) -> bytes | None:
+        while not self._eof:
+            try:
+                chunk = await self._chunks.__anext__()
+            except StopAsyncIteration:
+                self._eof = True
+                try:
+                    tail = self._decoder.finish()
+                except Exception as exc:
+                    raise compression.decode_error(exc) from None
+                return tail or None
+            try:
+                decoded = self._decoder.decode(chunk)
+            except Exception as exc:
+                raise compression.decode_error(exc) from None
+            if decoded:
+                return decoded
+        return None
+
+
+async def _query(request: Request, state: ServerState, query_id: str, started: int) -> Response:
+    engine = state.engine
+    url_params = request.query_params
+    user = state.authenticator.authenticate(request.headers, url_params)
+    params = qs.parse(url_params.multi_items(), engine.catalog)
+    params.database = params.database or request.headers.get("x-clickhouse-database")
+    params.default_format = params.default_format or request.headers.get("x-clickhouse-format")
+    if user.readonly:
+        qs.check_readonly_user(params, engine.catalog)
+    is_get = request.method in ("GET", "HEAD")
+
+    body = _Body(request)
+    buf = bytearray((params.query + "\n").encode() if params.query else b"")
+    eof = False
+    while True:
+        try:
+            split = statements.split_insert(bytes(buf), final=eof)
+            break
+        except statements.Incomplete:
+            chunk = await body.next()
+            if chunk is None:
+                eof = True
+            else:
+                buf += chunk
+    if split is not None and split.data_format == "Values":
+        split = None  # VALUES is SQL; the engine parses it with the statement
+    if split is None:
+        while (chunk := await body.next()) is not None:
+            buf += chunk
+        try:
+            sql = bytes(buf).decode()
+        except UnicodeDecodeError:
+            raise errors.ClickHouseError(
+                errors.BAD_ARGUMENTS, "The query is not valid UTF-8"
+            ) from None
+        if not sql.strip():
+            if is_get and not params.query:
+                return PlainTextResponse("Ok.\n")
+            raise errors.ClickHouseError(errors.SYNTAX_ERROR, "Empty query")
+    else:
+        sql = split.statement
+
+    readonly = connection_setup.readonly_level(user, params, is_get)
+    lease = await _Lease.take(state, user, params, readonly, sql)
+    try:
+        if split is not None:
+            stats = await _insert(lease, split, bytes(buf[split.data_offset :]), body)
+            return _response(state, params, query_id, started, b"", stats, "TabSeparated", None)
+        return await _select_or_command(request, lease, params, sql, query_id, started)
+    except BaseException:
+        await lease.release()
+        raise
+
+
+class _Lease:
+    """The connection a request runs on (its own, or its session's) until it is released."""
+
+    def __init__(
+        self,
+        state: ServerState,
+        session: Session | None,
+        connection: Connection,
+        saved: connection_setup.Saved | None,
+        close_session: bool,
+        sql: str,
+    ) -> None:
+        self.state = state
+        self.session = session
+        self.connection = connection
+        self._saved = saved
+        self._close_session = close_session
+        self._keyword = statements.first_keyword(sql)
+        self._released = False
+
+    @classmethod
+    async def take(
+        cls, state: ServerState, user: User, params: qs.HttpParams, readonly: int, sql: str
+    ) -> _Lease:
+        if params.session_id is None:
+            connection = await run(state, state.engine.connect)
+            try:
+                await run(state, connection_setup.prepare_fresh, connection, params, readonly)
+            except BaseException:
+                await run(state, state.engine.release, connection)
+                raise
+            return cls(state, None, connection, None, False, sql)
+        session = await state.sessions.acquire(
+            user, params.session_id, params.session_timeout_s, params.session_check
+        )
+        assert session.connection is not None
+        try:
+            saved = await run(
+                state,
+                connection_setup.prepare_session,
+                session.connection,
+                params,
+                readonly,
+                sql,
+                user,
+            )
+        except BaseException:
+            await state.sessions.release(session)
+            raise
+        return cls(state, session, session.connection, saved, params.close_session, sql)
+
+    async def release(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        if self.session is None:
+            await run(self.state, self.state.engine.release, self.connection)
+            return
+        try:
+            if self._saved is not None:
+                await run(
+                    self.state,
+                    connection_setup.restore_session,
+                    self.connection,
+                    self._saved,
+                    self._keyword,
+                )
+        finally:
+            await self.state.sessions.release(self.session, close=self._close_session)
+
+
+async def run(state: ServerState, fn: Callable[..., Any], *args: Any) -> Any:
+    """Run blocking engine work on a worker thread (chDB releases the GIL)."""
+    return await anyio.to_thread.run_sync(fn, *args, limiter=state.limiter)
+
+
+async def _insert(
+    lease: _Lease, split: statements.InsertWithData, first: bytes, body: _Body
+) -> Stats:
+    state = lease.state
+    inserter = await run(state, lease.connection.insert, split.statement, split.data_format)
+    try:
+        pending = bytearray(first)
+        while (chunk := await body.next()) is not None:
+            pending += chunk
+            if len(pending) >= INSERT_CHUNK_BYTES:
+                await run(state, inserter.append, bytes(pending))
+                pending.clear()
+        if pending:
+            await run(state, inserter.append, bytes(pending))
+        stats = await run(state, inserter.finish)
+    except BaseException:
+        await run(state, inserter.cancel)
+        raise
+    await lease.release()
+    return stats
+
+
+def _add(total: Stats, part: Stats) -> Stats:
+    return Stats(*(a + b for a, b in zip(vars(total).values(), vars(part).values(), strict=True)))
+
+
+def _start(
+    connection: Connection, sql: str, fmt: str, params: dict[str, str], budget: int
+) -> tuple[list[bytes], Stats, Any]:
+    """Run or start the statement; read up to `budget` bytes of output.
+
+    Returns the chunks read, their stats, and the still-open stream (None when done).
+    """
+    if not formats.is_streamable(fmt) or connection.query_class(sql) != "READ_ONLY":
+        output, stats = connection.execute(sql, fmt, params)
+        return [output], stats, None
+    try:
+        stream = connection.stream(sql, fmt, params)
+    except errors.ClickHouseError as exc:
+        unsupported = "Streaming query is not supported" in exc.message
+        if exc.code != errors.BAD_ARGUMENTS or not unsupported:
+            raise
+        output, stats = connection.execute(sql, fmt, params)
+        return [output], stats, None
+    chunks: list[bytes] = []
+    total, size = Stats(), 0
+    try:
+        for chunk, stats in stream:
+            chunks.append(chunk)
+            total = _add(total, stats)
+            size += len(chunk)
+            if size >= budget:
+                return chunks, total, stream
+    except BaseException:
+        stream.close()
+        raise
+    return chunks, total, None
+
+
+async def _select_or_command(
+    request: Request, lease: _Lease, params: qs.HttpParams, sql: str, query_id: str, started: int
+) -> Response:
+    state = lease.state
+    fmt = statements.output_format(sql) or params.default_format or formats.DEFAULT_FORMAT
+    check_output_format(fmt)
+    budget = WAIT_END_BUFFER_BYTES if params.wait_end_of_query else BUFFER_BYTES
+    chunks, stats, stream = await run(
+        state, _start, lease.connection, sql, fmt, params.query_params, budget
+    )
+    encoder = None
+    # chDB's default for enable_http_compression is 1 (system.settings says so, and clients
+    # trust it), so Accept-Encoding alone turns compression on unless the URL sets it to 0.
+    compress = params.settings.get(
+        "enable_http_compression", state.engine.catalog.defaults.get("enable_http_compression", "0")
+    )
+    if compress.lower() in ("1", "true"):
+        level = int(params.settings.get("http_zlib_compression_level", "3") or 3)
+        encoder = compression.encoder(request.headers.get("accept-encoding"), level)
+    if stream is None:
+        await lease.release()
+        payload = b"".join(chunks)
+        return _response(state, params, query_id, started, payload, stats, fmt, encoder)
+    tag = secrets.token_hex(8)
+    headers = _headers(state, params, query_id, started, stats, fmt)
+    headers["X-ClickHouse-Exception-Tag"] = tag
+    if encoder is not None:
+        headers["Content-Encoding"] = encoder.name
+    return StreamingResponse(
+        _stream_body(lease, chunks, stream, encoder, tag),
+        headers=headers,
+        media_type=None,
+    )
+
+
+async def _stream_body(
+    lease: _Lease, chunks: list[bytes], stream: Any, encoder: compression.Encoder | None, tag: str
+) -> AsyncIterator[bytes]:
+    state = lease.state
+
+    def out(data: bytes) -> bytes:
+        return encoder.encode(data) if encoder is not None else data
+
+    def next_chunk() -> bytes | None:
+        item = next(stream, None)
+        return None if item is None else item[0]
+
+    try:
+        for chunk in chunks:
+            yield out(chunk)
+        chunks.clear()
+        while True:
+            try:
+                chunk = await run(state, next_chunk)
+            except errors.ClickHouseError as exc:
+                # Headers are gone; ClickHouse's in-band exception block, which clients detect.
+                message = exc.render(state.engine.version).encode()
+                yield out(
+                    b"__exception__\r\n"
+                    + tag.encode()
+                    + b"\r\n"
+                    + message
+                    + str(len(message)).encode()
+                    + b" "
+                    + tag.encode()
+                    + b"\r\n__exception__\r\n"
+                )
+                break
+            if chunk is None:
+                break
+            yield out(chunk)
+        if encoder is not None:
+            yield encoder.finish()
+    finally:
+        await run(state, stream.close)
+        await lease.release()
+
+
+def _headers(
+    state: ServerState, params: qs.HttpParams, query_id: str, started: int, stats: Stats, fmt: str
+) -> dict[str, str]:
+    summary = {
+        "read_rows": stats.read_rows,
+        "read_bytes": stats.read_bytes,
+        "written_rows": stats.written_rows,
+        "written_bytes": stats.written_bytes,
+        "total_rows_to_read": stats.read_rows,
+        "result_rows": stats.result_rows,
+        "result_bytes": stats.result_bytes,
+        "elapsed_ns": time.perf_counter_ns() - started,
+        "memory_usage": 0,
+    }
+    return {
+        "Content-Type": formats.content_type(fmt),
+        "X-ClickHouse-Server-Display-Name": state.display_name,
+        "X-ClickHouse-Query-Id": query_id,
+        "X-ClickHouse-Format": fmt,
+        "X-ClickHouse-Timezone": params.settings.get("session_timezone") or state.engine.timezone,
+        "X-ClickHouse-Summary": json.dumps(
+            {key: str(value) for key, value in summary.items()}, separators=(",", ":")
+        ),
+    }
+
+
+def _response(
+    state: ServerState,
+    params: qs.HttpParams,
+    query_id: str,
+    started: int,
+    payload: bytes,
+    stats: Stats,
+    fmt: str,
+    encoder: compression.Encoder | None,
+) -> Response:
+    headers = _headers(state, params, query_id, started, stats, fmt)
+    if encoder is not None and payload:
+        payload = encoder.encode(payload) + encoder.finish()
+        headers["Content-Encoding"] = encoder.name
+    return Response(payload, headers=headers, media_type=None)

@@ -1,0 +1,166 @@
+"""Just enough SQL lexing to route a request: the statement kind, its FORMAT, and where an
+INSERT's inline data begins.
+
+The engine parses the SQL; this module only has to find the boundary between an INSERT
+statement and the data that follows it in the same HTTP body (as ClickHouse's own server does),
+so the data can be streamed into the engine instead of being parsed as SQL text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class Incomplete(Exception):
+    """The buffer ends inside the statement head; read more of the body first."""
+
+
+@dataclass(frozen=True)
+class Token:
+    """A word or punctuation mark at paren depth `depth`, spanning `start:end` of the buffer."""
+
+    text: bytes
+    start: int
+    end: int
+    depth: int
+
+    @property
+    def upper(self) -> str:
+        return self.text.decode("ascii", "replace").upper()
+
+
+def tokens(buf: bytes, final: bool) -> Iterator[Token]:
+    """Words and punctuation outside strings, quoted identifiers and comments.
+
+    With `final=False` a string, comment or word cut off by the end of `buf` raises
+    `Incomplete`, since more body bytes may complete it.
+    """
+    i, n, depth = 0, len(buf), 0
+    while i < n:
+        c = buf[i : i + 1]
+        if c in (b" ", b"\t", b"\n", b"\r", b"\f", b"\v"):
+            i += 1
+        elif buf.startswith(b"--", i) or c == b"#":
+            end = buf.find(b"\n", i)
+            if end < 0:
+                if not final:
+                    raise Incomplete
+                return
+            i = end + 1
+        elif buf.startswith(b"/*", i):
+            end = buf.find(b"*/", i + 2)
+            if end < 0:
+                if not final:
+                    raise Incomplete
+                return
+            i = end + 2
+        elif c in (b"'", b'"', b"`"):
+            j = i + 1
+            while True:
+                if j >= n:
+                    if not final:
+                        raise Incomplete
+                    return
+                if buf[j : j + 1] == b"\\":
+                    j += 2
+                elif buf[j : j + 1] == c:
+                    if buf[j + 1 : j + 2] == c:
+                        j += 2
+                    else:
+                        break
+                else:
+                    j += 1
+            yield Token(buf[i : j + 1], i, j + 1, depth)
+            i = j + 1
+        elif c.isalpha() or c == b"_":
+            match = _WORD.match(buf, i)
+            assert match is not None
+            if match.end() == n and not final:
+                raise Incomplete
+            yield Token(match.group(), i, match.end(), depth)
+            i = match.end()
+        else:
+            if c in (b"(", b"["):
+                depth += 1
+            elif c in (b")", b"]"):
+                depth = max(0, depth - 1)
+            yield Token(c, i, i + 1, depth)
+            i += 1
+
+
+def first_keyword(sql: str) -> str:
+    """The statement's leading keyword, upper-cased ('' for an empty statement)."""
+    for token in tokens(sql.encode(), final=True):
+        return token.upper
+    return ""
+
+
+def output_format(sql: str) -> str | None:
+    """The top-level `FORMAT name` of a query, if it has one."""
+    toks = [t for t in tokens(sql.encode(), final=True) if t.depth == 0]
+    for k, tok in enumerate(toks[:-1]):
+        name = toks[k + 1]
+        if tok.upper != "FORMAT" or not _WORD.fullmatch(name.text):
+            continue
+        after = toks[k + 2] if k + 2 < len(toks) else None
+        if after is None or after.text == b";" or after.upper == "SETTINGS":
+            return name.text.decode()
+    return None
+
+
+@dataclass(frozen=True)
+class InsertWithData:
+    """An INSERT whose data follows in the body: `statement` goes to the engine, the bytes
+    from `data_offset` on are data in `data_format`."""
+
+    statement: str
+    data_format: str
+    data_offset: int
+
+
+def split_insert(buf: bytes, final: bool) -> InsertWithData | None:
+    """Find where an `INSERT … FORMAT X` / `INSERT … VALUES` head ends and its data begins.
+
+    Returns None when the statement is not an INSERT carrying inline data (INSERT … SELECT,
+    any other statement). Raises `Incomplete` when `buf` is too short to decide.
+    """
+    toks = tokens(buf, final)
+    first = next(toks, None)
+    if first is None:
+        if not final:
+            raise Incomplete
+        return None
+    if first.upper != "INSERT":
+        return None
+    previous: Token | None = None
+    for tok in toks:
+        if tok.depth == 0 and tok.upper in ("SELECT", "WITH"):
+            return None
+        if tok.depth == 0 and tok.upper == "VALUES":
+            return InsertWithData(buf[: tok.start].decode(), "Values", tok.end)
+        if previous is not None and previous.upper == "FORMAT" and previous.depth == 0:
+            if not _WORD.fullmatch(tok.text):
+                return None
+            data_offset = _data_start(buf, tok.end)
+            if not final and data_offset + 2 > len(buf):
+                raise Incomplete
+            return InsertWithData(buf[: previous.start].decode(), tok.text.decode(), data_offset)
+        previous = tok
+    if not final:
+        raise Incomplete
+    return None
+
+
+def _data_start(buf: bytes, pos: int) -> int:
+    """ClickHouse's rule: skip blanks, then one optional CR and one optional LF."""
+    while pos < len(buf) and buf[pos : pos + 1] in (b" ", b"\t", b"\f"):
+        pos += 1
+    if buf[pos : pos + 1] == b"\r":
+        pos += 1
+    if buf[pos : pos + 1] == b"\n":
+        pos += 1
+    return pos
