@@ -1,0 +1,228 @@
+"""The client: configuration, the spans it opens, and the transport its events go through.
+
+A disabled client (no endpoint or key, or `enabled=False`) hands out no-op spans: the host code
+stays the same whether telemetry is on or off.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from ollive_sdk import context as ctx
+from ollive_sdk._log import warn_once
+from ollive_sdk._version import SDK_NAME, __version__
+from ollive_sdk.config import Config
+from ollive_sdk.http_sender import HttpSender
+from ollive_sdk.spans import InferenceSpan, ToolSpan, preview
+from ollive_sdk.spool import Spool
+from ollive_sdk.stats import Stats, StatsSnapshot
+from ollive_sdk.transport import Transport
+from ollive_sdk.uuid7 import uuid7
+
+_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+class Client:
+    """Entry point of the SDK. Arguments override `OLLIVE_*` environment variables."""
+
+    def __init__(self, *, environ: Mapping[str, str] | None = None, **options: Any) -> None:
+        self._stats = Stats()
+        self._transport: Transport | None = None
+        try:
+            self.config = Config.resolve(environ, **options)
+            if self.config.active:
+                self._transport = self._build_transport(self.config)
+            elif self.config.enabled:
+                warn_once("disabled", "ollive: no endpoint or API key; telemetry is off")
+        except Exception as e:  # a misconfiguration must not take the host down
+            warn_once("init", "ollive: client disabled: %r", e)
+            self.config = Config(enabled=False)
+        self._common = {
+            "service": self.config.service,
+            "environment": self.config.environment,
+            "sdk_name": SDK_NAME,
+            "sdk_version": __version__,
+        }
+
+    def _build_transport(self, config: Config) -> Transport:
+        sender = HttpSender(
+            config.endpoint or "",
+            config.api_key or "",
+            config.request_timeout_s,
+            user_agent=f"{SDK_NAME}/{__version__}",
+        )
+        spool = Spool(config.spool_dir, config.spool_max_bytes) if config.spool_dir else None
+        return Transport(sender, config.transport, self._stats, config.mask, spool)
+
+    @property
+    def enabled(self) -> bool:
+        return self._transport is not None
+
+    # ----- events -----
+
+    def _new_event(self, log_type: str) -> dict[str, Any] | None:
+        """A fresh event with the common fields, or None when off or sampled out."""
+        if self._transport is None:
+            return None
+        rate = self.config.sample_rate
+        if rate < 1.0 and random.random() >= rate:
+            self._stats.add("sampled_out")
+            return None
+        event = {"event_id": uuid7(), "log_type": log_type, **self._common}
+        event.update(ctx.current())
+        return event
+
+    def _emit(self, event: dict[str, Any]) -> None:
+        if self._transport is not None:
+            self._transport.enqueue(event)
+
+    def inference(
+        self,
+        *,
+        provider: str,
+        model: str,
+        operation: str = "chat",
+        stream: bool = False,
+        input: Any = None,
+        request_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> InferenceSpan:
+        """A span around one model call: `with client.inference(...) as span:`."""
+        try:
+            event = self._new_event("inference")
+            if event is None:
+                return InferenceSpan(None, {})
+            event.update(provider=provider, model=model, operation=operation, stream=stream)
+            if request_id is not None:
+                event["request_id"] = request_id
+            if metadata:
+                event["metadata"] = dict(metadata)
+            span = InferenceSpan(self._emit, event, self.config.capture_previews)
+            if input is not None:
+                span.set_input(input)
+            return span
+        except Exception as e:
+            warn_once("inference", "ollive: could not open a span: %r", e)
+            return InferenceSpan(None, {})
+
+    def tool(
+        self,
+        name: str,
+        *,
+        call_id: str | None = None,
+        arguments: Any = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> ToolSpan:
+        """A span around one tool execution: `with client.tool("search") as span:`."""
+        try:
+            event = self._new_event("tool_execution")
+            if event is None:
+                return ToolSpan(None, {})
+            event["tool_name"] = name
+            if call_id is not None:
+                event["tool_call_id"] = call_id
+            if metadata:
+                event["metadata"] = dict(metadata)
+            span = ToolSpan(self._emit, event, self.config.capture_previews)
+            if arguments is not None:
+                span.set_arguments(arguments)
+            return span
+        except Exception as e:
+            warn_once("tool", "ollive: could not open a span: %r", e)
+            return ToolSpan(None, {})
+
+    def log(
+        self,
+        level: str,
+        message: str,
+        *,
+        logger: str = "root",
+        exception: BaseException | None = None,
+        exception_stack: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        started_at: float | None = None,
+    ) -> None:
+        """Emit one `application` event (the logging handler's path, usable directly)."""
+        try:
+            event = self._new_event("application")
+            if event is None:
+                return
+            level = level.lower()
+            event.update(
+                level=level if level in _LEVELS else "info",
+                logger=logger or "root",
+                message=message,
+                started_at=time.time() if started_at is None else started_at,
+            )
+            if exception is not None:
+                event["exception_type"] = type(exception).__name__
+                event["exception_message"] = str(exception)
+            if exception_stack:
+                event["exception_stack"] = exception_stack
+            if metadata:
+                event["metadata"] = dict(metadata)
+            self._emit(event)
+        except Exception as e:
+            warn_once("log", "ollive: could not record a log event: %r", e)
+
+    # ----- lifecycle -----
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Block until queued events are delivered (or counted); call it before a serverless
+        function returns. True when everything queued before the call left memory in time."""
+        if self._transport is None:
+            return True
+        try:
+            return self._transport.flush(timeout)
+        except Exception as e:
+            warn_once("flush", "ollive: flush failed: %r", e)
+            return False
+
+    def shutdown(self, timeout: float | None = None) -> bool:
+        """Flush within `timeout` seconds and stop; leftovers are spooled or counted dropped."""
+        if self._transport is None:
+            return True
+        try:
+            return self._transport.shutdown(timeout)
+        except Exception as e:
+            warn_once("shutdown", "ollive: shutdown failed: %r", e)
+            return False
+
+    def stats(self) -> StatsSnapshot:
+        """Counters: enqueued, sent, retried, sampled out, and dropped by reason."""
+        if self._transport is None:
+            return self._stats.snapshot()
+        return self._transport.stats()
+
+
+_default: Client | None = None
+_default_lock = threading.Lock()
+
+
+def init(**options: Any) -> Client:
+    """Create the process-wide client used by `tool_traced`, the log handler and integrations."""
+    global _default
+    client = Client(**options)
+    with _default_lock:
+        previous, _default = _default, client
+    if previous is not None:
+        previous.shutdown()
+    return client
+
+
+def get_client() -> Client:
+    """The process-wide client; made from the environment on first use when `init` was not
+    called."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                _default = Client()
+    return _default
+
+
+__all__ = ["Client", "get_client", "init", "preview"]

@@ -1,0 +1,1 @@
+"""Auto-instrumentation of model client libraries (each behind its own optional extra)."""
