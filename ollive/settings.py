@@ -25,6 +25,9 @@ class OlliveSettings(BaseSettings):
 
     # object store (SeaweedFS S3 gateway locally, MinIO or S3 in production)
     s3_port: int = Field(8333, description="S3 gateway port of the embedded SeaweedFS.")
+    seaweedfs_master_port: int = Field(9333, description="SeaweedFS master port (+10000 gRPC).")
+    seaweedfs_volume_port: int = Field(18080, description="SeaweedFS volume port (+10000 gRPC).")
+    seaweedfs_filer_port: int = Field(18888, description="SeaweedFS filer port (+10000 gRPC).")
     s3_endpoint: str | None = Field(
         None, description="S3 endpoint URL; defaults to the embedded SeaweedFS gateway."
     )

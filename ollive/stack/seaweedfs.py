@@ -28,7 +28,7 @@ class SeaweedPorts:
 
     def all(self) -> list[int]:
         own = [self.s3, self.master, self.volume, self.filer]
-        return own + [p + 10000 for p in (self.master, self.volume, self.filer)]
+        return own + [p + 10000 for p in own]
 
 
 def weed_binary() -> str:

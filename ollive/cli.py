@@ -1,0 +1,119 @@
+"""`ollive`: run the embedded stack on this machine (up, down, status, logs, demo)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ollive.settings import OlliveSettings
+from ollive.stack.ports import PortInUseError
+from ollive.stack.process import StartError
+from ollive.stack.services import all_services
+from ollive.stack.supervisor import Supervisor
+
+app = typer.Typer(help="Ollive: LLM observability pipeline, embedded on one machine.")
+console = Console()
+
+
+def _context() -> tuple[OlliveSettings, Supervisor]:
+    settings = OlliveSettings()
+    return settings, Supervisor(settings.state_path, settings.host)
+
+
+def _say(line: str) -> None:
+    console.print(line, highlight=False)
+
+
+def start_stack(settings: OlliveSettings, supervisor: Supervisor, only: list[str] | None) -> None:
+    specs = [s for s in all_services(settings) if not only or s.name in only]
+    if only and len(specs) != len(only):
+        known = ", ".join(s.name for s in all_services(settings))
+        raise typer.BadParameter(f"unknown service in {only}; known: {known}")
+    started = time.monotonic()
+    _say(f"Starting the embedded stack (state in {settings.state_path})")
+    try:
+        supervisor.up(specs, report=_say)
+    except (PortInUseError, StartError) as err:
+        console.print(f"[red]error:[/red] {err}", highlight=False)
+        raise typer.Exit(1) from err
+    _say(
+        f"Stack up in {time.monotonic() - started:.1f}s. `ollive status` lists it, `ollive down` stops it."
+    )
+
+
+@app.command()
+def up(
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Start just these services.")
+    ] = None,
+) -> None:
+    """Start every service of the stack on loopback, wait until each is healthy, print URLs."""
+    settings, supervisor = _context()
+    start_stack(settings, supervisor, only)
+
+
+@app.command()
+def down() -> None:
+    """Stop exactly the processes `ollive up` started."""
+    _, supervisor = _context()
+    stopped = supervisor.down(report=_say)
+    _say("Stopped." if stopped else "Nothing was running.")
+
+
+@app.command()
+def status() -> None:
+    """Which services run, their pids and URLs."""
+    settings, supervisor = _context()
+    table = Table("service", "state", "pid", "url", "log")
+    rows = supervisor.status(all_services(settings))
+    for row in rows:
+        state = "[green]up[/green]" if row.running else "[dim]down[/dim]"
+        table.add_row(row.name, state, str(row.pid or ""), row.url, row.log_file)
+    console.print(table)
+    if not all(row.running for row in rows):
+        raise typer.Exit(3)
+
+
+@app.command()
+def logs(
+    service: Annotated[str, typer.Argument(help="Service name (see `ollive status`).")],
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing.")] = False,
+    lines: Annotated[int, typer.Option("--lines", "-n", help="Lines to show.")] = 50,
+) -> None:
+    """Print a service's log."""
+    settings, supervisor = _context()
+    log_file = supervisor.log_dir / f"{service}.log"
+    if not log_file.exists():
+        known = ", ".join(s.name for s in all_services(settings))
+        console.print(f"[red]error:[/red] no log for {service!r}; services: {known}")
+        raise typer.Exit(1)
+    argv = ["tail", f"-n{lines}", *(["-F"] if follow else []), str(log_file)]
+    raise typer.Exit(subprocess.call(argv))
+
+
+@app.command()
+def demo(
+    events: Annotated[int, typer.Option(help="Inference events the demo app sends.")] = 200,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the rollup.")] = 300.0,
+) -> None:
+    """Start the stack, send traffic through the SDK, wait for the rollup, print it."""
+    from ollive.demo import run_demo
+
+    settings, supervisor = _context()
+    start_stack(settings, supervisor, None)
+    ok = run_demo(settings, events=events, timeout_s=timeout, console=console)
+    raise typer.Exit(0 if ok else 1)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(app())
