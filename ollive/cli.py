@@ -43,7 +43,8 @@ def start_stack(settings: OlliveSettings, supervisor: Supervisor, only: list[str
         console.print(f"[red]error:[/red] {err}", highlight=False)
         raise typer.Exit(1) from err
     _say(
-        f"Stack up in {time.monotonic() - started:.1f}s. `ollive status` lists it, `ollive down` stops it."
+        f"Stack up in {time.monotonic() - started:.1f}s. "
+        "`ollive status` lists it, `ollive down` stops it."
     )
 
 

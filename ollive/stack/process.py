@@ -58,7 +58,7 @@ class RunningService:
         return _start_ticks(self.pid) == self.start_ticks
 
     def stop(self, timeout_s: float | None = None) -> bool:
-        """SIGTERM the service's process group, SIGKILL after the grace period; True if it was up."""
+        """SIGTERM the process group, SIGKILL after the grace period; True if it was up."""
         timeout_s = self.stop_timeout_s if timeout_s is None else timeout_s
         if not self.alive():
             return False
