@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import ORJSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from ingest_api.json_response import JSONBytes
 from ingest_api.state import IngestState
 
 router = APIRouter()
@@ -21,7 +21,7 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="Readiness")
-async def readyz(request: Request) -> ORJSONResponse:
+async def readyz(request: Request) -> JSONBytes:
     """Ready when acks can be durable: the store answers, or the spool has room (degraded)."""
     state: IngestState = request.app.state.ingest
     store_up = await _store_up(request, state)
@@ -35,7 +35,7 @@ async def readyz(request: Request) -> ORJSONResponse:
         "spool_bytes": state.spool.bytes,
         "spool_max_bytes": state.spool.max_bytes,
     }
-    return ORJSONResponse(body, status_code=200 if ready else 503)
+    return JSONBytes(body, status_code=200 if ready else 503)
 
 
 async def _store_up(request: Request, state: IngestState) -> bool:

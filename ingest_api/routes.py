@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import ORJSONResponse
 from pydantic import BaseModel
 
 from ingest_api.body import (
@@ -21,6 +20,7 @@ from ingest_api.body import (
     parse_events,
     read_limited,
 )
+from ingest_api.json_response import JSONBytes
 from ingest_api.records import to_record
 from ingest_api.spool import SpoolFull
 from ingest_api.state import IngestState
@@ -79,10 +79,10 @@ _ERRORS = {
 
 def _error(
     status: int, code: str, message: str, rejected: list[Rejection] = (), **headers: str
-) -> ORJSONResponse:
+) -> JSONBytes:
     body = {"error": {"code": code, "message": message}, "accepted": 0}
     body["rejected"] = [_rejected(r) for r in rejected]
-    return ORJSONResponse(body, status_code=status, headers=headers or None)
+    return JSONBytes(body, status_code=status, headers=headers or None)
 
 
 def _rejected(r: Rejection) -> dict[str, Any]:
@@ -104,7 +104,7 @@ def presented_key(request: Request) -> str | None:
     openapi_extra=_BODY_DOC,
     summary="Ingest a batch of events",
 )
-async def ingest(request: Request) -> ORJSONResponse:
+async def ingest(request: Request) -> JSONBytes:
     """Accepts events; 202 means every accepted event is stored or durably spooled."""
     state: IngestState = request.app.state.ingest
     started = time.perf_counter()
@@ -116,7 +116,7 @@ async def ingest(request: Request) -> ORJSONResponse:
     return response
 
 
-async def _ingest(request: Request, state: IngestState, received_at: datetime) -> ORJSONResponse:
+async def _ingest(request: Request, state: IngestState, received_at: datetime) -> JSONBytes:
     cfg = state.settings
     project_id = state.keys.project_for(presented_key(request))
     if project_id is None:
@@ -159,7 +159,7 @@ async def _ingest(request: Request, state: IngestState, received_at: datetime) -
     for log_type, part in lines.items():
         state.metrics.accepted.labels(log_type).inc(len(part))
     accepted = sum(map(len, lines.values()))
-    return ORJSONResponse(
+    return JSONBytes(
         {"accepted": accepted, "rejected": [_rejected(r) for r in rejected]}, status_code=202
     )
 

@@ -1,0 +1,117 @@
+"""The HTTP surface in-process, with the store unreachable: errors, spooled acks, health, docs."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ingest_api.app import create_app
+from ingest_api.settings import IngestSettings
+from ollive.settings import OlliveSettings
+from ollive.stack.ports import free_port
+from tests.ingest.factories import application, inference, ndjson
+
+KEY = "olk_unit_test_key_0123456789"
+
+
+@pytest.fixture()
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    stack = OlliveSettings(
+        state_dir=tmp_path,
+        s3_endpoint=f"http://127.0.0.1:{free_port()}",  # nothing listens: every ack is spooled
+        demo_api_key=KEY,
+    )
+    settings = IngestSettings(
+        stack=stack,
+        max_body_bytes=200_000,
+        max_decompressed_bytes=1_000_000,
+        max_events_per_request=100,
+        commit_max_ms=5,
+        store_timeout_seconds=0.5,
+    )
+    with TestClient(create_app(settings)) as c:
+        c.headers["Authorization"] = f"Bearer {KEY}"
+        yield c
+
+
+def test_accepts_and_spools_when_store_is_down(client: TestClient, tmp_path: Path) -> None:
+    resp = client.post("/v1/logs", json=[inference(), application()])
+    assert resp.status_code == 202 and resp.json()["accepted"] == 2
+    assert len(list((tmp_path / "ingest" / "spool").glob("*.spool"))) == 2
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["store"] == "down"
+    assert ready.json()["spool_objects"] == 2
+
+
+def test_ndjson_gzip_and_events_wrapper(client: TestClient) -> None:
+    body = gzip.compress(ndjson([inference(), inference()]))
+    headers = {"Content-Type": "application/x-ndjson", "Content-Encoding": "gzip"}
+    assert client.post("/v1/logs", content=body, headers=headers).json()["accepted"] == 2
+    assert client.post("/v1/logs", json={"events": [inference()]}).status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "code"),
+    [
+        ({"content": b"[", "headers": {"Content-Type": "application/json"}}, 400, "bad_json"),
+        (
+            {"content": b"[]", "headers": {"Content-Type": "text/csv"}},
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            {"content": b"x" * 300_000, "headers": {"Content-Type": "application/json"}},
+            413,
+            "body_too_large",
+        ),
+        ({"json": [inference() for _ in range(101)]}, 413, "too_many_events"),
+        ({"json": [{"log_type": "inference"}]}, 422, "no_valid_events"),
+        (
+            {
+                "content": gzip.compress(b"[" + b" " * 5_000_000 + b"]"),
+                "headers": {"Content-Type": "application/json", "Content-Encoding": "gzip"},
+            },
+            413,
+            "decompressed_too_large",
+        ),
+    ],
+)
+def test_errors(client: TestClient, kwargs: dict, status: int, code: str) -> None:
+    resp = client.post("/v1/logs", **kwargs)
+    assert resp.status_code == status, resp.text
+    assert resp.json()["error"]["code"] == code
+
+
+def test_auth(client: TestClient) -> None:
+    for headers in ({"Authorization": ""}, {"Authorization": "Bearer olk_wrong"}):
+        resp = client.post("/v1/logs", json=[inference()], headers=headers)
+        assert resp.status_code == 401
+    assert (
+        client.post(
+            "/v1/logs", json=[inference()], headers={"Authorization": "", "X-API-Key": KEY}
+        ).status_code
+        == 202
+    )
+
+
+def test_mixed_batch_reports_rejections(client: TestClient) -> None:
+    resp = client.post("/v1/logs", json=[inference(), {"log_type": "bogus"}, "text"])
+    assert resp.status_code == 202
+    body = resp.json()
+    assert body["accepted"] == 1 and [r["index"] for r in body["rejected"]] == [1, 2]
+
+
+def test_health_metrics_docs(client: TestClient) -> None:
+    client.post("/v1/logs", json=[inference(input_preview="mail a.b@example.com"), {"x": 1}])
+    assert client.get("/healthz").json() == {"status": "ok"}
+    metrics = client.get("/metrics").text
+    assert 'ollive_ingest_events_accepted_total{log_type="inference"} 1.0' in metrics
+    assert 'ollive_ingest_pii_redactions_total{entity="EMAIL_ADDRESS"} 1.0' in metrics
+    assert 'ollive_ingest_events_rejected_total{reason="invalid"} 1.0' in metrics
+    assert "ollive_ingest_spool_objects" in metrics
+    assert "/v1/logs" in client.get("/openapi.json").json()["paths"]
+    assert client.get("/docs").status_code == 200

@@ -1,0 +1,40 @@
+"""SDK keys: hashed at rest, mapped to a project, revocable, demo key provisioned idempotently."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest_api.keys import KeyStore
+
+
+def test_create_check_revoke(tmp_path: Path) -> None:
+    keys = KeyStore(tmp_path / "keys.sqlite", refresh_seconds=0)
+    key, info = keys.create("acme", "ci")
+    assert key.startswith("olk_") and len(key) > 40
+    assert keys.project_for(key) == "acme"
+    assert keys.project_for(key + "x") is None
+    assert keys.project_for(None) is None and keys.project_for("") is None
+    assert key.encode() not in (tmp_path / "keys.sqlite").read_bytes()
+    assert [k.key_id for k in keys.list()] == [info.key_id]
+    assert keys.revoke(info.key_id)
+    assert keys.project_for(key) is None
+    assert not keys.revoke(info.key_id)
+
+
+def test_add_is_idempotent_and_keeps_revocation(tmp_path: Path) -> None:
+    keys = KeyStore(tmp_path / "keys.sqlite", refresh_seconds=0)
+    first = keys.add("olk_demo_local_only_key", "demo")
+    assert keys.add("olk_demo_local_only_key", "demo") == first
+    assert len(keys.list()) == 1
+    keys.revoke(first.key_id)
+    keys.add("olk_demo_local_only_key", "demo")
+    assert keys.project_for("olk_demo_local_only_key") is None
+
+
+def test_revocation_seen_by_another_process_view(tmp_path: Path) -> None:
+    api = KeyStore(tmp_path / "keys.sqlite", refresh_seconds=0)
+    cli = KeyStore(tmp_path / "keys.sqlite")
+    key, info = cli.create("acme")
+    assert api.project_for(key) == "acme"
+    cli.revoke(info.key_id)
+    assert api.project_for(key) is None

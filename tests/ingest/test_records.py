@@ -1,0 +1,81 @@
+"""Stored lines: redacted wherever free text lives, previews cut after redaction, server fields."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+
+from ingest_api.body import RawEvent
+from ingest_api.records import to_record
+from ingest_api.redaction import Redactor
+from ingest_api.settings import DEFAULT_PII_ENTITIES
+from ingest_api.validation import validate_events
+from ollive.contract.events import PREVIEW_MAX_CHARS
+from tests.ingest.factories import application, inference
+
+EMAIL = "jane.doe@example.com"
+
+
+@pytest.fixture(scope="module")
+def redactor() -> Redactor:
+    return Redactor(DEFAULT_PII_ENTITIES)
+
+
+def _store(event: dict, redactor: Redactor | None) -> tuple[dict, Counter]:
+    counts: Counter[str] = Counter()
+    [valid] = validate_events([RawEvent(event)]).events
+    line = to_record(
+        valid,
+        received_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        project_id="acme",
+        redactor=redactor,
+        entity_counts=counts,
+    )
+    assert line.endswith(b"\n")
+    return orjson.loads(line), counts
+
+
+def test_every_free_text_field_is_redacted(redactor: Redactor) -> None:
+    event = inference(
+        input_preview=f"mail {EMAIL}",
+        output_preview="ok",
+        error_message="card 4111 1111 1111 1111 declined",
+        tool_calls=[{"name": "send", "arguments_preview": f'{{"to": "{EMAIL}"}}'}],
+        metadata={"note": "from 10.0.0.1", "count": 3, "flag": True},
+        project_id="spoofed",
+        pii_detected=False,
+    )
+    doc, counts = _store(event, redactor)
+    assert EMAIL not in orjson.dumps(doc).decode()
+    assert doc["input_preview"] == "mail <EMAIL_ADDRESS>"
+    assert doc["error_message"] == "card <CREDIT_CARD> declined"
+    assert doc["tool_calls"][0]["arguments_preview"] == '{"to": "<EMAIL_ADDRESS>"}'
+    assert doc["metadata"] == {"note": "from <IP_ADDRESS>", "count": 3, "flag": True}
+    assert doc["project_id"] == "acme" and doc["schema_version"] == 1
+    assert doc["pii_detected"] is True
+    assert doc["pii_entities"] == ["CREDIT_CARD", "EMAIL_ADDRESS", "IP_ADDRESS"]
+    assert doc["received_at"] == "2026-01-02T03:04:05+00:00"
+    assert counts["EMAIL_ADDRESS"] == 2
+
+
+def test_application_fields(redactor: Redactor) -> None:
+    doc, _ = _store(
+        application(message=f"login by {EMAIL}", exception_stack=f'File "x", {EMAIL}'), redactor
+    )
+    assert EMAIL not in doc["message"] and EMAIL not in doc["exception_stack"]
+
+
+def test_previews_truncated_after_redaction(redactor: Redactor) -> None:
+    tail_pii = "x" * 495 + " " + EMAIL  # the address straddles the 500-char cut
+    doc, _ = _store(inference(input_preview=tail_pii, output_preview="y" * 5000), redactor)
+    assert len(doc["output_preview"]) == PREVIEW_MAX_CHARS
+    assert "jane" not in doc["input_preview"]
+    assert len(doc["input_preview"]) <= PREVIEW_MAX_CHARS
+
+
+def test_pii_off_keeps_text(redactor: Redactor) -> None:
+    doc, _ = _store(inference(input_preview=f"mail {EMAIL}"), None)
+    assert doc["input_preview"] == f"mail {EMAIL}" and doc["pii_detected"] is False

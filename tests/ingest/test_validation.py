@@ -1,0 +1,51 @@
+"""Per-event validation: mixed batches, duplicates, and reasons that never echo a value."""
+
+from __future__ import annotations
+
+from ingest_api.body import RawEvent
+from ingest_api.validation import validate_events
+from tests.ingest.factories import application, inference, tool_execution
+
+SECRET = "jane.doe@example.com"
+
+
+def test_mixed_batch_keeps_good_events() -> None:
+    good = [inference(), tool_execution(), application()]
+    bad = {"log_type": "inference", "event_id": "nope"}
+    result = validate_events(
+        [RawEvent(good[0]), RawEvent(bad), RawEvent(good[1]), RawEvent(good[2])]
+    )
+    assert [str(e.event_id) for e in result.events] == [g["event_id"] for g in good]
+    assert [r.index for r in result.rejected] == [1]
+
+
+def test_duplicate_event_id_keeps_the_first() -> None:
+    first = inference()
+    again = {**first, "input_preview": "changed"}
+    result = validate_events([RawEvent(first), RawEvent(again)])
+    assert len(result.events) == 1 and result.events[0].input_preview == first["input_preview"]
+    assert result.rejected[0].code == "duplicate" and result.rejected[0].index == 1
+
+
+def test_reasons_do_not_echo_values() -> None:
+    events = [
+        inference(input_tokens=SECRET),
+        inference(event_id=SECRET),
+        inference(log_type=SECRET),
+        application(level=SECRET),
+        application(metadata={SECRET: [1]}),
+        inference(input_preview=SECRET * 2000),
+        SECRET,
+        [SECRET],
+    ]
+    result = validate_events([RawEvent(e) for e in events])
+    assert len(result.rejected) == len(events)
+    for r in result.rejected:
+        assert "jane" not in r.reason and "example" not in r.reason, r.reason
+        assert r.reason
+
+
+def test_server_fields_from_the_client_are_dropped() -> None:
+    event = inference(project_id="other", pii_detected=True, received_at="2000-01-01T00:00:00Z")
+    result = validate_events([RawEvent(event)])
+    assert not hasattr(result.events[0], "project_id")
