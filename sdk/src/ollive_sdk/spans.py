@@ -113,6 +113,8 @@ class Span:
                 ev["status"] = classify(exc)
                 ev.setdefault("error_code", type(exc).__name__)
                 ev.setdefault("error_message", preview(str(exc)) or None)
+            else:
+                ev.setdefault("status", "ok")
             self._emit(ev)
         except Exception as e:
             warn_once("span", "ollive: could not record a span: %r", e)

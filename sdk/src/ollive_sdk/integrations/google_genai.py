@@ -69,6 +69,9 @@ def _sync_wrapper(original: Any, stream: bool, provider: str, client: Client | N
                     for chunk in original(*args, **kwargs):
                         collector.chunk(chunk)
                         yield chunk
+                except BaseException as e:
+                    _note_error(span, e)
+                    raise
                 finally:  # a consumer that stops early still gets what was seen recorded
                     collector.finish()
 
@@ -77,7 +80,11 @@ def _sync_wrapper(original: Any, stream: bool, provider: str, client: Client | N
     @functools.wraps(original)
     def generate(*args: Any, **kwargs: Any) -> Any:
         with _open(client, provider, kwargs, False).start() as span:
-            response = original(*args, **kwargs)
+            try:
+                response = original(*args, **kwargs)
+            except BaseException as e:
+                _note_error(span, e)
+                raise
             _Collector(span).response(response)
             return response
 
@@ -93,6 +100,7 @@ def _async_wrapper(original: Any, stream: bool, provider: str, client: Client | 
             try:
                 iterator = await original(*args, **kwargs)
             except BaseException as e:
+                _note_error(span, e)
                 span.end(e)
                 raise
             return _traced_aiter(iterator, span)
@@ -102,7 +110,11 @@ def _async_wrapper(original: Any, stream: bool, provider: str, client: Client | 
     @functools.wraps(original)
     async def generate(*args: Any, **kwargs: Any) -> Any:
         with _open(client, provider, kwargs, False).start() as span:
-            response = await original(*args, **kwargs)
+            try:
+                response = await original(*args, **kwargs)
+            except BaseException as e:
+                _note_error(span, e)
+                raise
             _Collector(span).response(response)
             return response
 
@@ -116,6 +128,9 @@ async def _traced_aiter(iterator: AsyncIterator[Any], span: InferenceSpan) -> As
             async for chunk in iterator:
                 collector.chunk(chunk)
                 yield chunk
+        except BaseException as e:
+            _note_error(span, e)
+            raise
         finally:
             collector.finish()
 
@@ -188,6 +203,13 @@ class _Collector:
                 span.set_output("".join(self._text))
         except Exception as e:
             warn_once("genai_read", "ollive: could not read a google-genai response: %r", e)
+
+
+def _note_error(span: InferenceSpan, exc: BaseException) -> None:
+    """Gemini API errors carry a status (`RESOURCE_EXHAUSTED`) more telling than the class."""
+    code = getattr(exc, "status", None) or getattr(exc, "code", None)
+    if isinstance(code, (str, int)) and not isinstance(code, bool) and str(code):
+        span.set_status("error", code=str(code))
 
 
 def _input_text(contents: Any) -> str | None:

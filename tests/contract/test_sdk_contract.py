@@ -1,0 +1,174 @@
+"""What the SDK emits validates against what the API accepts: the pydantic contract and the
+committed JSON Schema, for every kind of event, and never a server-set field."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import jsonschema
+import pytest
+from ollive_sdk import Client, OlliveLogHandler, _limits, tool_traced
+from ollive_sdk.encode import encode
+from ollive_sdk.integrations.google_genai import instrument_google_genai
+from ollive_sdk.masking import regex_mask
+
+from ollive.contract import events as contract
+from ollive.contract.json_schema import SCHEMA_PATH
+from tests.sdk.fake_ingest import FakeIngest
+from tests.sdk.test_google_genai import MODEL, gemini
+
+VALIDATOR = jsonschema.Draft202012Validator(
+    json.loads(SCHEMA_PATH.read_text()), format_checker=jsonschema.FormatChecker()
+)
+
+
+@pytest.fixture
+def recorded() -> Iterator[tuple[Client, list[dict[str, Any]]]]:
+    client = Client(environ={}, endpoint="http://127.0.0.1:9", api_key="k", service="contract",
+                    environment="test")  # fmt: skip
+    events: list[dict[str, Any]] = []
+    client._emit = events.append  # type: ignore[method-assign]
+    yield client, events
+    client.shutdown(0.1)
+
+
+def emit_every_kind(client: Client) -> None:
+    """One of each event the SDK can produce, including the extremes of every bound."""
+    with client.inference(provider="gcp.gemini", model="m", input="hello", request_id="r1") as s:
+        s.set_usage(10, 20, 5, 3)
+        s.set_finish_reason("stop")
+        s.set_response_model("m-001")
+        s.set_cost(0.0001)
+        s.set_output("hi there")
+        s.add_tool_call("lookup", id="c1", arguments={"q": "x"})
+        s.update_metadata(tier="gold", n=3, ratio=0.5, flag=True, none=None, obj=object())
+    with client.inference(provider="p", model="m", stream=True) as s:
+        s.first_chunk()
+    with pytest.raises(ValueError), client.inference(provider="p", model="m"):
+        raise ValueError("boom " * 10_000)
+    with pytest.raises(TimeoutError), client.inference(provider="p", model="m"):
+        raise TimeoutError
+
+    async def cancelled() -> None:
+        with client.inference(provider="p", model="m"):
+            raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(cancelled())
+    with client.inference(provider="p" * 300, model="", input="x" * 100_000) as s:
+        s.update_metadata(**{f"k{i}": "v" * 1_000 for i in range(200)}, **{"": 1})
+        for i in range(300):
+            s.add_tool_call("t" * 300, id=str(i), arguments="a" * 10_000)
+        s.set_usage(input_tokens=2**60, output_tokens=-1)
+        s.set_cost(float("nan"))
+
+    @tool_traced(client=client)
+    def search(query: str) -> list[str]:
+        return [query]
+
+    @tool_traced(client=client)
+    async def failing() -> None:
+        raise KeyError("k")
+
+    search("cats")
+    with pytest.raises(KeyError):
+        asyncio.run(failing())
+    with client.tool("lookup", call_id="c1", arguments={"q": 1}) as t:
+        t.set_result({"ok": True})
+
+    log = logging.getLogger("contract.app")
+    handler = OlliveLogHandler(client)
+    log.addHandler(handler)
+    try:
+        log.warning("plain %s", "warning", extra={"tenant": "acme", "nested": {"a": [1]}})
+        try:
+            1 / 0  # noqa: B018
+        except ZeroDivisionError:
+            log.exception("with an exception")
+        log.log(5, "below debug")
+    finally:
+        log.removeHandler(handler)
+
+    g = instrument_google_genai(gemini(), client)
+    g.models.generate_content(model=MODEL, contents="What's the weather in Paris?")
+    list(g.models.generate_content_stream(model=MODEL, contents="hi"))
+
+
+def wire_events(client: Client, events: list[dict[str, Any]], mask: Any = None) -> list[dict]:
+    emit_every_kind(client)
+    return [json.loads(encode(e, mask)) for e in events]
+
+
+def test_every_event_kind_validates_against_the_contract(recorded):
+    client, events = recorded
+    wired = wire_events(client, events)
+    kinds = {(e["log_type"], e.get("status"), e.get("stream")) for e in wired}
+    assert {"inference", "tool_execution", "application"} == {k[0] for k in kinds}
+    assert {"ok", "error", "timeout", "cancelled"} <= {k[1] for k in kinds}
+    for event in wired:
+        contract.EVENT_ADAPTER.validate_python(event)
+        errors = [e.message for e in VALIDATOR.iter_errors(event)]
+        assert not errors, (event["log_type"], errors)
+        assert not contract.SERVER_FIELDS & set(event)
+
+
+def test_masked_events_still_validate_and_carry_no_server_fields(recorded):
+    client, events = recorded
+
+    def hostile(event: dict[str, Any]) -> dict[str, Any]:
+        event = regex_mask([r"\d+"])(event)
+        return {**event, "project_id": "p", "received_at": "2020-01-01T00:00:00Z",
+                "pii_detected": False, "pii_entities": [], "schema_version": 9}  # fmt: skip
+
+    for event in wire_events(client, events, hostile):
+        contract.EVENT_ADAPTER.validate_python(event)
+        assert VALIDATOR.is_valid(event) is not False
+        assert not contract.SERVER_FIELDS & set(event)
+
+
+def test_events_as_they_arrive_over_the_wire_validate():
+    server = FakeIngest().start()
+    client = Client(environ={}, endpoint=server.url, api_key="k", service="contract")
+    try:
+        emit_every_kind(client)
+        assert client.flush(5)
+        received = [e for r in server.requests for e in r.events]
+        assert len(received) == client.stats().sent > 10
+        for event in received:
+            contract.EVENT_ADAPTER.validate_python(event)
+            assert VALIDATOR.is_valid(event)
+    finally:
+        client.shutdown(1)
+        server.stop()
+
+
+def test_the_sdk_mirrors_the_contract_limits():
+    assert _limits.SCHEMA_VERSION == contract.SCHEMA_VERSION
+    assert _limits.PREVIEW_MAX_CHARS == contract.PREVIEW_MAX_CHARS
+    assert _limits.TEXT_MAX_CHARS == contract.TEXT_MAX_CHARS
+    assert _limits.ID_MAX_CHARS == contract.ID_MAX_CHARS
+    assert _limits.SERVER_FIELDS == contract.SERVER_FIELDS
+    metadata = contract.InferenceEvent.model_json_schema()["properties"]["metadata"]
+    assert metadata["maxProperties"] == _limits.METADATA_MAX_ITEMS
+    calls = contract.InferenceEvent.model_json_schema()["properties"]["tool_calls"]
+    assert calls["maxItems"] == _limits.TOOL_CALLS_MAX_ITEMS
+
+
+def test_the_sdk_never_imports_the_server_package():
+    code = (
+        "import sys, ollive_sdk, ollive_sdk.integrations.google_genai; "
+        "sys.exit(any(m == 'ollive' or m.startswith('ollive.') for m in sys.modules))"
+    )
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_the_schema_check_has_teeth():
+    bad = {"event_id": "not-a-uuid", "log_type": "inference", "service": "s",
+           "started_at": "2024-01-01T00:00:00Z", "provider": "p"}  # fmt: skip
+    assert not VALIDATOR.is_valid(bad)
