@@ -1,0 +1,53 @@
+# Ollive — one machine, no Docker. `make demo` sets everything up and runs the pipeline end to
+# end; `make test` runs the test suite against the real embedded stack.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: help setup setup-python setup-system setup-superset demo up down status test bench lint fmt schema
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+setup: setup-system setup-python setup-superset ## Install everything (uv, venvs, Debian packages)
+
+setup-python: ## uv (from PyPI if missing) and the pipeline's virtualenv from uv.lock
+	@command -v $(UV) >/dev/null 2>&1 || python3 -m pip install --quiet --user uv
+	$(UV) sync --frozen --all-packages
+
+setup-system: ## Debian packages the tests need (headless Chromium for the Superset tests)
+	@bash scripts/install_system_packages.sh
+
+setup-superset: ## Superset in its own virtualenv (its pins conflict with the pipeline's)
+	@if [ -f superset_config/install.sh ]; then bash superset_config/install.sh; fi
+
+demo: setup ## Set up, start the stack, send traffic, print the 5-minute rollup
+	$(UV) run ollive demo
+
+up: setup-python ## Start the embedded stack
+	$(UV) run ollive up
+
+down: ## Stop the embedded stack
+	$(UV) run ollive down
+
+status: ## Show the stack's services
+	$(UV) run ollive status
+
+test: setup ## Run the whole test suite against the real embedded stack
+	$(UV) run pytest $(PYTEST_ARGS)
+
+bench: setup ## Run the benchmarks (figures printed and written to bench/results/)
+	@for b in bench/*.py; do echo "== $$b"; $(UV) run python $$b || exit 1; done
+
+lint: setup-python ## ruff + sqlfluff
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	@if [ -f dbt_project/.sqlfluff ]; then cd dbt_project && $(UV) run sqlfluff lint models; fi
+
+fmt: setup-python ## Format the Python code
+	$(UV) run ruff format .
+	$(UV) run ruff check --fix .
+
+schema: setup-python ## Regenerate the wire contract's JSON Schema
+	$(UV) run python -m ollive.contract.json_schema

@@ -1,0 +1,113 @@
+"""`ollive demo`: traffic through the SDK, then watch it reach the 5-minute rollup, then show it."""
+
+from __future__ import annotations
+
+import time
+
+import clickhouse_connect
+import ollive_sdk
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from chatbot.traffic import send_traffic
+from ollive.contract.tables import MARTS_DATABASE, staging_table
+from ollive.settings import OlliveSettings
+
+DEMO_SERVICE = "ollive-demo"
+ROLLUP_QUERY = f"""
+select bucket_start, provider, model, requests, errors,
+       round(latency_p50_ms) as p50_ms, round(latency_p95_ms) as p95_ms,
+       input_tokens + output_tokens as tokens, round(cost_usd, 4) as cost_usd
+from {MARTS_DATABASE}.agg_inference_5m
+where service = %(service)s
+order by bucket_start desc, requests desc
+limit 12
+"""
+
+
+def _count(client, sql: str) -> int:
+    try:
+        return int(client.command(sql) or 0)
+    except Exception:  # a table that does not exist yet counts as empty
+        return 0
+
+
+def _stage_counts(client) -> dict[str, int]:
+    where = f"where service = '{DEMO_SERVICE}'"
+    return {
+        "staged": _count(client, f"select count() from {staging_table('inference')} {where}"),
+        "in facts": _count(client, f"select count() from {MARTS_DATABASE}.fct_inferences {where}"),
+        "in rollup": _count(
+            client, f"select sum(requests) from {MARTS_DATABASE}.agg_inference_5m {where}"
+        ),
+    }
+
+
+def run_demo(settings: OlliveSettings, events: int, timeout_s: float, console: Console) -> bool:
+    """Send `events` chat turns and wait until the rollup counts them; True on success."""
+    ch = clickhouse_connect.get_client(
+        host=settings.clickhouse_host,
+        port=settings.clickhouse_port,
+        username=settings.clickhouse_user,
+        password=settings.clickhouse_password.get_secret_value(),
+    )
+    before = _stage_counts(ch)
+    sdk = ollive_sdk.Client(
+        endpoint=settings.ingest_url,
+        api_key=settings.demo_api_key.get_secret_value(),
+        service=DEMO_SERVICE,
+        environment="local",
+    )
+    with Progress(console=console, transient=False) as progress:
+        task = progress.add_task("SDK → ingest API", total=events)
+        summary = send_traffic(
+            sdk,
+            events,
+            seed=int(time.time()),
+            progress=lambda n: progress.update(task, completed=n),
+        )
+        sdk.flush(timeout=30)
+    stats = sdk.stats()
+    sdk.shutdown(timeout=10)
+    console.print(
+        f"Sent {summary.inferences} inferences, {summary.tool_calls} tool calls, "
+        f"{summary.logs} logs through the SDK ({stats.sent} events acknowledged, "
+        f"{stats.dropped_total} dropped)."
+    )
+
+    want = before["in rollup"] + summary.inferences
+    deadline = time.monotonic() + timeout_s
+    console.print("Waiting for the Dagster sensor to load the objects and dbt to build the rollup:")
+    with Progress(console=console) as progress:
+        tasks = {
+            stage: progress.add_task(f"  {stage}", total=summary.inferences)
+            for stage in ("staged", "in facts", "in rollup")
+        }
+        while time.monotonic() < deadline:
+            now = _stage_counts(ch)
+            for stage, task in tasks.items():
+                progress.update(task, completed=max(0, now[stage] - before[stage]))
+            if now["in rollup"] >= want:
+                break
+            time.sleep(2)
+        else:
+            console.print(
+                f"[red]The rollup did not reach {want} requests within {timeout_s:.0f}s.[/red] "
+                "`ollive logs dagster-daemon` shows what the sensor and runs did."
+            )
+            return False
+
+    result = ch.query(ROLLUP_QUERY, parameters={"service": DEMO_SERVICE})
+    table = Table(title=f"{MARTS_DATABASE}.agg_inference_5m (service {DEMO_SERVICE})")
+    for name in result.column_names:
+        table.add_column(name, justify="right" if name != "model" else "left")
+    for row in result.result_rows:
+        table.add_row(*(str(v) for v in row))
+    console.print(table)
+    console.print(
+        f"Dagster UI: http://{settings.host}:{settings.dagster_port}   "
+        f"Superset: http://{settings.host}:{settings.superset_port}   "
+        f"Ingest API docs: {settings.ingest_url}/docs"
+    )
+    return True
