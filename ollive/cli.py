@@ -108,8 +108,8 @@ def demo(
 
     settings, supervisor = _context()
     start_stack(settings, supervisor, None)
-    ok = run_demo(settings, events=events, timeout_s=timeout, console=console)
-    raise typer.Exit(0 if ok else 1)
+    result = run_demo(settings, events=events, timeout_s=timeout, console=console)
+    raise typer.Exit(0 if result else 1)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import clickhouse_connect
 import ollive_sdk
@@ -10,7 +11,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from chatbot.traffic import send_traffic
+from chatbot.traffic import TrafficSummary, send_traffic
 from ollive.contract.tables import MARTS_DATABASE, staging_table
 from ollive.settings import OlliveSettings
 
@@ -44,8 +45,21 @@ def _stage_counts(client) -> dict[str, int]:
     }
 
 
-def run_demo(settings: OlliveSettings, events: int, timeout_s: float, console: Console) -> bool:
-    """Send `events` chat turns and wait until the rollup counts them; True on success."""
+@dataclass(frozen=True)
+class DemoResult:
+    """What the demo sent and what reached each stage (tests assert on it)."""
+
+    sent: TrafficSummary
+    acknowledged: int
+    dropped: int
+    reached: dict[str, int]
+    rollup_rows: list[tuple]
+
+
+def run_demo(
+    settings: OlliveSettings, events: int, timeout_s: float, console: Console
+) -> DemoResult | None:
+    """Send `events` chat turns and wait until the rollup counts them; None on time-out."""
     ch = clickhouse_connect.get_client(
         host=settings.clickhouse_host,
         port=settings.clickhouse_port,
@@ -96,7 +110,7 @@ def run_demo(settings: OlliveSettings, events: int, timeout_s: float, console: C
                 f"[red]The rollup did not reach {want} requests within {timeout_s:.0f}s.[/red] "
                 "`ollive logs dagster-daemon` shows what the sensor and runs did."
             )
-            return False
+            return None
 
     result = ch.query(ROLLUP_QUERY, parameters={"service": DEMO_SERVICE})
     table = Table(title=f"{MARTS_DATABASE}.agg_inference_5m (service {DEMO_SERVICE})")
@@ -110,4 +124,5 @@ def run_demo(settings: OlliveSettings, events: int, timeout_s: float, console: C
         f"Superset: http://{settings.host}:{settings.superset_port}   "
         f"Ingest API docs: {settings.ingest_url}/docs"
     )
-    return True
+    reached = {stage: count - before[stage] for stage, count in _stage_counts(ch).items()}
+    return DemoResult(summary, stats.sent, stats.dropped_total, reached, result.result_rows)

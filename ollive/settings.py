@@ -87,3 +87,19 @@ class OlliveSettings(BaseSettings):
     @property
     def ingest_url(self) -> str:
         return f"http://{self.host}:{self.ingest_port}"
+
+
+def settings_env(settings: BaseSettings) -> dict[str, str]:
+    """The settings as the environment variables that reproduce them in a child process."""
+    prefix = settings.model_config.get("env_prefix", "")
+    env: dict[str, str] = {}
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if value is None or isinstance(value, BaseSettings):
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        elif isinstance(value, Path):
+            value = value.resolve()
+        env[f"{prefix}{name}".upper()] = str(value)
+    return env

@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.fixtures.s3",
+    "tests.fixtures.stack",
     "tests.fixtures.ingest",
     "tests.fixtures.clickhouse",
 ]

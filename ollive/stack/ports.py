@@ -34,3 +34,13 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def free_ports(count: int, below: int = 55_000) -> list[int]:
+    """`count` distinct free ports below `below` (SeaweedFS adds 10000 for its gRPC ports)."""
+    ports: set[int] = set()
+    while len(ports) < count:
+        port = free_port()
+        if port < below and port_is_free("127.0.0.1", port + 10_000):
+            ports.add(port)
+    return sorted(ports)

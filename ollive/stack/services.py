@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ollive.settings import OlliveSettings
+from ollive.settings import OlliveSettings, settings_env
 from ollive.stack.health import http_ok
 from ollive.stack.process import ServiceSpec
 from ollive.stack.seaweedfs import S3Credentials, SeaweedPorts, seaweed_spec
@@ -28,7 +28,8 @@ def s3_credentials(settings: OlliveSettings) -> S3Credentials:
 
 
 def child_env(settings: OlliveSettings) -> dict[str, str]:
-    return {"OLLIVE_STATE_DIR": str(settings.state_path), "PYTHONUNBUFFERED": "1"}
+    """Every setting spelled out, so a child sees exactly the configuration the CLI resolved."""
+    return {**settings_env(settings), "PYTHONUNBUFFERED": "1"}
 
 
 def _python(module: str, *args: str) -> list[str]:
