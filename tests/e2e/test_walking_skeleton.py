@@ -72,5 +72,5 @@ def test_read_only_user_reads_the_rollup_but_cannot_write(embedded_stack, demo_r
         f"select sum(requests) from ollive.agg_inference_5m where service = '{DEMO_SERVICE}'"
     )
     assert int(total) == demo_result.sent.inferences
-    with pytest.raises(Exception, match="164|readonly"):
+    with pytest.raises(Exception, match=r"164|readonly"):
         ro.command("create table ollive.should_fail (x UInt8) engine = Memory")
