@@ -20,12 +20,16 @@ HealthCheck = Callable[[], bool]
 
 
 def _start_ticks(pid: int) -> int | None:
+    """The process's start time in clock ticks; None if it is gone or a zombie."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    # field 22 (starttime), counted after the parenthesised command name
-    return int(stat.rsplit(")", 1)[1].split()[19])
+    # fields after the parenthesised command name: state is field 3, starttime field 22
+    fields = stat.rsplit(")", 1)[1].split()
+    if fields[0] in ("Z", "X"):
+        return None
+    return int(fields[19])
 
 
 @dataclass
