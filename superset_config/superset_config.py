@@ -1,0 +1,94 @@
+"""Superset's configuration for Ollive, read from the environment (loaded via SUPERSET_CONFIG_PATH).
+
+Embedded: SQLite metadata and file caches under `$OLLIVE_STATE_DIR/superset`. Compose: Postgres
+metadata through `OLLIVE_SUPERSET_DATABASE_URI`. Superset refuses to start without a real secret.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Placeholders that ship in Superset's docs, its old default config and our .env.example.
+_KNOWN_DEFAULTS = {
+    "",
+    "CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET",
+    "thisISaSECRET_1234",
+    "\2\1thisismyscretkey\1\2\\e\\y\\y\\h",
+    "change-me",
+    "changeme",
+    "replace-with-a-long-random-string",
+}
+_MIN_SECRET_LENGTH = 32
+
+
+def _secret_key() -> str:
+    key = os.environ.get("OLLIVE_SUPERSET_SECRET_KEY") or os.environ.get("SUPERSET_SECRET_KEY", "")
+    if key in _KNOWN_DEFAULTS or len(key) < _MIN_SECRET_LENGTH:
+        raise RuntimeError(
+            "Superset refuses to start: OLLIVE_SUPERSET_SECRET_KEY is missing, a known default, "
+            f"or shorter than {_MIN_SECRET_LENGTH} characters. It signs sessions and encrypts "
+            "the stored database passwords; generate one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`."
+        )
+    return key
+
+
+STATE_DIR = Path(os.environ.get("OLLIVE_STATE_DIR", ".ollive")).resolve() / "superset"
+STATE_DIR.mkdir(parents=True, exist_ok=True)
+DATA_DIR = str(STATE_DIR)
+
+SECRET_KEY = _secret_key()
+SQLALCHEMY_DATABASE_URI = os.environ.get(
+    "OLLIVE_SUPERSET_DATABASE_URI", f"sqlite:///{STATE_DIR / 'superset.db'}?check_same_thread=false"
+)
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+# Dashboards as the analysts use them: native filters and cross-filtering between charts.
+FEATURE_FLAGS = {
+    "DASHBOARD_NATIVE_FILTERS": True,
+    "DASHBOARD_CROSS_FILTERS": True,
+    "DASHBOARD_RBAC": False,
+    "ENABLE_TEMPLATE_PROCESSING": False,
+    "ALERT_REPORTS": False,
+    "GLOBAL_ASYNC_QUERIES": False,
+}
+
+
+def _cache(prefix: str, timeout_s: int) -> dict:
+    return {
+        "CACHE_TYPE": "FileSystemCache",
+        "CACHE_DIR": str(STATE_DIR / "cache" / prefix),
+        "CACHE_DEFAULT_TIMEOUT": timeout_s,
+        "CACHE_KEY_PREFIX": f"ollive_{prefix}_",
+        "CACHE_THRESHOLD": 5000,
+    }
+
+
+_DATA_CACHE_S = int(os.environ.get("OLLIVE_SUPERSET_DATA_CACHE_SECONDS", "60"))
+CACHE_CONFIG = _cache("metadata", 300)
+# Chart results: short, so a refreshed dashboard shows fresh 5-minute buckets.
+DATA_CACHE_CONFIG = _cache("data", _DATA_CACHE_S)
+FILTER_STATE_CACHE_CONFIG = _cache("filter_state", 86400)
+EXPLORE_FORM_DATA_CACHE_CONFIG = _cache("explore", 86400)
+RATELIMIT_STORAGE_URI = "memory://"
+
+# Nothing phones home: no Scarf pixel, no map tiles, no external help links.
+SCARF_ANALYTICS = False
+MAPBOX_API_KEY = ""
+HELP_MENU_ITEMS: list = []
+DOCUMENTATION_URL = None
+BUG_REPORT_URL = None
+
+SUPERSET_WEBSERVER_PORT = int(os.environ.get("OLLIVE_SUPERSET_PORT", "8088"))
+SUPERSET_WEBSERVER_TIMEOUT = 60
+ROW_LIMIT = 10000
+SQL_MAX_ROW = 100000
+SQLLAB_TIMEOUT = 60
+
+# Behind compose's proxy the app sees X-Forwarded-*; locally it serves plain HTTP on loopback.
+ENABLE_PROXY_FIX = os.environ.get("OLLIVE_SUPERSET_BEHIND_PROXY", "0") == "1"
+SESSION_COOKIE_SECURE = os.environ.get("OLLIVE_SUPERSET_SECURE_COOKIES", "0") == "1"
+SESSION_COOKIE_SAMESITE = "Lax"
+TALISMAN_ENABLED = SESSION_COOKIE_SECURE
+WTF_CSRF_ENABLED = True
