@@ -1,0 +1,55 @@
+"""The Dagster code location: every domain's definitions and the environment's resources."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import dagster as dg
+
+from dagster_project.checks.freshness import build_freshness_checks, build_freshness_schedule
+from dagster_project.ingestion.assets import raw_objects, staging_assets
+from dagster_project.ingestion.jobs import load_raw_objects_job
+from dagster_project.ingestion.replay import replay_raw_objects_job
+from dagster_project.ingestion.sensors import raw_objects_sensor
+from dagster_project.lake.compaction import build_lake_assets
+from dagster_project.lake.reconciliation import build_reconciliation_checks
+from dagster_project.resources.build import build_resources
+from dagster_project.settings import PipelineSettings
+from dagster_project.transformation.assets import build_dbt_assets, build_dbt_job, load_dbt_project
+from dagster_project.transformation.sensors import build_dbt_after_loads_sensor
+from ollive.settings import OlliveSettings
+
+
+def build_definitions(stack: OlliveSettings, pipeline: PipelineSettings) -> dg.Definitions:
+    """Everything Dagster shows, for one environment's settings."""
+    partitions, lake_assets = build_lake_assets(pipeline.lake_start_date)
+    assets: list = [*raw_objects, *staging_assets, *lake_assets]
+    jobs: list = [load_raw_objects_job, replay_raw_objects_job]
+    sensors: list = [raw_objects_sensor]
+    rollup_keys: list[dg.AssetKey] = []
+
+    project = load_dbt_project(pipeline.dbt_project_dir, pipeline.dbt_target)
+    if project is not None:
+        dbt_assets = build_dbt_assets(project)
+        dbt_job = build_dbt_job(dbt_assets)
+        assets.append(dbt_assets)
+        jobs.append(dbt_job)
+        sensors.append(build_dbt_after_loads_sensor(dbt_job))
+        rollup_keys = [k for k in dbt_assets.keys if k.path[-1].startswith("agg_")]
+
+    freshness = build_freshness_checks(
+        timedelta(minutes=pipeline.staging_max_lag_minutes),
+        rollup_keys,
+        timedelta(minutes=pipeline.rollup_max_lag_minutes),
+    )
+    return dg.Definitions(
+        assets=assets,
+        asset_checks=[*build_reconciliation_checks(partitions), *freshness],
+        jobs=jobs,
+        sensors=sensors,
+        schedules=[build_freshness_schedule(freshness)],
+        resources=build_resources(stack, pipeline),
+    )
+
+
+defs = build_definitions(OlliveSettings(), PipelineSettings())

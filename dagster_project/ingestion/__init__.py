@@ -1,0 +1,1 @@
+"""Raw objects → ClickHouse staging, exactly once per object."""

@@ -1,0 +1,18 @@
+"""The load job the sensor drives: one run loads a batch of one log type's objects."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from dagster_project.ingestion.assets import staging_keys
+
+LOAD_JOB_TAGS = {"ollive/stage": "load"}
+
+load_raw_objects_job = dg.define_asset_job(
+    "load_raw_objects",
+    selection=dg.AssetSelection.assets(*staging_keys),
+    description="Loads the raw objects named in the run config into staging, exactly once.",
+    # the INSERTs run inside ClickHouse; a process per step would only add start-up time
+    executor_def=dg.in_process_executor,
+    tags=LOAD_JOB_TAGS,
+)

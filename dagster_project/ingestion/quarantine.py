@@ -1,0 +1,66 @@
+"""Objects that cannot be loaded: recorded with their reason so they never block the others."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ollive.contract.tables import QUARANTINE_TABLE, STAGING_DATABASE
+
+QUARANTINE = f"{STAGING_DATABASE}.{QUARANTINE_TABLE}"
+
+# ClickHouse error codes that mean "this object's bytes are bad", not "the system is unwell".
+# Anything else (network, S3 5xx, timeouts, memory) is raised so the retry policy handles it.
+DATA_ERROR_CODES = frozenset(
+    {
+        6,  # CANNOT_PARSE_TEXT
+        26,  # CANNOT_PARSE_QUOTED_STRING
+        27,  # CANNOT_PARSE_INPUT_ASSERTION_FAILED
+        32,  # ATTEMPT_TO_READ_AFTER_EOF
+        33,  # CANNOT_READ_ALL_DATA
+        38,  # CANNOT_PARSE_DATE
+        41,  # CANNOT_PARSE_DATETIME
+        53,  # TYPE_MISMATCH
+        69,  # ARGUMENT_OUT_OF_BOUND
+        70,  # CANNOT_CONVERT_TYPE
+        72,  # CANNOT_PARSE_NUMBER
+        117,  # INCORRECT_DATA
+        131,  # TOO_LARGE_STRING_SIZE
+        354,  # ZLIB_INFLATE_FAILED
+        376,  # CANNOT_PARSE_UUID
+        395,  # FUNCTION_THROW_IF_VALUE_IS_NON_ZERO (our conformance guard)
+        467,  # CANNOT_PARSE_BOOL
+        561,  # ZSTD_DECODER_FAILED
+        636,  # CANNOT_EXTRACT_TABLE_STRUCTURE
+    }
+)
+
+_CODE_RE = re.compile(r"Code: (\d+)\.")
+
+
+def error_code(exc: BaseException) -> int | None:
+    """The ClickHouse error code of a clickhouse-connect exception, if it carries one."""
+    code = getattr(exc, "code", None)
+    if isinstance(code, int):
+        return code
+    match = _CODE_RE.search(str(exc))
+    return int(match[1]) if match else None
+
+
+def is_data_error(exc: BaseException) -> bool:
+    return error_code(exc) in DATA_ERROR_CODES
+
+
+def reason_of(exc: BaseException, limit: int = 2000) -> str:
+    """The server's message without the client's wrapper text, bounded."""
+    text = str(exc)
+    start = text.find("Code: ")
+    return (text[start:] if start >= 0 else text)[:limit]
+
+
+def quarantine(client: Any, object_key: str, log_type: str, reason: str, raw_sample: bytes) -> None:
+    client.insert(
+        QUARANTINE,
+        [[object_key, log_type, reason, raw_sample.decode("utf-8", "replace")]],
+        column_names=["object_key", "log_type", "reason", "raw_sample"],
+    )

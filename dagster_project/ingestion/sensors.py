@@ -1,0 +1,96 @@
+"""The sensor that turns new raw objects into load runs.
+
+Each tick re-lists the last `lookback_hours` hour prefixes of every log type and diffs them
+against the load manifest. Objects already requested but not yet loaded are remembered in the
+cursor (as short hashes) so a slow run is not requested again every tick; after
+`rerequest_after_s` they are requested again (their run failed for good). Duplicate requests
+are harmless anyway: the manifest and the insert deduplication token make loads exactly-once.
+"""
+
+import hashlib
+import json
+import time
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from dagster_project.clickhouse.migrate import ensure_schema
+from dagster_project.ingestion.assets import load_op_name, staging_asset_key
+from dagster_project.ingestion.discovery import unloaded_objects
+from dagster_project.ingestion.jobs import load_raw_objects_job
+from dagster_project.ingestion.settings import LoaderSettings
+from dagster_project.resources.clickhouse import ClickHouseResource
+from dagster_project.resources.object_store import ObjectStoreResource
+
+
+def _short(key: str) -> str:
+    return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+
+
+def batch_run_request(log_type: str, batch: list[tuple[str, int]]) -> dg.RunRequest:
+    """One load run for `batch`; its run key is derived from the object keys it carries."""
+    keys = [k for k, _ in batch]
+    digest = hashlib.blake2b("\n".join(keys).encode(), digest_size=16).hexdigest()
+    return dg.RunRequest(
+        run_key=f"{log_type}:{len(keys)}:{digest}",
+        asset_selection=[staging_asset_key(log_type)],
+        run_config={
+            "ops": {
+                load_op_name(log_type): {
+                    "config": {"object_keys": keys, "object_sizes": [s for _, s in batch]}
+                }
+            }
+        },
+        tags={"ollive/log_type": log_type, "ollive/objects": str(len(keys))},
+    )
+
+
+@dg.sensor(
+    job=load_raw_objects_job,
+    minimum_interval_seconds=15,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests load runs for raw objects not yet in the load manifest.",
+)
+def raw_objects_sensor(
+    context: dg.SensorEvaluationContext,
+    object_store: ObjectStoreResource,
+    clickhouse: ClickHouseResource,
+    loader: LoaderSettings,
+) -> dg.SensorResult:
+    now_s = int(time.time())
+    requested: dict[str, int] = json.loads(context.cursor or "{}").get("requested", {})
+    client = clickhouse.get_client()
+    ensure_schema(client, loader.staging_ttl_days)
+    unloaded = unloaded_objects(object_store, client, datetime.now(UTC), loader.lookback_hours)
+
+    still_pending: dict[str, int] = {}
+    runs: list[dg.RunRequest] = []
+    waiting = 0
+    for log_type, objects in unloaded.items():
+        fresh: list[tuple[str, int]] = []
+        for key, size in objects:
+            short = _short(key)
+            asked = requested.get(short)
+            if asked is not None and now_s - asked < loader.rerequest_after_s:
+                still_pending[short] = asked  # its run is queued or running
+            else:
+                fresh.append((key, size))
+        for i in range(0, len(fresh), loader.max_objects_per_run):
+            batch = fresh[i : i + loader.max_objects_per_run]
+            if len(runs) >= loader.max_runs_per_tick:
+                waiting += len(batch)
+                continue
+            runs.append(batch_run_request(log_type, batch))
+            still_pending.update((_short(k), now_s) for k, _ in batch)
+
+    requested_objects = sum(int(r.tags["ollive/objects"]) for r in runs)
+    context.log.info(
+        f"{requested_objects} objects in {len(runs)} runs requested, "
+        f"{len(still_pending) - requested_objects} in flight, {waiting} wait for the next tick"
+    )
+    # keys that reached the manifest drop out of the cursor: it stays as small as the backlog
+    return dg.SensorResult(
+        run_requests=runs,
+        cursor=json.dumps({"requested": still_pending}),
+        skip_reason=None if runs else "no new raw objects",
+    )

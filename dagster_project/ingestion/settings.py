@@ -1,0 +1,32 @@
+"""Tunables of the loader, as a resource so the UI shows them and tests can change them."""
+
+from __future__ import annotations
+
+import dagster as dg
+from pydantic import Field
+
+
+class LoaderSettings(dg.ConfigurableResource):
+    """How far back the sensor looks, how it batches, how hard a load pushes ClickHouse."""
+
+    lookback_hours: int = Field(
+        3, ge=1, description="Arrival-hour prefixes re-listed per log type on every tick."
+    )
+    max_objects_per_run: int = Field(
+        1000, ge=1, description="Most objects one load run takes; more become more runs."
+    )
+    max_runs_per_tick: int = Field(
+        20, ge=1, description="Most runs one tick requests; the rest wait for the next tick."
+    )
+    rerequest_after_s: int = Field(
+        600,
+        ge=15,
+        description=(
+            "An object requested but still absent from the manifest after this long (its run "
+            "failed for good) is requested again."
+        ),
+    )
+    load_parallelism: int = Field(4, ge=1, description="Concurrent INSERTs within one run.")
+    staging_ttl_days: int | None = Field(
+        None, description="TTL of staging rows by received_at; None keeps them forever."
+    )

@@ -1,0 +1,1 @@
+"""The Parquet lake: daily compaction of raw objects with DuckDB, reconciled with ClickHouse."""

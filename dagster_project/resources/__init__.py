@@ -1,0 +1,1 @@
+"""Resources of the pipeline; `build_resources` picks their configuration in one place."""

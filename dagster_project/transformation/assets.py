@@ -1,0 +1,54 @@
+"""The dbt project as Dagster assets; its tests become asset checks."""
+
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import (
+    UnresolvedAssetJobDefinition,
+)
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+
+from dagster_project.resources.build import dbt_executable
+from dagster_project.transformation.translator import OlliveDbtTranslator
+
+# dbt builds share one pool limited to 1 (dagster.yaml): two builds at once would race on the
+# same incremental models, whoever launched them (sensor, UI, backfill).
+DBT_POOL = "dbt"
+DBT_RUN_TAGS = {"ollive/dbt": "build"}
+
+
+def load_dbt_project(project_dir: Path, target: str | None) -> DbtProject | None:
+    """The project with a parsed manifest, or None while there is no dbt project yet."""
+    if not (project_dir / "dbt_project.yml").exists():
+        return None
+    project = DbtProject(project_dir=project_dir, target=target)
+    project.prepare_if_dev()
+    if not project.manifest_path.exists():
+        # `ollive up` runs the webserver, not `dagster dev`: parse once so the code location loads
+        DbtCliResource(
+            project_dir=str(project_dir), target=target, dbt_executable=dbt_executable()
+        ).cli(["parse", "--quiet"], target_path=project.target_path).wait()
+    return project
+
+
+def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=OlliveDbtTranslator(),
+        pool=DBT_POOL,
+    )
+    def ollive_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        """Builds and tests the dbt models (stg_ → fct_ → agg_*_5m)."""
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return ollive_dbt
+
+
+def build_dbt_job(assets: dg.AssetsDefinition) -> UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        "dbt_build",
+        selection=dg.AssetSelection.assets(assets),
+        description="dbt build of every model and test (one at a time: pool `dbt`).",
+        tags=DBT_RUN_TAGS,
+    )
