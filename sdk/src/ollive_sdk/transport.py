@@ -181,10 +181,11 @@ class Transport:
 
     def _step(self) -> bool:
         """One batch (or one spooled file); False once stopping and nothing is left."""
+        wait_s = self._wait_s()  # may list the spool directory: not under the queue lock
         with self._lock:
             full = len(self._queue) >= self._cfg.max_batch_events
             if not (full or self._stopping or self._flush_requested):
-                self._wake.wait(self._wait_s())
+                self._wake.wait(wait_s)
             raw = self._take(self._cfg.max_batch_events)
             if not self._queue:
                 self._flush_requested = False
