@@ -1,0 +1,97 @@
+{{
+    config(
+        unique_key='bucket_start',
+        order_by='(bucket_start, project_id, service, provider, model)',
+        partition_by='toYYYYMM(bucket_start)',
+    )
+}}
+
+with
+
+inferences as (
+
+    select
+        *,
+        {{ bucket_5m('started_at') }} as bucket_start
+    from {{ ref('fct_inferences') }}
+
+),
+
+{% if is_incremental() %}
+touched_buckets as (
+
+    -- every bucket an event loaded since the cutoff falls in, however old the bucket
+    select distinct bucket_start from inferences
+    where loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
+
+),
+{% endif %}
+
+bucket_events as (
+
+    -- whole buckets, so quantiles are recomputed from every event, never merged
+    select * from inferences
+    {% if is_incremental() %}
+        where
+            bucket_start in (select bucket_start from touched_buckets)
+            and started_at >= (select min(bucket_start) from touched_buckets)
+    {% endif %}
+
+),
+
+aggregated as (
+
+    select
+        bucket_start,
+        project_id,
+        service,
+        provider,
+        model,
+        count() as requests,
+        countIf(is_error) as errors,
+        errors / requests as error_rate,
+        countIf(is_cancelled) as cancellations,
+        quantilesExact(0.5, 0.95, 0.99)(latency_ms) as latency_quantiles,
+        quantilesExact(0.5, 0.95, 0.99)(ttft_ms) as ttft_quantiles,
+        sum(input_tokens) as input_tokens,
+        sum(output_tokens) as output_tokens,
+        sum(cached_input_tokens) as cached_input_tokens,
+        sum(reasoning_tokens) as reasoning_tokens,
+        sum(cost_usd) as cost_usd,
+        countIf(cost_source = 'unpriced') as unpriced_requests,
+        max(loaded_at) as last_loaded_at
+    from bucket_events
+    group by bucket_start, project_id, service, provider, model
+
+),
+
+final as (
+
+    select
+        bucket_start,
+        project_id,
+        service,
+        provider,
+        model,
+        requests,
+        errors,
+        error_rate,
+        cancellations,
+        latency_quantiles[1] as latency_p50_ms,
+        latency_quantiles[2] as latency_p95_ms,
+        latency_quantiles[3] as latency_p99_ms,
+        ttft_quantiles[1] as ttft_p50_ms,
+        ttft_quantiles[2] as ttft_p95_ms,
+        ttft_quantiles[3] as ttft_p99_ms,
+        input_tokens,
+        output_tokens,
+        cached_input_tokens,
+        reasoning_tokens,
+        cost_usd,
+        unpriced_requests,
+        last_loaded_at
+    from aggregated
+
+)
+
+select * from final

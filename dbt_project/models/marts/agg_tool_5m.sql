@@ -1,0 +1,77 @@
+{{
+    config(
+        unique_key='bucket_start',
+        order_by='(bucket_start, project_id, service, tool_name)',
+        partition_by='toYYYYMM(bucket_start)',
+    )
+}}
+
+with
+
+tool_executions as (
+
+    select
+        *,
+        {{ bucket_5m('started_at') }} as bucket_start
+    from {{ ref('fct_tool_executions') }}
+
+),
+
+{% if is_incremental() %}
+touched_buckets as (
+
+    -- every bucket an event loaded since the cutoff falls in, however old the bucket
+    select distinct bucket_start from tool_executions
+    where loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
+
+),
+{% endif %}
+
+bucket_events as (
+
+    -- whole buckets, so quantiles are recomputed from every event, never merged
+    select * from tool_executions
+    {% if is_incremental() %}
+        where
+            bucket_start in (select bucket_start from touched_buckets)
+            and started_at >= (select min(bucket_start) from touched_buckets)
+    {% endif %}
+
+),
+
+aggregated as (
+
+    select
+        bucket_start,
+        project_id,
+        service,
+        tool_name,
+        count() as calls,
+        countIf(is_error) as errors,
+        errors / calls as error_rate,
+        quantilesExact(0.5, 0.95, 0.99)(latency_ms) as latency_quantiles,
+        max(loaded_at) as last_loaded_at
+    from bucket_events
+    group by bucket_start, project_id, service, tool_name
+
+),
+
+final as (
+
+    select
+        bucket_start,
+        project_id,
+        service,
+        tool_name,
+        calls,
+        errors,
+        error_rate,
+        latency_quantiles[1] as latency_p50_ms,
+        latency_quantiles[2] as latency_p95_ms,
+        latency_quantiles[3] as latency_p99_ms,
+        last_loaded_at
+    from aggregated
+
+)
+
+select * from final

@@ -1,0 +1,94 @@
+{{
+    config(
+        unique_key='bucket_start',
+        order_by='(bucket_start, project_id, log_type, entity)',
+        partition_by='toYYYYMM(bucket_start)',
+    )
+}}
+
+-- pii_entities hold entity type names (EMAIL_ADDRESS, ...), never the values found: safe.
+with
+
+inferences as (
+
+    select
+        'inference' as log_type,
+        project_id,
+        pii_entities,
+        loaded_at,
+        {{ bucket_5m('started_at') }} as bucket_start
+    from {{ ref('fct_inferences') }}
+    where pii_detected
+
+),
+
+tool_executions as (
+
+    select
+        'tool_execution' as log_type,
+        project_id,
+        pii_entities,
+        loaded_at,
+        {{ bucket_5m('started_at') }} as bucket_start
+    from {{ ref('fct_tool_executions') }}
+    where pii_detected
+
+),
+
+application_logs as (
+
+    select
+        'application' as log_type,
+        project_id,
+        pii_entities,
+        loaded_at,
+        {{ bucket_5m('logged_at') }} as bucket_start
+    from {{ ref('fct_application_logs') }}
+    where pii_detected
+
+),
+
+detections as (
+
+    select * from inferences
+    union all
+    select * from tool_executions
+    union all
+    select * from application_logs
+
+),
+
+{% if is_incremental() %}
+touched_buckets as (
+
+    select distinct bucket_start from detections
+    where loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
+
+),
+{% endif %}
+
+bucket_detections as (
+
+    select * from detections
+    {% if is_incremental() %}
+        where bucket_start in (select bucket_start from touched_buckets)
+    {% endif %}
+
+),
+
+final as (
+
+    select
+        bucket_start,
+        project_id,
+        log_type,
+        entity,
+        count() as detections,
+        max(loaded_at) as last_loaded_at
+    from bucket_detections
+    array join pii_entities as entity
+    group by bucket_start, project_id, log_type, entity
+
+)
+
+select * from final

@@ -1,0 +1,76 @@
+with
+
+source as (
+
+    select * from {{ source('staging', 'inference_events') }}
+
+),
+
+latest as (
+
+    -- at-least-once delivery: keep the latest received copy of each event
+    select * from source
+    order by event_id asc, received_at desc, _loaded_at desc
+    limit 1 by event_id
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        event_id,
+        project_id,
+        request_id,
+        trace_id,
+        span_id,
+        parent_span_id,
+        conversation_id,
+        session_id,
+        {{ pseudonymise('user_id') }} as user_pseudo_id,
+
+        -- strings
+        service,
+        environment,
+        sdk_name,
+        sdk_version,
+        provider,
+        operation,
+        model,
+        response_model,
+        status,
+        finish_reason,
+        error_code,
+        {{ redact_pii('error_message') }} as error_message,
+        arrayMap(call -> call.name, tool_calls) as tool_call_names,
+        pii_entities,
+        _object_key as object_key,
+
+        -- numerics
+        latency_ms,
+        ttft_ms,
+        input_tokens,
+        output_tokens,
+        cached_input_tokens,
+        reasoning_tokens,
+        cost_usd as producer_cost_usd,
+        length(tool_calls) as count_tool_calls,
+        schema_version,
+
+        -- booleans
+        stream as is_stream,
+        cast(status in ('error', 'timeout') as Bool) as is_error,
+        cast(status = 'cancelled' as Bool) as is_cancelled,
+        pii_detected,
+
+        -- timestamps
+        started_at,
+        finished_at,
+        received_at,
+        _loaded_at as loaded_at
+
+    from latest
+
+)
+
+select * from renamed
