@@ -55,6 +55,7 @@ class Counters:
 
     turns: int = 0
     model_calls: int = 0
+    failed_calls: int = 0  # model calls Gemini refused (429/5xx), retried or not
     tool_calls: int = 0
     errors: int = 0
     cancelled: int = 0
@@ -159,6 +160,7 @@ class ChatService:
                 )
                 return _parts_and_finish([response], emit)
             except errors.APIError as e:
+                self.counters.failed_calls += 1
                 if e.code not in RETRYABLE or attempt == self.settings.retries:
                     raise ChatError(e.code, e.status, e.message or str(e)) from e
                 log.warning("model call refused (%s), retrying", e.status,
