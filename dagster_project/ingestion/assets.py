@@ -100,7 +100,7 @@ def build_staging_asset(log_type: str) -> dg.AssetsDefinition:
             clickhouse,
             object_store,
             objects,
-            context.run_id,
+            context.run.run_id,
             parallelism=loader.load_parallelism,
             ttl_days=loader.staging_ttl_days,
         )

@@ -6,6 +6,7 @@ inserts nothing. To rebuild staging from scratch, drop the staging table (its de
 log goes with it) and the manifest rows of the range, then replay.
 """
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import dagster as dg
@@ -38,14 +39,14 @@ def days(start: str, end: str) -> list[str]:
     return [(first + timedelta(d)).isoformat() for d in range((last - first).days + 1)]
 
 
-@dg.op(retry_policy=LOAD_RETRY, tags={"ollive/stage": "replay"})
+@dg.op(out={}, retry_policy=LOAD_RETRY, tags={"ollive/stage": "replay"})
 def replay_raw_objects(
     context: dg.OpExecutionContext,
     config: ReplayConfig,
     clickhouse: ClickHouseResource,
     object_store: ObjectStoreResource,
     loader: LoaderSettings,
-) -> None:
+) -> Iterator[dg.AssetMaterialization]:
     """Reloads the range day by day, reporting each (day, log type) as a staging materialization."""
     unknown = set(config.log_types) - set(LOG_TYPES)
     if unknown:
@@ -69,7 +70,7 @@ def replay_raw_objects(
             clickhouse,
             object_store,
             objects,
-            context.run_id,
+            context.run.run_id,
             parallelism=loader.load_parallelism,
             ttl_days=loader.staging_ttl_days,
             skip_recorded=not config.ignore_manifest,

@@ -1,0 +1,121 @@
+"""Loads into the embedded ClickHouse are exactly-once per object, whatever happens around them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import pytest
+
+from dagster_project.ingestion import load as load_module
+from dagster_project.ingestion.assets import build_staging_asset, load_op_name
+from tests.dagster.conftest import Pipeline
+from tests.fixtures.raw_objects import put_corrupt_object, put_raw_object, raw_lines
+
+pytestmark = pytest.mark.integration
+
+
+def _objects(p: Pipeline, log_type: str, sizes: list[int]) -> list[str]:
+    now = datetime.now(UTC)
+    s3 = p.s3()
+    return [
+        put_raw_object(s3, p.store.bucket, log_type, raw_lines(log_type, n, now, start=i * 1000))
+        for i, n in enumerate(sizes)
+    ]
+
+
+def _load(p: Pipeline, log_type: str, keys: list[str]) -> dg.ExecuteInProcessResult:
+    return dg.materialize(
+        [build_staging_asset(log_type)],
+        resources=p.resources,
+        run_config={"ops": {load_op_name(log_type): {"config": {"object_keys": keys}}}},
+    )
+
+
+def test_load_then_reload_is_exactly_once(pipeline: Pipeline) -> None:
+    keys = _objects(pipeline, "inference", [100, 250, 7])
+    result = _load(pipeline, "inference", keys)
+    assert result.success
+    meta = result.asset_materializations_for_node(load_op_name("inference"))[0].metadata
+    assert meta["rows_loaded"].value == 357 and meta["objects_loaded"].value == 3
+    assert pipeline.staged("inference", keys) == (357, 357)
+    assert set(pipeline.manifest_statuses(keys).values()) == {"loaded"}
+
+    # the sensor asks again / the same objects are sent twice: the manifest skips them
+    again = _load(pipeline, "inference", keys + keys[:1])
+    meta = again.asset_materializations_for_node(load_op_name("inference"))[0].metadata
+    assert meta["objects_skipped"].value == 4 and meta["rows_loaded"].value == 0
+    assert pipeline.staged("inference", keys) == (357, 357)
+
+
+def test_run_dying_between_insert_and_manifest_inserts_nothing_on_retry(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The insert lands, the manifest write fails; the retried op's insert is deduplicated."""
+    keys = _objects(pipeline, "tool_execution", [40, 60])
+    real_record = load_module.manifest.record
+    failures = {"left": 1}
+
+    def crash_once(client, rows):
+        if failures["left"] and rows[0].status == "loaded":
+            failures["left"] -= 1
+            raise ConnectionError("process died before the manifest row")
+        real_record(client, rows)
+
+    monkeypatch.setattr(load_module.manifest, "record", crash_once)
+    result = _load(pipeline, "tool_execution", keys)
+    assert result.success  # the RetryPolicy re-ran the step
+    assert failures["left"] == 0
+    assert pipeline.staged("tool_execution", keys) == (100, 100)
+    assert set(pipeline.manifest_statuses(keys).values()) == {"loaded"}
+
+
+def test_manifest_lost_entirely_token_still_blocks_copies(pipeline: Pipeline) -> None:
+    keys = _objects(pipeline, "application", [30, 30])
+    assert _load(pipeline, "application", keys).success
+    pipeline.ch().command(
+        "DELETE FROM ollive_staging.load_manifest WHERE object_key IN {keys:Array(String)}",
+        parameters={"keys": keys},
+    )
+    assert pipeline.manifest_statuses(keys) == {}
+    assert _load(pipeline, "application", keys).success
+    assert pipeline.staged("application", keys) == (60, 60)
+    assert set(pipeline.manifest_statuses(keys).values()) == {"loaded"}
+
+
+def test_corrupt_objects_are_quarantined_and_the_rest_load(pipeline: Pipeline) -> None:
+    s3 = pipeline.s3()
+    good = _objects(pipeline, "inference", [20, 30])
+    not_gzip = put_corrupt_object(s3, pipeline.store.bucket, "inference")
+    bad_lines = put_corrupt_object(s3, pipeline.store.bucket, "inference", gzip_ok=True)
+    missing_field = put_raw_object(
+        s3,
+        pipeline.store.bucket,
+        "inference",
+        [b'{"event_id": "018f3c1e-0000-7000-8000-000000000001", "service": "x"}\n'],
+    )
+    keys = [good[0], not_gzip, bad_lines, missing_field, good[1]]
+    result = _load(pipeline, "inference", keys)
+    assert result.success
+    assert pipeline.staged("inference", good) == (50, 50)
+    assert pipeline.staged("inference", [not_gzip, bad_lines, missing_field]) == (0, 0)
+    statuses = pipeline.manifest_statuses(keys)
+    assert [statuses[k] for k in keys] == [
+        "loaded",
+        "quarantined",
+        "quarantined",
+        "quarantined",
+        "loaded",
+    ]
+    reasons = dict(
+        pipeline.ch()
+        .query(
+            "SELECT object_key, reason FROM ollive_staging.quarantine "
+            "WHERE object_key IN {keys:Array(String)}",
+            parameters={"keys": keys},
+        )
+        .result_rows
+    )
+    assert "inflate" in reasons[not_gzip].lower()
+    assert "UUID" in reasons[bad_lines]
+    assert "non-conforming" in reasons[missing_field]

@@ -1,0 +1,117 @@
+"""The raw-objects sensor against real SeaweedFS and the embedded ClickHouse manifest."""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import pytest
+
+from dagster_project.ingestion.assets import build_staging_asset, load_op_name
+from dagster_project.ingestion.sensors import raw_objects_sensor
+from dagster_project.ingestion.settings import LoaderSettings
+from tests.dagster.conftest import Pipeline
+from tests.fixtures.raw_objects import put_raw_object, raw_lines
+
+pytestmark = pytest.mark.integration
+
+
+def _tick(p: Pipeline, cursor: str | None = None, **loader: int) -> dg.SensorResult:
+    resources = {**p.resources, "loader": LoaderSettings(**loader)} if loader else p.resources
+    with dg.build_sensor_context(resources=resources, cursor=cursor) as context:
+        result = raw_objects_sensor(context)
+    assert isinstance(result, dg.SensorResult)
+    return result
+
+
+def _requested(result: dg.SensorResult) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for run in result.run_requests or []:
+        for op in run.run_config["ops"].values():
+            out.setdefault(run.tags["ollive/log_type"], []).extend(op["config"]["object_keys"])
+    return out
+
+
+def test_sensor_requests_new_and_late_objects_once(pipeline: Pipeline) -> None:
+    s3, bucket, now = pipeline.s3(), pipeline.store.bucket, datetime.now(UTC)
+    fresh = put_raw_object(s3, bucket, "inference", raw_lines("inference", 5, now))
+    late = put_raw_object(  # arrived two hours ago, listed only now (a slow PUT, a spool drain)
+        s3,
+        bucket,
+        "inference",
+        raw_lines("inference", 5, now - timedelta(hours=2)),
+        now - timedelta(hours=2),
+    )
+    too_old = put_raw_object(
+        s3,
+        bucket,
+        "application",
+        raw_lines("application", 5, now - timedelta(hours=5)),
+        now - timedelta(hours=5),
+    )
+    tool = put_raw_object(s3, bucket, "tool_execution", raw_lines("tool_execution", 5, now))
+
+    first = _tick(pipeline)
+    requested = _requested(first)
+    assert sorted(requested["inference"]) == sorted([fresh, late])
+    assert requested["tool_execution"] == [tool]
+    assert all(too_old not in keys for keys in requested.values())  # outside the 3-hour lookback
+    assert all(r.run_key for r in first.run_requests)
+
+    # the next tick, before the runs finished: nothing is requested twice
+    second = _tick(pipeline, first.cursor)
+    assert not second.run_requests
+
+    # the runs load; a fresh sensor (cursor lost) still asks for nothing: the manifest knows
+    for run in first.run_requests:
+        log_type = run.tags["ollive/log_type"]
+        assert dg.materialize(
+            [build_staging_asset(log_type)],
+            resources=pipeline.resources,
+            run_config=run.run_config,
+        ).success
+    assert not _tick(pipeline).run_requests
+
+    # a widened lookback finds the old one
+    assert _requested(_tick(pipeline, lookback_hours=6)) == {"application": [too_old]}
+
+
+def test_sensor_rerequests_objects_whose_run_never_loaded_them(pipeline: Pipeline) -> None:
+    key = put_raw_object(
+        pipeline.s3(),
+        pipeline.store.bucket,
+        "inference",
+        raw_lines("inference", 3, datetime.now(UTC)),
+    )
+    first = _tick(pipeline)
+    assert _requested(first) == {"inference": [key]}
+    assert not _tick(pipeline, first.cursor).run_requests
+    # pretend the request is older than `rerequest_after_s`
+    requested = json.loads(first.cursor)["requested"]
+    stale_cursor = json.dumps({"requested": {k: t - 10_000 for k, t in requested.items()}})
+    assert _requested(_tick(pipeline, stale_cursor, rerequest_after_s=60)) == {"inference": [key]}
+
+
+def test_sensor_batches_thousands_of_objects_in_one_tick(pipeline: Pipeline) -> None:
+    s3, bucket, now = pipeline.s3(), pipeline.store.bucket, datetime.now(UTC)
+    line = raw_lines("application", 1, now)
+    with ThreadPoolExecutor(16) as pool:
+        keys = list(
+            pool.map(lambda _: put_raw_object(s3, bucket, "application", line, now), range(2500))
+        )
+    started = time.monotonic()
+    result = _tick(pipeline, max_objects_per_run=1000)
+    elapsed = time.monotonic() - started
+    assert len(result.run_requests) == 3
+    assert sorted(_requested(result)["application"]) == sorted(keys)
+    assert len({r.run_key for r in result.run_requests}) == 3
+    assert elapsed < 15, f"one tick over 2500 new objects took {elapsed:.1f}s"
+    op = load_op_name("application")
+    assert [len(r.run_config["ops"][op]["config"]["object_keys"]) for r in result.run_requests] == [
+        1000,
+        1000,
+        500,
+    ]
