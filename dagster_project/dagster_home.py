@@ -1,0 +1,114 @@
+"""The local Dagster instance for `ollive up`: writes `dagster.yaml` and describes both processes.
+
+SQLite storage under the state directory; a run queue that never runs two dbt builds at once
+(tag limit on `ollive/dbt` for the `dbt_build` job, and pool `dbt` limited to 1 for a build
+started any other way); automatic re-execution of runs that die; telemetry off. The caller
+(`ollive.stack`) launches the processes with its own environment plus `env` below.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dagster_project.settings import PROJECT_ROOT
+from dagster_project.transformation.assets import DBT_RUN_TAGS
+from ollive.settings import OlliveSettings
+
+CODE_LOCATION = "dagster_project.definitions"
+
+
+@dataclass(frozen=True)
+class DagsterProcess:
+    """One process of the Dagster deployment."""
+
+    name: str  # dagster-webserver | dagster-daemon
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)  # to add to the stack's child environment
+    cwd: Path = PROJECT_ROOT
+    health_url: str | None = None  # answers 200 when up (the daemon has none)
+    ports: list[int] = field(default_factory=list)
+
+
+def instance_config(home: Path, max_concurrent_runs: int) -> dict[str, Any]:
+    """The contents of `dagster.yaml`."""
+    ((tag_key, _),) = DBT_RUN_TAGS.items()
+    return {
+        "storage": {"sqlite": {"base_dir": str(home / "storage")}},
+        "local_artifact_storage": {
+            "module": "dagster._core.storage.root",
+            "class": "LocalArtifactStorage",
+            "config": {"base_dir": str(home)},
+        },
+        "concurrency": {
+            "runs": {
+                "max_concurrent_runs": max_concurrent_runs,
+                "tag_concurrency_limits": [{"key": tag_key, "limit": 1}],
+            },
+            # only dbt assets declare a pool (`dbt`); one at a time, however they were launched
+            "pools": {"default_limit": 1, "granularity": "run"},
+        },
+        # a run whose process died (OOM, kill -9, a reboot) is re-executed; loads are idempotent
+        "run_retries": {"enabled": True, "max_retries": 2},
+        "run_monitoring": {
+            "enabled": True,
+            "start_timeout_seconds": 180,
+            "poll_interval_seconds": 30,
+        },
+        "sensors": {"use_threads": True, "num_workers": 2},
+        "schedules": {"use_threads": True, "num_workers": 1},
+        "telemetry": {"enabled": False},
+        "nux": {"enabled": False},
+    }
+
+
+def write_dagster_home(home: Path, max_concurrent_runs: int = 4) -> Path:
+    """Create DAGSTER_HOME with its `dagster.yaml` (rewritten each time: settings may change)."""
+    home.mkdir(parents=True, exist_ok=True)
+    config_file = home / "dagster.yaml"
+    config_file.write_text(
+        "# Written by dagster_project/dagster_home.py on every `ollive up`; edit that instead.\n"
+        + yaml.safe_dump(instance_config(home, max_concurrent_runs), sort_keys=False)
+    )
+    return config_file
+
+
+def _bin(name: str) -> str:
+    local = Path(sys.executable).with_name(name)
+    return str(local) if local.exists() else (shutil.which(name) or name)
+
+
+def dagster_processes(
+    settings: OlliveSettings, *, max_concurrent_runs: int = 4
+) -> list[DagsterProcess]:
+    """Write `<state_dir>/dagster/dagster.yaml` and return the webserver and daemon to start."""
+    home = settings.state_path / "dagster"
+    write_dagster_home(home, max_concurrent_runs)
+    venv_bin = str(Path(sys.executable).parent)
+    env = {
+        "DAGSTER_HOME": str(home),
+        # dagster-dbt shells out to `dbt`; runs are subprocesses of the daemon
+        "PATH": os.pathsep.join([venv_bin, os.environ.get("PATH", "")]),
+        "DAGSTER_DISABLE_TELEMETRY": "1",
+    }
+    host, port = settings.host, settings.dagster_port
+    return [
+        DagsterProcess(
+            name="dagster-webserver",
+            argv=[_bin("dagster-webserver"), "-h", host, "-p", str(port), "-m", CODE_LOCATION],
+            env=env,
+            health_url=f"http://{host}:{port}/server_info",
+            ports=[port],
+        ),
+        DagsterProcess(
+            name="dagster-daemon",
+            argv=[_bin("dagster-daemon"), "run", "-m", CODE_LOCATION],
+            env=env,
+        ),
+    ]

@@ -1,0 +1,34 @@
+"""The instance `ollive up` starts: a valid dagster.yaml with the dbt limit, and both processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_project.dagster_home import dagster_processes
+from ollive.settings import OlliveSettings
+
+
+def test_dagster_home_is_a_valid_instance(tmp_path: Path) -> None:
+    settings = OlliveSettings(state_dir=tmp_path, dagster_port=3999)
+    webserver, daemon = dagster_processes(settings)
+    home = Path(webserver.env["DAGSTER_HOME"])
+    assert home == tmp_path.resolve() / "dagster"
+    assert webserver.argv[1:] == [
+        "-h",
+        "127.0.0.1",
+        "-p",
+        "3999",
+        "-m",
+        "dagster_project.definitions",
+    ]
+    assert daemon.argv[1:] == ["run", "-m", "dagster_project.definitions"]
+    assert webserver.health_url == "http://127.0.0.1:3999/server_info"
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        queue = instance.get_concurrency_config().run_queue_config
+        assert queue is not None
+        assert [(t["key"], t["limit"]) for t in queue.tag_concurrency_limits] == [("ollive/dbt", 1)]
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+        assert instance.run_retries_enabled
