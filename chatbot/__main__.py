@@ -13,6 +13,7 @@ from chatbot.settings import ChatbotSettings
 def main() -> None:
     settings = ChatbotSettings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per model call otherwise
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
 
 
