@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
 from fastapi import FastAPI
 
-from ingest_api import health, routes
+from ingest_api import health, prepare, routes
 from ingest_api.group_commit import GroupCommitter
 from ingest_api.keys import KeyStore
 from ingest_api.metrics import IngestMetrics
-from ingest_api.redaction import Redactor
 from ingest_api.settings import IngestSettings
 from ingest_api.spool import Spool
 from ingest_api.spool_upload import drain_once, upload_forever
@@ -41,16 +41,6 @@ def build_state(settings: IngestSettings) -> IngestState:
     keys = KeyStore(settings.keys_path)
     if settings.provision_demo_key:
         keys.add(stack.demo_api_key.get_secret_value(), DEMO_PROJECT, "demo key (local stack)")
-    redactor = None
-    if settings.pii_enabled:
-        redactor = Redactor(
-            settings.pii_entities,
-            ner_entities=settings.pii_ner_entities,
-            spacy_model=settings.pii_spacy_model,
-            fast_path=settings.pii_fast_path,
-            cache_size=settings.pii_cache_size,
-        )
-        redactor.warm_up()
     committer = GroupCommitter(
         store,
         spool,
@@ -62,8 +52,39 @@ def build_state(settings: IngestSettings) -> IngestState:
         gzip_level=settings.gzip_level,
         store_backoff_seconds=settings.spool_retry_seconds,
     )
-    cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare")
-    return IngestState(settings, keys, store, spool, committer, metrics, redactor, cpu)
+    config = prepare_config(settings)
+    cpu: Executor
+    if settings.prepare_workers > 0:
+        # spawn, not fork: the parent already runs threads (boto3 pool, event loop)
+        cpu = ProcessPoolExecutor(
+            settings.prepare_workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=prepare.init,
+            initargs=(config,),
+        )
+        # start and warm every worker now, not on the first requests
+        list(cpu.map(_noop, range(settings.prepare_workers * 4)))
+    else:
+        prepare.init(config)
+        cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare")
+    return IngestState(settings, keys, store, spool, committer, metrics, cpu)
+
+
+def _noop(_: int) -> bool:
+    return prepare.ready()
+
+
+def prepare_config(settings: IngestSettings) -> prepare.PrepareConfig:
+    return prepare.PrepareConfig(
+        max_decompressed_bytes=settings.max_decompressed_bytes,
+        max_events_per_request=settings.max_events_per_request,
+        pii_enabled=settings.pii_enabled,
+        pii_entities=tuple(settings.pii_entities),
+        pii_ner_entities=tuple(settings.pii_ner_entities),
+        pii_spacy_model=settings.pii_spacy_model,
+        pii_fast_path=settings.pii_fast_path,
+        pii_cache_size=settings.pii_cache_size,
+    )
 
 
 def create_app(settings: IngestSettings) -> FastAPI:
@@ -80,11 +101,10 @@ def create_app(settings: IngestSettings) -> FastAPI:
                 state.spool, state.committer, state.metrics, settings.spool_retry_seconds
             )
         )
-        ner = state.redactor.ner_model if state.redactor else None
         log.info(
-            "ingest API ready: pii=%s ner_model=%s spool=%s",
+            "ingest API ready: pii=%s workers=%d spool=%s",
             settings.pii_enabled,
-            ner,
+            settings.prepare_workers,
             settings.spool_path,
         )
         try:

@@ -24,7 +24,7 @@ class BodyError(Exception):
     """A request body refused as a whole."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
+        super().__init__(status, code, message)  # all three, so it pickles across processes
         self.status = status
         self.code = code
         self.message = message

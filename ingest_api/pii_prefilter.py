@@ -12,7 +12,9 @@ import re
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import PhoneMetadata
+from phonenumbers import NumberParseException, PhoneMetadata
+from phonenumbers.phonenumbermatcher import _PATTERN as _PHONE_CANDIDATE
+from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
 # any character that can start one of the conditions below: most clean text has none
 _ANY = re.compile(r"[\d@:]")
@@ -40,6 +42,39 @@ def phone_min_digits() -> int:
     return min(lengths) if lengths else 1
 
 
+_PURE_DIGITS = re.compile(r"\d+")
+_PHONE_REGIONS = tuple(PhoneRecognizer.DEFAULT_SUPPORTED_REGIONS)
+
+
+@lru_cache(maxsize=65_536)
+def _valid_in_some_region(digits: str) -> bool:
+    for region in _PHONE_REGIONS:
+        try:
+            if phonenumbers.is_valid_number(phonenumbers.parse(digits, region)):
+                return True
+        except NumberParseException:
+            continue
+    return False
+
+
+def phone_ruled_out(text: str) -> bool:
+    """True when Presidio's phone recognizer provably finds nothing in `text`.
+
+    It runs phonenumbers' matcher once per region; the matcher's candidates come from one
+    region-independent pattern (used here as is). A candidate made only of digits has no inner
+    sub-candidates, so it matches only if it parses as a valid number in that region. When every
+    candidate is such a run and none is valid in any supported region, no region can match.
+    Anything else (a '+', separators, brackets) is left to Presidio.
+    """
+    for match in _PHONE_CANDIDATE.finditer(text):
+        candidate = match.group()
+        if not _PURE_DIGITS.fullmatch(candidate):
+            return False
+        if len(candidate) >= phone_min_digits() and _valid_in_some_region(candidate):
+            return False
+    return True
+
+
 def candidate_entities(text: str, enabled: frozenset[str]) -> frozenset[str]:
     """The enabled entities `text` could contain; empty means Presidio would find nothing."""
     if _ANY.search(text) is None:
@@ -51,7 +86,7 @@ def candidate_entities(text: str, enabled: frozenset[str]) -> frozenset[str]:
         found.add("IP_ADDRESS")  # every IPv6 form has "::" or seven colons
     digits = len(_DIGIT.findall(text))
     if digits:
-        if digits >= phone_min_digits():
+        if digits >= phone_min_digits() and not phone_ruled_out(text):
             found.add("PHONE_NUMBER")
         if digits >= _CC_MIN_DIGITS:
             found.add("CREDIT_CARD")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,16 +14,14 @@ from ingest_api.body import (
     JSON_TYPES,
     NDJSON_TYPES,
     BodyError,
-    decode,
     media_type,
-    parse_events,
     read_limited,
 )
 from ingest_api.json_response import JSONBytes
-from ingest_api.records import to_record
+from ingest_api.prepare import prepare
 from ingest_api.spool import SpoolFull
 from ingest_api.state import IngestState
-from ingest_api.validation import Rejection, validate_events
+from ingest_api.validation import Rejection
 
 router = APIRouter()
 
@@ -132,14 +129,21 @@ async def _ingest(request: Request, state: IngestState, received_at: datetime) -
     except BodyError as exc:
         return _error(exc.status, exc.code, exc.message)
     loop = asyncio.get_running_loop()
+    headers = request.headers
     try:
         prepared = await loop.run_in_executor(
-            state.cpu, _prepare, state, body, request.headers, received_at, project_id
+            state.cpu,
+            prepare,
+            body,
+            headers.get("content-encoding"),
+            headers.get("content-type"),
+            received_at,
+            project_id,
         )
     except BodyError as exc:
         state.metrics.rejected.labels(exc.code).inc()
         return _error(exc.status, exc.code, exc.message)
-    lines, rejected, entities = prepared
+    lines, rejected, entities = prepared.lines, prepared.rejected, prepared.entities
     for r in rejected:
         state.metrics.rejected.labels(r.code).inc()
     for entity, n in entities.items():
@@ -162,26 +166,3 @@ async def _ingest(request: Request, state: IngestState, received_at: datetime) -
     return JSONBytes(
         {"accepted": accepted, "rejected": [_rejected(r) for r in rejected]}, status_code=202
     )
-
-
-def _prepare(
-    state: IngestState, body: bytes, headers: Any, received_at: datetime, project_id: str
-) -> tuple[dict[str, list[bytes]], list[Rejection], Counter[str]]:
-    """The CPU part (off the event loop): decode, validate, redact, serialise."""
-    cfg = state.settings
-    data = decode(body, headers.get("content-encoding"), cfg.max_decompressed_bytes)
-    raw = parse_events(data, headers.get("content-type"), cfg.max_events_per_request)
-    validated = validate_events(raw)
-    lines: dict[str, list[bytes]] = defaultdict(list)
-    entities: Counter[str] = Counter()
-    for event in validated.events:
-        lines[event.log_type].append(
-            to_record(
-                event,
-                received_at=received_at,
-                project_id=project_id,
-                redactor=state.redactor,
-                entity_counts=entities,
-            )
-        )
-    return dict(lines), validated.rejected, entities

@@ -40,6 +40,12 @@ class IngestSettings(BaseSettings):
     )
     max_events_per_request: int = Field(10_000, description="Most events in one request (413).")
 
+    prepare_workers: int = Field(
+        2,
+        ge=0,
+        description="Processes that decode, validate and redact; 0 runs it on one thread.",
+    )
+
     # group commit
     commit_max_events: int = Field(20_000, description="A commit closes at this many events.")
     commit_max_bytes: int = Field(

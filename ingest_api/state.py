@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from ingest_api.group_commit import GroupCommitter
 from ingest_api.keys import KeyStore
 from ingest_api.metrics import IngestMetrics
-from ingest_api.redaction import Redactor
 from ingest_api.settings import IngestSettings
 from ingest_api.spool import Spool
 from ingest_api.store import ObjectStore
@@ -22,7 +21,5 @@ class IngestState:
     spool: Spool
     committer: GroupCommitter
     metrics: IngestMetrics
-    redactor: Redactor | None
-    # one thread: parsing and redaction are CPU-bound (the GIL), and the redaction cache is
-    # not shared between threads; the event loop stays free to answer and to commit
-    cpu: ThreadPoolExecutor
+    # decode/validate/redact: worker processes (or one thread when prepare_workers is 0)
+    cpu: Executor

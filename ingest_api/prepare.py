@@ -1,0 +1,88 @@
+"""The CPU-bound part of a request, run in worker processes: decode, validate, redact, serialise.
+
+Each worker builds its own Redactor once (`init`) and keeps its own cache. Processes, not threads:
+parsing, validation and Presidio hold the GIL, and the event loop must stay free to answer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from ingest_api.body import decode, parse_events
+from ingest_api.records import to_record
+from ingest_api.redaction import Redactor
+from ingest_api.validation import Rejection, validate_events
+
+
+@dataclass(frozen=True)
+class PrepareConfig:
+    """What a worker needs to know (picklable; no secrets)."""
+
+    max_decompressed_bytes: int
+    max_events_per_request: int
+    pii_enabled: bool
+    pii_entities: tuple[str, ...]
+    pii_ner_entities: tuple[str, ...]
+    pii_spacy_model: str | None
+    pii_fast_path: bool
+    pii_cache_size: int
+
+
+@dataclass(frozen=True)
+class Prepared:
+    lines: dict[str, list[bytes]]
+    rejected: list[Rejection]
+    entities: Counter[str]
+
+
+_config: PrepareConfig | None = None
+_redactor: Redactor | None = None
+
+
+def init(config: PrepareConfig) -> None:
+    """Per-process setup: build and warm the redactor before the first request."""
+    global _config, _redactor
+    _config = config
+    _redactor = None
+    if config.pii_enabled:
+        _redactor = Redactor(
+            config.pii_entities,
+            ner_entities=config.pii_ner_entities,
+            spacy_model=config.pii_spacy_model,
+            fast_path=config.pii_fast_path,
+            cache_size=config.pii_cache_size,
+        )
+        _redactor.warm_up()
+
+
+def ready() -> bool:
+    return _config is not None
+
+
+def prepare(
+    body: bytes,
+    content_encoding: str | None,
+    content_type: str | None,
+    received_at: datetime,
+    project_id: str,
+) -> Prepared:
+    """Raises BodyError for a body refused as a whole."""
+    assert _config is not None, "prepare.init() was not called in this process"
+    data = decode(body, content_encoding, _config.max_decompressed_bytes)
+    raw = parse_events(data, content_type, _config.max_events_per_request)
+    validated = validate_events(raw)
+    lines: dict[str, list[bytes]] = defaultdict(list)
+    entities: Counter[str] = Counter()
+    for event in validated.events:
+        lines[event.log_type].append(
+            to_record(
+                event,
+                received_at=received_at,
+                project_id=project_id,
+                redactor=_redactor,
+                entity_counts=entities,
+            )
+        )
+    return Prepared(dict(lines), validated.rejected, entities)
