@@ -66,6 +66,7 @@ def create_app(
         try:
             yield
         finally:
+            await app.state.service.genai.aio.aclose()
             detach_log_handler(handler)
             sdk.flush(5.0) if not owns_sdk else sdk.shutdown(5.0)
 
