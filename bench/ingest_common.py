@@ -1,0 +1,106 @@
+"""Shared by the ingest benchmarks: a throwaway SeaweedFS + ingest API, result output."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from ollive.stack.ports import free_port
+from ollive.stack.process import launch
+from ollive.stack.seaweedfs import S3Credentials, SeaweedPorts, seaweed_spec
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+
+
+@dataclass
+class Stack:
+    url: str
+    api_key: str
+    creds: S3Credentials
+    state: Path
+
+
+def _ports(n: int) -> list[int]:
+    found: set[int] = set()
+    while len(found) < n:
+        port = free_port()
+        if port < 55000:  # SeaweedFS gRPC ports sit at +10000
+            found.add(port)
+    return sorted(found)
+
+
+@contextlib.contextmanager
+def seaweed() -> Iterator[tuple[S3Credentials, Path]]:
+    state = Path(tempfile.mkdtemp(prefix="ollive-bench-"))
+    s3, master, volume, filer = _ports(4)
+    creds = S3Credentials(f"http://127.0.0.1:{s3}", "bench", "bench-secret", "ollive-bench")
+    service = launch(
+        seaweed_spec(state, "127.0.0.1", SeaweedPorts(s3, master, volume, filer), creds),
+        state / "seaweedfs.log",
+    )
+    try:
+        yield creds, state
+    finally:
+        service.stop()
+
+
+@contextlib.contextmanager
+def ingest_api(creds: S3Credentials, state: Path, **env: str) -> Iterator[Stack]:
+    port, key = free_port(), "olk_bench_" + secrets.token_urlsafe(16)
+    run_dir = Path(tempfile.mkdtemp(dir=state, prefix="ingest-"))
+    full_env = {
+        **os.environ,
+        "OLLIVE_STATE_DIR": str(run_dir),
+        "OLLIVE_INGEST_PORT": str(port),
+        "OLLIVE_DEMO_API_KEY": key,
+        "OLLIVE_S3_ENDPOINT": creds.endpoint,
+        "OLLIVE_S3_ACCESS_KEY": creds.access_key,
+        "OLLIVE_S3_SECRET_KEY": creds.secret_key,
+        "OLLIVE_S3_BUCKET": creds.bucket,
+        **env,
+    }
+    log = (run_dir / "api.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ingest_api"], env=full_env, cwd=ROOT, stdout=log, stderr=log
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/healthz").status_code == 200:
+                    break
+            time.sleep(0.1)
+        yield Stack(url, key, creds, run_dir)
+    finally:
+        proc.terminate()
+        proc.wait(60)
+        log.close()
+
+
+def report(name: str, figures: dict[str, tuple[float, str]], extra: dict | None = None) -> Path:
+    """Print `name: value unit` lines and write the same as JSON under bench/results/."""
+    for key, (value, unit) in figures.items():
+        print(f"{key}: {value:.6g} {unit}", flush=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    doc = {
+        "benchmark": name,
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "cpus": os.cpu_count(),
+        "figures": {k: {"value": v, "unit": u} for k, (v, u) in figures.items()},
+        **(extra or {}),
+    }
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    return path

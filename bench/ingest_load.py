@@ -1,0 +1,237 @@
+"""Ingest load: sustained events/s and ack latency (p50/p99), PII redaction on and off.
+
+Load generators are separate processes (multiprocessing); each prepares its gzip NDJSON bodies
+(unique event ids and texts, realistic mix: some numbers, ~5% PII) before the clock starts, then
+keeps `--inflight` requests open. The API runs as `python -m ingest_api` against a real
+SeaweedFS: a 202 means the object PUT (durable) succeeded.
+
+    uv run python bench/ingest_load.py [--seconds 20] [--procs 2] [--inflight 4] [--batch 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import multiprocessing as mp
+import random
+import statistics
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.ingest_common import Stack, ingest_api, report, seaweed
+
+WORDS = (
+    "the",
+    "model",
+    "answered",
+    "question",
+    "about",
+    "weather",
+    "travel",
+    "refund",
+    "policy",
+    "account",
+    "order",
+    "invoice",
+    "summary",
+    "please",
+    "explain",
+    "plan",
+    "step",
+    "tool",
+    "result",
+    "cache",
+    "user",
+    "assistant",
+    "error",
+    "retry",
+    "timeout",
+    "Lisbon",
+    "Paris",
+    "Tokyo",
+    "flight",
+    "hotel",
+    "booking",
+    "support",
+    "ticket",
+    "update",
+    "status",
+    "details",
+)
+PII = [
+    "jane.doe@example.com",
+    "+1 415-555-2671",
+    "4111 1111 1111 1111",
+    "10.0.0.1",
+    "DE89 3704 0044 0532 0130 00",
+    "536-22-8471",
+]
+
+
+def _text(rng: random.Random, words: int) -> str:
+    parts = [rng.choice(WORDS) for _ in range(words)]
+    roll = rng.random()
+    if roll < 0.05:
+        parts.insert(rng.randrange(len(parts)), rng.choice(PII))
+    elif roll < 0.25:
+        parts.insert(rng.randrange(len(parts)), str(rng.randrange(1, 100000)))
+    return " ".join(parts)
+
+
+def _event(rng: random.Random, n: int) -> dict:
+    now = datetime.now(UTC).isoformat()
+    base = {
+        "event_id": str(uuid.uuid4()),
+        "started_at": now,
+        "service": "bench",
+        "metadata": {"region": "eu-west-1", "attempt": n % 3},
+    }
+    kind = n % 5
+    if kind < 2:
+        return {
+            **base,
+            "log_type": "inference",
+            "provider": "gcp.gemini",
+            "model": "gemini-2.5-flash",
+            "input_tokens": rng.randrange(2000),
+            "output_tokens": rng.randrange(800),
+            "latency_ms": rng.random() * 2000,
+            "input_preview": _text(rng, rng.randrange(10, 60)),
+            "output_preview": _text(rng, rng.randrange(20, 80)),
+        }
+    if kind == 2:
+        return {
+            **base,
+            "log_type": "tool_execution",
+            "tool_name": "get_weather",
+            "latency_ms": rng.random() * 300,
+            "arguments_preview": orjson.dumps({"q": _text(rng, 5)}).decode(),
+            "result_preview": _text(rng, rng.randrange(5, 30)),
+        }
+    return {
+        **base,
+        "log_type": "application",
+        "level": "info",
+        "logger": "app",
+        "message": _text(rng, rng.randrange(5, 25)),
+    }
+
+
+def _bodies(seed: int, count: int, batch: int) -> list[bytes]:
+    rng = random.Random(seed)
+    return [
+        gzip.compress(b"".join(orjson.dumps(_event(rng, i)) + b"\n" for i in range(batch)), 1)
+        for _ in range(count)
+    ]
+
+
+def _worker(
+    stack_url: str, key: str, seed: int, args: argparse.Namespace, go: mp.Barrier, out: mp.Queue
+) -> None:
+    needed = int(args.seconds * args.max_rate / args.batch / args.procs) + args.inflight
+    bodies = _bodies(seed, needed, args.batch)
+    go.wait()  # every generator has its bodies ready: start together, with idle CPUs
+    start_at = time.time()
+    headers = {
+        "Authorization": f"Bearer {key}",
+        "Content-Type": "application/x-ndjson",
+        "Content-Encoding": "gzip",
+    }
+    latencies: list[float] = []
+    accepted = errors = 0
+    lock = threading.Lock()
+    it = iter(bodies)
+    stop_at = start_at + args.seconds
+
+    def loop() -> None:
+        nonlocal accepted, errors
+        with httpx.Client(timeout=30) as client:
+            while time.time() < stop_at:
+                with lock:
+                    body = next(it, None)
+                if body is None:
+                    return
+                t0 = time.perf_counter()
+                resp = client.post(f"{stack_url}/v1/logs", content=body, headers=headers)
+                dt = time.perf_counter() - t0
+                with lock:
+                    if resp.status_code == 202:
+                        accepted += resp.json()["accepted"]
+                        latencies.append(dt)
+                    else:
+                        errors += 1
+
+    threads = [threading.Thread(target=loop) for _ in range(args.inflight)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put((accepted, errors, latencies, time.time() - start_at))
+
+
+def run(stack: Stack, args: argparse.Namespace, label: str) -> dict[str, tuple[float, str]]:
+    out: mp.Queue = mp.Queue()
+    go = mp.Barrier(args.procs + 1)
+    procs = [
+        mp.Process(target=_worker, args=(stack.url, stack.api_key, 1000 * i + 7, args, go, out))
+        for i in range(args.procs)
+    ]
+    for p in procs:
+        p.start()
+    print(f"[{label}] generators preparing their bodies", flush=True)
+    go.wait()
+    for s in range(int(args.seconds)):
+        time.sleep(1)
+        print(f"[{label}] {s + 1}/{int(args.seconds)}s", end="\r", flush=True)
+    results = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+    accepted = sum(r[0] for r in results)
+    errors = sum(r[1] for r in results)
+    lat = sorted(x for r in results for x in r[2])
+    elapsed = max(r[3] for r in results)
+    q = statistics.quantiles(lat, n=100) if len(lat) >= 2 else [0.0] * 99
+    print()
+    return {
+        f"{label}_events_per_s": (accepted / elapsed, "events/s"),
+        f"{label}_ack_p50": (q[49] * 1000, "ms"),
+        f"{label}_ack_p95": (q[94] * 1000, "ms"),
+        f"{label}_ack_p99": (q[98] * 1000, "ms"),
+        f"{label}_requests": (len(lat), "requests"),
+        f"{label}_errors": (errors, "requests"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--procs", type=int, default=2)
+    parser.add_argument("--inflight", type=int, default=4, help="open requests per process")
+    parser.add_argument("--batch", type=int, default=500, help="events per request")
+    parser.add_argument("--modes", default="pii_on,pii_off")
+    parser.add_argument(
+        "--max-rate",
+        type=float,
+        default=30_000,
+        help="events/s the prepared bodies can sustain (sizes the preparation)",
+    )
+    args = parser.parse_args()
+    figures: dict[str, tuple[float, str]] = {}
+    with seaweed() as (creds, state):
+        for mode in args.modes.split(","):
+            env = {"OLLIVE_INGEST_PII_ENABLED": "true" if mode == "pii_on" else "false"}
+            with ingest_api(creds, state, **env) as stack:
+                figures |= run(stack, args, mode)
+    report("ingest_load", figures, {"args": vars(args)})
+
+
+if __name__ == "__main__":
+    main()
