@@ -100,7 +100,9 @@ def logs(
 
 @app.command()
 def demo(
-    events: Annotated[int, typer.Option(help="Inference events the demo app sends.")] = 200,
+    conversations: Annotated[
+        int, typer.Option(help="Chat conversations the simulated chatbot holds (1-4 turns each).")
+    ] = 100,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the rollup.")] = 300.0,
 ) -> None:
     """Start the stack, send traffic through the SDK, wait for the rollup, print it."""
@@ -108,7 +110,7 @@ def demo(
 
     settings, supervisor = _context()
     start_stack(settings, supervisor, None)
-    result = run_demo(settings, events=events, timeout_s=timeout, console=console)
+    result = run_demo(settings, conversations, timeout_s=timeout, console=console)
     raise typer.Exit(0 if result else 1)
 
 

@@ -57,9 +57,13 @@ class DemoResult:
 
 
 def run_demo(
-    settings: OlliveSettings, events: int, timeout_s: float, console: Console
+    settings: OlliveSettings,
+    conversations: int,
+    timeout_s: float,
+    console: Console,
+    seed: int | None = None,
 ) -> DemoResult | None:
-    """Send `events` chat turns and wait until the rollup counts them; None on time-out."""
+    """Simulate `conversations` chats, wait until the rollup counts them; None on time-out."""
     ch = clickhouse_connect.get_client(
         host=settings.clickhouse_host,
         port=settings.clickhouse_port,
@@ -74,11 +78,11 @@ def run_demo(
         environment="local",
     )
     with Progress(console=console, transient=False) as progress:
-        task = progress.add_task("SDK → ingest API", total=events)
+        task = progress.add_task("chat traffic → SDK → ingest API", total=conversations)
         summary = send_traffic(
             sdk,
-            events,
-            seed=int(time.time()),
+            conversations,
+            seed=int(time.time()) if seed is None else seed,
             progress=lambda n: progress.update(task, completed=n),
         )
         sdk.flush(timeout=30)
