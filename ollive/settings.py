@@ -67,6 +67,7 @@ class OlliveSettings(BaseSettings):
     # orchestration and dashboards
     dagster_port: int = Field(3000, description="Port of the Dagster webserver.")
     superset_port: int = Field(8088, description="Port of Superset.")
+    chatbot_port: int = Field(8080, description="Port of the reference chatbot.")
 
     @cached_property
     def state_path(self) -> Path:

@@ -84,12 +84,33 @@ def ingest_api(settings: OlliveSettings) -> ServiceSpec:
     )
 
 
+def chatbot(settings: OlliveSettings) -> ServiceSpec:
+    url = f"http://{settings.host}:{settings.chatbot_port}"
+    env = {
+        **child_env(settings),
+        "OLLIVE_CHATBOT_HOST": settings.host,
+        "OLLIVE_CHATBOT_PORT": str(settings.chatbot_port),
+        "OLLIVE_ENDPOINT": settings.ingest_url,
+        "OLLIVE_API_KEY": settings.demo_api_key.get_secret_value(),
+        "OLLIVE_SERVICE": "chatbot",
+    }
+    return ServiceSpec(
+        name="chatbot",
+        argv=_python("chatbot"),
+        ports=[settings.chatbot_port],
+        health=lambda: http_ok(f"{url}/healthz"),
+        url=url,
+        env=env,
+        cwd=PROJECT_ROOT,
+    )
+
+
 def all_services(settings: OlliveSettings) -> list[ServiceSpec]:
     """Every service in start order; later issues' services join when their package exists."""
     specs = [seaweedfs(settings), clickhouse(settings), ingest_api(settings)]
     specs += _optional("ollive.stack.dagster_services", settings)
     specs += _optional("ollive.stack.superset_service", settings)
-    return specs
+    return [*specs, chatbot(settings)]
 
 
 def _optional(module: str, settings: OlliveSettings) -> list[ServiceSpec]:
