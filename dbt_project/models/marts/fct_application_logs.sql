@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('stg_event_loads') }}
 {{
     config(
         unique_key='event_id',

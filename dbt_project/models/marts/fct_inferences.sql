@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('stg_event_loads') }}
 {{
     config(
         unique_key='event_id',
@@ -71,8 +72,9 @@ priced as (
     select
         inferences.*,
         matched_prices.model_pattern as price_model_pattern,
-        -- input includes cached, output includes reasoning (OTel; the SDK reports so)
-        (
+        -- input includes cached, output includes reasoning (OTel; the SDK reports so);
+        -- rounded to a micro-micro-dollar so equal prices compare equal
+        round((
             greatest(
                 coalesce(inferences.input_tokens, 0)
                 - coalesce(inferences.cached_input_tokens, 0),
@@ -87,7 +89,7 @@ priced as (
             ) * matched_prices.output_usd_per_mtok
             + coalesce(inferences.reasoning_tokens, 0)
             * matched_prices.reasoning_usd_per_mtok
-        ) / 1e6 as priced_cost_usd
+        ) / 1e6, 12) as priced_cost_usd
     from inferences
     left join matched_prices
         on
