@@ -9,6 +9,7 @@ thinking tokens (Gemini's `candidates_token_count` excludes them, and bills them
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -103,7 +104,7 @@ def _async_wrapper(original: Any, stream: bool, provider: str, client: Client | 
                 _note_error(span, e)
                 span.end(e)
                 raise
-            return _traced_aiter(iterator, span)
+            return _TracedAsyncStream(iterator, span)
 
         return generate_stream
 
@@ -121,18 +122,56 @@ def _async_wrapper(original: Any, stream: bool, provider: str, client: Client | 
     return generate
 
 
-async def _traced_aiter(iterator: AsyncIterator[Any], span: InferenceSpan) -> AsyncIterator[Any]:
-    with span:
-        collector = _Collector(span)
+class _TracedAsyncStream:
+    """The async stream handed back to the caller; its span ends however the caller leaves it.
+
+    An async generator would not do: the request is already answered when
+    `generate_content_stream` returns, but a generator that is closed or dropped before its first
+    iteration runs none of its body, and the call would leave no event at all.
+    """
+
+    __slots__ = ("_collector", "_done", "_iterator", "_span")
+
+    def __init__(self, iterator: AsyncIterator[Any], span: InferenceSpan) -> None:
+        self._iterator = iterator
+        self._span = span
+        self._collector = _Collector(span)
+        self._done = False
+
+    def __aiter__(self) -> _TracedAsyncStream:
+        return self
+
+    async def __anext__(self) -> Any:
         try:
-            async for chunk in iterator:
-                collector.chunk(chunk)
-                yield chunk
-        except BaseException as e:
-            _note_error(span, e)
+            chunk = await self._iterator.__anext__()
+        except StopAsyncIteration:
+            self._finish(None)
             raise
-        finally:
-            collector.finish()
+        except BaseException as e:
+            _note_error(self._span, e)
+            self._finish(e)
+            raise
+        self._collector.chunk(chunk)
+        return chunk
+
+    async def aclose(self) -> None:
+        """Closing before the end counts as the caller cancelling the rest of the stream."""
+        self._finish(asyncio.CancelledError() if not self._done else None)
+        close = getattr(self._iterator, "aclose", None)
+        if close is not None:
+            await close()
+
+    def _finish(self, exc: BaseException | None) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._collector.finish()
+        self._span.end(exc)
+
+    def __del__(self) -> None:
+        # dropped without being closed: still one event, marked cancelled
+        if not self._done:
+            self._finish(asyncio.CancelledError())
 
 
 class _Collector:
