@@ -119,3 +119,10 @@ def test_corrupt_objects_are_quarantined_and_the_rest_load(pipeline: Pipeline) -
     assert "inflate" in reasons[not_gzip].lower()
     assert "UUID" in reasons[bad_lines]
     assert "non-conforming" in reasons[missing_field]
+
+
+def test_manifest_lookup_of_thousands_of_keys(pipeline: Pipeline) -> None:
+    keys = _objects(pipeline, "application", [3])
+    assert _load(pipeline, "application", keys).success
+    many = [*keys, *(f"raw/application/v1/dt=2026-01-01/hour=00/{i:040d}" for i in range(3000))]
+    assert load_module.manifest.recorded(pipeline.ch(), many) == set(keys)

@@ -1,0 +1,125 @@
+"""Benchmark: seconds from the ingest API's ack to the event's row in the 5-minute rollup.
+
+Runs against a running stack (`ollive up`: ingest API, SeaweedFS, ClickHouse, Dagster sensor,
+loads and dbt builds). A background sender keeps a steady load; every `--probe-every` seconds a
+probe event with a unique model name is posted, and ClickHouse is polled until
+`agg_inference_5m` has its row. Prints p50/p95/max and writes bench/results/freshness.json.
+Goal: p95 ≤ 60 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import clickhouse_connect
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ollive.contract.events import EVENT_ADAPTER  # noqa: E402
+from ollive.contract.tables import MARTS_DATABASE  # noqa: E402
+from ollive.settings import OlliveSettings  # noqa: E402
+from tests.fixtures.raw_objects import make_event  # noqa: E402
+
+
+def event(model: str | None = None) -> dict:
+    doc = EVENT_ADAPTER.dump_python(make_event("inference", datetime.now(UTC)), mode="json")
+    if model:
+        doc["model"] = model
+    return doc
+
+
+def post(client: httpx.Client, url: str, key: str, events: list[dict]) -> None:
+    resp = client.post(url, json=events, headers={"Authorization": f"Bearer {key}"})
+    resp.raise_for_status()
+
+
+def steady_load(url: str, key: str, rate: float, stop: threading.Event) -> None:
+    with httpx.Client(timeout=30) as client:
+        while not stop.is_set():
+            post(client, url, key, [event() for _ in range(max(1, int(rate / 2)))])
+            stop.wait(0.5)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=180, help="seconds of probing")
+    parser.add_argument("--probe-every", type=float, default=10)
+    parser.add_argument("--rate", type=float, default=40, help="background events/s")
+    parser.add_argument("--timeout", type=float, default=300, help="give up on a probe after")
+    args = parser.parse_args()
+
+    settings = OlliveSettings()
+    url = f"{settings.ingest_url}/v1/logs"
+    key = settings.demo_api_key.get_secret_value()
+    ch = clickhouse_connect.get_client(
+        host=settings.clickhouse_host,
+        port=settings.clickhouse_port,
+        username=settings.clickhouse_user,
+        password=settings.clickhouse_password.get_secret_value(),
+    )
+    stop = threading.Event()
+    loader = threading.Thread(target=steady_load, args=(url, key, args.rate, stop), daemon=True)
+    loader.start()
+
+    pending: dict[str, float] = {}
+    lags: list[float] = []
+    lost = 0
+    started = next_probe = time.monotonic()
+    with httpx.Client(timeout=30) as client:
+        while time.monotonic() - started < args.duration or pending:
+            now = time.monotonic()
+            if now >= next_probe and now - started < args.duration:
+                model = f"probe-{uuid.uuid4().hex[:12]}"
+                post(client, url, key, [event(model)])
+                pending[model] = time.monotonic()  # the ack: 202 means durable
+                next_probe = now + args.probe_every
+            if pending:
+                found = ch.query(
+                    f"SELECT DISTINCT model FROM {MARTS_DATABASE}.agg_inference_5m "
+                    "WHERE model IN {models:Array(String)}",
+                    parameters={"models": list(pending)},
+                ).result_rows
+                for (model,) in found:
+                    lag = time.monotonic() - pending.pop(model)
+                    lags.append(lag)
+                    print(f"  probe visible after {lag:.1f}s", flush=True)
+                for model, acked in list(pending.items()):
+                    if time.monotonic() - acked > args.timeout:
+                        pending.pop(model)
+                        lost += 1
+            time.sleep(0.5)
+    stop.set()
+
+    figures = {
+        "freshness_p50_s": round(statistics.median(lags), 1) if lags else None,
+        "freshness_p95_s": round(percentile(lags, 0.95), 1) if lags else None,
+        "freshness_max_s": round(max(lags), 1) if lags else None,
+        "probes": len(lags),
+        "probes_timed_out": lost,
+        "background_events_per_s": args.rate,
+    }
+    for name, value in figures.items():
+        unit = " s" if name.endswith("_s") else ""
+        print(f"{name}: {value}{unit}")
+    out = ROOT / "bench" / "results" / "freshness.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

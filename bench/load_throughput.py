@@ -1,0 +1,172 @@
+"""Benchmark: rows/s from the object store into ClickHouse staging through the Dagster loader.
+
+Starts a private SeaweedFS and embedded ClickHouse server (the stack's own service specs, free
+ports, a temporary state dir), writes `--events` inference events (+1 warm-up object) as gzip
+NDJSON objects of
+`--per-object` events, then loads them with the loader's `load_objects` (one
+`INSERT … SELECT FROM s3()` per object, object key as dedup token, manifest rows) and reports
+rows/s. A second pass over the same objects measures the replay (dedup) path. Prints
+`name: value unit` lines and writes bench/results/load_throughput.json. Goal: ≥ 300,000 rows/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dagster_project.ingestion.load import load_objects  # noqa: E402
+from dagster_project.resources.clickhouse import ClickHouseResource  # noqa: E402
+from dagster_project.resources.object_store import ObjectStoreResource  # noqa: E402
+from ollive.contract.events import EVENT_ADAPTER  # noqa: E402
+from ollive.contract.object_keys import ObjectKey  # noqa: E402
+from ollive.contract.tables import staging_table  # noqa: E402
+from ollive.settings import OlliveSettings  # noqa: E402
+from ollive.stack.ports import free_ports  # noqa: E402
+from ollive.stack.services import clickhouse, s3_credentials, seaweedfs  # noqa: E402
+from ollive.stack.supervisor import Supervisor  # noqa: E402
+from tests.fixtures.raw_objects import make_event  # noqa: E402
+
+
+def template(n: int, received_at: datetime) -> list[dict]:
+    """`n` stored-line dicts built once from the contract models; objects reuse them."""
+    docs = []
+    for i in range(n):
+        doc = EVENT_ADAPTER.dump_python(make_event("inference", received_at, i), mode="json")
+        doc.update(
+            received_at=received_at.isoformat(),
+            project_id="bench",
+            pii_detected=False,
+            pii_entities=[],
+            schema_version=1,
+        )
+        docs.append(doc)
+    return docs
+
+
+def put_objects(store: ObjectStoreResource, events: int, per_object: int) -> list[tuple[str, int]]:
+    now = datetime.now(UTC)
+    docs = template(per_object, now)
+    s3 = store.client()
+    count = (events + per_object - 1) // per_object + 1  # +1: the warm-up object
+
+    def one(i: int) -> tuple[str, int]:
+        for doc in docs:  # fresh event ids per object, so distinct counts mean something
+            doc["event_id"] = str(uuid.uuid4())
+        body = gzip.compress(
+            b"".join(orjson.dumps(d, option=orjson.OPT_APPEND_NEWLINE) for d in docs),
+            compresslevel=1,
+        )
+        key = str(ObjectKey.new("inference", now))
+        s3.put_object(Bucket=store.bucket, Key=key, Body=body)
+        return key, len(body)
+
+    objects = []
+    started = time.monotonic()
+    for i in range(count):  # sequential: the template is mutated per object
+        objects.append(one(i))
+        if (i + 1) % max(1, count // 10) == 0:
+            print(
+                f"  wrote {i + 1}/{count} objects ({time.monotonic() - started:.1f}s)", flush=True
+            )
+    return objects
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--per-object", type=int, default=10_000)
+    parser.add_argument("--parallelism", type=int, default=4)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="ollive-bench-") as tmp:
+        s3p, master, volume, filer, ch = free_ports(5)
+        settings = OlliveSettings(
+            state_dir=Path(tmp),
+            s3_port=s3p,
+            seaweedfs_master_port=master,
+            seaweedfs_volume_port=volume,
+            seaweedfs_filer_port=filer,
+            clickhouse_port=ch,
+        )
+        supervisor = Supervisor(settings.state_path, settings.host)
+        supervisor.up([seaweedfs(settings), clickhouse(settings)], report=lambda _: None)
+        try:
+            creds = s3_credentials(settings)
+            store = ObjectStoreResource(
+                endpoint=creds.endpoint,
+                access_key=creds.access_key,
+                secret_key=creds.secret_key,
+                bucket=creds.bucket,
+            )
+            ch_res = ClickHouseResource(
+                host=settings.clickhouse_host,
+                port=settings.clickhouse_port,
+                username=settings.clickhouse_user,
+                password=settings.clickhouse_password.get_secret_value(),
+            )
+            print(f"writing {args.events:,} events in objects of {args.per_object:,}", flush=True)
+            objects = put_objects(store, args.events, args.per_object)
+
+            def progress(done: int, total: int, elapsed: float) -> None:
+                if done == total or done % max(1, total // 10) == 0:
+                    print(f"  loaded {done}/{total} objects ({elapsed:.1f}s)", flush=True)
+
+            started = time.monotonic()
+            outcomes = load_objects(
+                ch_res, store, objects, "bench", parallelism=args.parallelism, progress=progress
+            )
+            load_s = time.monotonic() - started
+            rows = sum(o.rows for o in outcomes)
+            assert all(o.status == "loaded" for o in outcomes), "an object failed to load"
+
+            started = time.monotonic()
+            load_objects(
+                ch_res,
+                store,
+                objects,
+                "bench-replay",
+                parallelism=args.parallelism,
+                skip_recorded=False,
+            )
+            replay_s = time.monotonic() - started
+            staged = (
+                ch_res.get_client()
+                .query(f"SELECT count(), uniqExact(event_id) FROM {staging_table('inference')}")
+                .result_rows[0]
+            )
+        finally:
+            supervisor.down(report=lambda _: None)
+
+    figures = {
+        "load_rows": rows,
+        "load_objects": len(objects),
+        "load_seconds": round(load_s, 2),
+        "load_rows_per_s": round(rows / load_s),
+        "replay_dedup_seconds": round(replay_s, 2),
+        "staged_rows_after_replay": staged[0],
+        "staged_distinct_event_ids": staged[1],
+        "parallelism": args.parallelism,
+        "events_per_object": args.per_object,
+    }
+    units = {"load_rows_per_s": "rows/s", "load_seconds": "s", "replay_dedup_seconds": "s"}
+    for name, value in figures.items():
+        print(f"{name}: {value} {units.get(name, '')}".rstrip())
+    out = ROOT / "bench" / "results" / "load_throughput.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
