@@ -1,0 +1,52 @@
+"""dbt follows loads: one build requested per batch of loads, none while one is still waiting."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from dagster_project.ingestion.assets import staging_asset_key
+from dagster_project.transformation.sensors import build_dbt_after_loads_sensor
+from dagster_project.transformation.translator import OlliveDbtTranslator
+
+
+@dg.asset
+def stand_in_model() -> None:
+    """Stands in for the dbt assets: the sensor only needs the job it targets."""
+
+
+def _tick(sensor: dg.SensorDefinition, instance: dg.DagsterInstance, cursor: str | None):
+    with dg.build_sensor_context(instance=instance, cursor=cursor) as context:
+        return sensor(context)
+
+
+def test_dbt_build_requested_after_loads_and_not_piled_up() -> None:
+    job = dg.define_asset_job("dbt_build", selection=[stand_in_model])
+    sensor = build_dbt_after_loads_sensor(job)
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert not _tick(sensor, instance, None).run_requests  # nothing loaded yet
+
+        instance.report_runless_asset_event(dg.AssetMaterialization(staging_asset_key("inference")))
+        first = _tick(sensor, instance, None)
+        assert len(first.run_requests) == 1
+        assert not _tick(sensor, instance, first.cursor).run_requests  # nothing new
+
+        # another load lands while a build is queued: no second request
+        instance.add_run(
+            dg.DagsterRun(
+                job_name="dbt_build", run_id="queued-build", status=dg.DagsterRunStatus.NOT_STARTED
+            )
+        )
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(staging_asset_key("application"))
+        )
+        assert not _tick(sensor, instance, first.cursor).run_requests
+        # once that build is no longer waiting, the new load gets its own build
+        instance.delete_run("queued-build")
+        assert len(_tick(sensor, instance, first.cursor).run_requests) == 1
+
+
+def test_translator_maps_staging_sources_to_loader_assets() -> None:
+    translator = OlliveDbtTranslator()
+    source = {"resource_type": "source", "source_name": "staging", "name": "inference_events"}
+    assert translator.get_asset_key(source) == staging_asset_key("inference")
+    assert translator.get_group_name({"name": "agg_inference_5m"}) == "rollups"
