@@ -39,8 +39,11 @@ STATE_DIR.mkdir(parents=True, exist_ok=True)
 DATA_DIR = str(STATE_DIR)
 
 SECRET_KEY = _secret_key()
-SQLALCHEMY_DATABASE_URI = os.environ.get(
-    "OLLIVE_SUPERSET_DATABASE_URI", f"sqlite:///{STATE_DIR / 'superset.db'}?check_same_thread=false"
+# Compose sets Postgres; the embedded default is SQLite in the state dir.
+SQLALCHEMY_DATABASE_URI = (
+    os.environ.get("OLLIVE_SUPERSET_DATABASE_URI")
+    or os.environ.get("SQLALCHEMY_DATABASE_URI")
+    or f"sqlite:///{STATE_DIR / 'superset.db'}?check_same_thread=false"
 )
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 
