@@ -1,0 +1,219 @@
+"""dbt against the embedded ClickHouse: staging rows with SDK retries, replays and late events,
+`dbt build` twice (the second run takes the incremental paths), then the marts are checked
+against what the rows say: one row per event_id, rollups equal to the facts, hand-priced cost,
+late data counted exactly once, no PII."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+
+from dagster_project.clickhouse import staging_schema
+from ollive.contract.tables import staging_table
+from tests.fixtures.clickhouse import ClickHouseServer, start_clickhouse_server
+
+pytestmark = pytest.mark.integration
+
+PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+DBT = Path(sys.executable).parent / "dbt"
+T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+
+
+def _id(n: int) -> str:
+    return f"01940000-0000-7000-8000-{n:012x}"
+
+
+def _ts(dt: datetime) -> str:
+    return dt.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def _envelope(n: int, started: datetime, received: datetime, **fields) -> dict:
+    return {
+        "event_id": _id(n),
+        "project_id": "proj-a",
+        "service": "chat-api",
+        "user_id": f"user-{n}@example.com",
+        "started_at": _ts(started),
+        "received_at": _ts(received),
+        "schema_version": 1,
+        "_object_key": f"raw/test/{received:%H%M%S}.ndjson.gz",
+        **fields,
+    }
+
+
+def inference(n: int, started: datetime, received: datetime | None = None, **fields) -> dict:
+    defaults = {"provider": "openai", "model": "gpt-4o-mini", "status": "ok", "latency_ms": 100.0}
+    return _envelope(n, started, received or started + timedelta(seconds=2), **defaults | fields)
+
+
+def tool(n: int, started: datetime, **fields) -> dict:
+    defaults = {"tool_name": "get_weather", "status": "ok", "latency_ms": 20.0}
+    return _envelope(n, started, started + timedelta(seconds=2), **defaults | fields)
+
+
+def log(n: int, started: datetime, **fields) -> dict:
+    defaults = {"level": "info", "logger": "app", "message": "hello"}
+    return _envelope(n, started, started + timedelta(seconds=2), **defaults | fields)
+
+
+# batch 1: E1 retried by the SDK (the later receipt says ok), E2 replayed identically
+RETRIED_FIRST = inference(1, T0, T0 + timedelta(seconds=1), status="error", error_code="503")
+RETRIED_LATER = inference(1, T0, T0 + timedelta(seconds=9), status="ok")
+PRICED = inference(  # gpt-4o-mini% 0.15 / 0.60 / cached 0.075 USD per 1M tokens
+    3, T0 + timedelta(minutes=1), input_tokens=1200, cached_input_tokens=200, output_tokens=300
+)
+PRICED_COST = (1000 * 0.15 + 200 * 0.075 + 300 * 0.60) / 1e6
+GEMINI = inference(  # gemini-2.5-flash% since 2025-06-17: 0.30 / 2.50 / cached 0.03
+    4, T0 + timedelta(minutes=2), provider="gcp.gemini", model="gemini-2.5-flash",
+    input_tokens=1000, cached_input_tokens=100, output_tokens=500, reasoning_tokens=200,
+)
+GEMINI_COST = (900 * 0.30 + 100 * 0.03 + 300 * 2.50 + 200 * 2.50) / 1e6
+BATCH_1 = {
+    "inference": [
+        RETRIED_FIRST, RETRIED_LATER,
+        inference(2, T0 + timedelta(seconds=30), ttft_ms=40.0, stream=True),
+        inference(2, T0 + timedelta(seconds=30), ttft_ms=40.0, stream=True),
+        PRICED, GEMINI,
+        inference(5, T0 + timedelta(minutes=6), cost_usd=0.42, status="cancelled"),
+        inference(6, T0 + timedelta(minutes=7), error_message="mail bob@example.org",
+                  status="error", pii_detected=True, pii_entities=["EMAIL_ADDRESS"]),
+    ],
+    "tool_execution": [
+        tool(101, T0), tool(101, T0), tool(102, T0 + timedelta(minutes=5), status="error"),
+    ],
+    "application": [
+        log(201, T0, message="user jane@example.com called 415-555-0100",
+            pii_detected=True, pii_entities=["EMAIL_ADDRESS", "PHONE_NUMBER"]),
+        log(202, T0 + timedelta(minutes=5), level="error", message="boom"),
+    ],
+}
+# batch 2: a late event for the already-built 10:00 bucket, a replay of all of batch 1, a new one
+LATE = inference(7, T0 + timedelta(minutes=3), T0 + timedelta(hours=2), latency_ms=900.0)
+BATCH_2 = {
+    "inference": [LATE, *BATCH_1["inference"], inference(8, T0 + timedelta(minutes=20))],
+    "tool_execution": [*BATCH_1["tool_execution"], tool(103, T0 + timedelta(minutes=2))],
+    "application": [*BATCH_1["application"], log(203, T0 + timedelta(minutes=1))],
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseServer]:
+    """A private server: the staging database name is fixed, so no other test shares it."""
+    ch = start_clickhouse_server(tmp_path_factory.mktemp("dbt-clickhouse") / "data")
+    client = ch.client()
+    client.command(staging_schema.create_database())
+    for log_type in ("inference", "tool_execution", "application"):
+        client.command(staging_schema.create_staging_table(log_type, ttl_days=None))
+    client.command(staging_schema.create_load_manifest())
+    client.command(staging_schema.create_quarantine())
+    yield ch
+    ch.stop()
+
+
+def load(server: ClickHouseServer, batch: dict[str, list[dict]]) -> None:
+    """What the loader does, minus S3: one insert per log type, `_loaded_at` set by the table."""
+    client = server.client()
+    for log_type, rows in batch.items():
+        body = b"\n".join(orjson.dumps(row) for row in rows)
+        client.raw_insert(staging_table(log_type), insert_block=body, fmt="JSONEachRow")
+
+
+def dbt(server: ClickHouseServer, tmp_path: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "DBT_CLICKHOUSE_HOST": server.host,
+        "DBT_CLICKHOUSE_PORT": str(server.port),
+        "DBT_CLICKHOUSE_USER": server.user,
+        "DBT_CLICKHOUSE_PASSWORD": server.password,
+        "DBT_USER_ID_SALT": "integration-test-salt",
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    result = subprocess.run(
+        [str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)],
+        env=env, capture_output=True, text=True, timeout=600, cwd=PROJECT,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    return result.stdout
+
+
+def rows(server: ClickHouseServer, sql: str) -> list[tuple]:
+    return server.client().query(sql).result_rows
+
+
+def test_build_twice_counts_every_event_once(server: ClickHouseServer, tmp_path: Path) -> None:
+    load(server, BATCH_1)
+    dbt(server, tmp_path, "build")
+    assert rows(server, "SELECT count(), uniqExact(event_id) FROM ollive.fct_inferences") == [
+        (6, 6)
+    ]
+    assert rows(server, "SELECT sum(requests) FROM ollive.agg_inference_5m") == [(6,)]
+
+    load(server, BATCH_2)
+    second = dbt(server, tmp_path, "build")
+    assert "Completed successfully" in second
+
+    for fact, staged, rollup, measure in [
+        ("fct_inferences", "inference", "agg_inference_5m", "requests"),
+        ("fct_tool_executions", "tool_execution", "agg_tool_5m", "calls"),
+        ("fct_application_logs", "application", "agg_application_5m", "records"),
+    ]:
+        [(facts, distinct)] = rows(server, f"SELECT count(), uniqExact(event_id) FROM ollive.{fact}")
+        [(staged_ids,)] = rows(server, f"SELECT uniqExact(event_id) FROM {staging_table(staged)}")
+        [(rolled,)] = rows(server, f"SELECT sum({measure}) FROM ollive.{rollup}")
+        assert facts == distinct == staged_ids == rolled, fact
+    assert rows(server, "SELECT count() FROM ollive.fct_inferences") == [(8,)]
+
+    # the SDK retry: the latest received copy wins
+    assert rows(
+        server, f"SELECT status, error_code FROM ollive.fct_inferences WHERE event_id = '{_id(1)}'"
+    ) == [("ok", None)]
+
+    # the late event landed once, in its old bucket, and the bucket's quantiles were recomputed
+    assert rows(
+        server,
+        "SELECT requests, latency_p99_ms FROM ollive.agg_inference_5m "
+        "WHERE bucket_start = '2026-01-05 10:00:00' AND model = 'gpt-4o-mini'",
+    ) == [(4, 900.0)]
+
+    # pricing: by hand from the seed; the producer's cost wins when given
+    costs = dict(rows(server, "SELECT toString(event_id), cost_usd FROM ollive.fct_inferences"))
+    assert costs[_id(3)] == pytest.approx(PRICED_COST, rel=1e-9)
+    assert costs[_id(4)] == pytest.approx(GEMINI_COST, rel=1e-9)
+    assert costs[_id(5)] == pytest.approx(0.42)
+    [(total_cost,)] = rows(server, "SELECT sum(cost_usd) FROM ollive.agg_inference_5m")
+    assert total_cost == pytest.approx(sum(c for c in costs.values() if c is not None))
+
+    # PII: masked text, pseudonymous users, entity names counted per bucket
+    assert rows(
+        server, f"SELECT message FROM ollive.fct_application_logs WHERE event_id = '{_id(201)}'"
+    ) == [("user <EMAIL_ADDRESS> called <PHONE_NUMBER>",)]
+    [(raw_users,)] = rows(
+        server, "SELECT countIf(user_pseudo_id LIKE '%@%') FROM ollive.fct_inferences"
+    )
+    assert raw_users == 0
+    assert rows(
+        server,
+        "SELECT log_type, entity, sum(detections) FROM ollive.pii_detections_5m "
+        "GROUP BY log_type, entity ORDER BY log_type, entity",
+    ) == [
+        ("application", "EMAIL_ADDRESS", 1),
+        ("application", "PHONE_NUMBER", 1),
+        ("inference", "EMAIL_ADDRESS", 1),
+    ]
+
+    # a third build with nothing new changes nothing
+    before = rows(server, "SELECT * FROM ollive.agg_inference_5m ORDER BY ALL")
+    dbt(server, tmp_path, "build")
+    assert rows(server, "SELECT * FROM ollive.agg_inference_5m ORDER BY ALL") == before
+
+    docs = dbt(server, tmp_path, "docs", "generate")
+    assert "Catalog written" in docs
