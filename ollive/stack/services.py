@@ -108,7 +108,9 @@ def chatbot(settings: OlliveSettings) -> ServiceSpec:
 def all_services(settings: OlliveSettings) -> list[ServiceSpec]:
     """Every service in start order; later issues' services join when their package exists."""
     specs = [seaweedfs(settings), clickhouse(settings), ingest_api(settings)]
-    specs += _optional("ollive.stack.dagster_services", settings)
+    from ollive.stack import dagster_services  # imports dagster: only when the stack is built
+
+    specs += dagster_services.specs(settings)
     specs += _optional("ollive.stack.superset_service", settings)
     return [*specs, chatbot(settings)]
 

@@ -1,0 +1,48 @@
+"""Dagster's webserver and daemon as services of the embedded stack."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from dagster_project.dagster_home import DagsterProcess, dagster_processes
+from ollive.settings import OlliveSettings
+from ollive.stack.health import http_ok
+from ollive.stack.process import ServiceSpec
+from ollive.stack.services import child_env
+
+
+def _daemon_alive(process: DagsterProcess) -> bool:
+    """The daemon has no port: its heartbeat in the instance storage is the health signal."""
+    argv = [process.argv[0], "liveness-check"]
+    env = {**os.environ, **process.env}
+    return subprocess.run(argv, env=env, capture_output=True, timeout=30).returncode == 0
+
+
+def specs(settings: OlliveSettings) -> list[ServiceSpec]:
+    out = []
+    for process in dagster_processes(settings):
+        if process.health_url:
+            url = process.health_url
+
+            def health(url: str = url) -> bool:
+                return http_ok(url)
+        else:
+
+            def health(process: DagsterProcess = process) -> bool:
+                return _daemon_alive(process)
+
+        out.append(
+            ServiceSpec(
+                name=process.name,
+                argv=process.argv,
+                ports=process.ports,
+                health=health,
+                url=(process.health_url or "").removesuffix("/server_info"),
+                env={**child_env(settings), **process.env},
+                cwd=process.cwd,
+                start_timeout_s=180.0,
+                stop_timeout_s=30.0,
+            )
+        )
+    return out
