@@ -71,26 +71,47 @@ PRICED = inference(  # gpt-4o-mini% 0.15 / 0.60 / cached 0.075 USD per 1M tokens
 )
 PRICED_COST = (1000 * 0.15 + 200 * 0.075 + 300 * 0.60) / 1e6
 GEMINI = inference(  # gemini-2.5-flash% since 2025-06-17: 0.30 / 2.50 / cached 0.03
-    4, T0 + timedelta(minutes=2), provider="gcp.gemini", model="gemini-2.5-flash",
-    input_tokens=1000, cached_input_tokens=100, output_tokens=500, reasoning_tokens=200,
+    4,
+    T0 + timedelta(minutes=2),
+    provider="gcp.gemini",
+    model="gemini-2.5-flash",
+    input_tokens=1000,
+    cached_input_tokens=100,
+    output_tokens=500,
+    reasoning_tokens=200,
 )
 GEMINI_COST = (900 * 0.30 + 100 * 0.03 + 300 * 2.50 + 200 * 2.50) / 1e6
 BATCH_1 = {
     "inference": [
-        RETRIED_FIRST, RETRIED_LATER,
+        RETRIED_FIRST,
+        RETRIED_LATER,
         inference(2, T0 + timedelta(seconds=30), ttft_ms=40.0, stream=True),
         inference(2, T0 + timedelta(seconds=30), ttft_ms=40.0, stream=True),
-        PRICED, GEMINI,
+        PRICED,
+        GEMINI,
         inference(5, T0 + timedelta(minutes=6), cost_usd=0.42, status="cancelled"),
-        inference(6, T0 + timedelta(minutes=7), error_message="mail bob@example.org",
-                  status="error", pii_detected=True, pii_entities=["EMAIL_ADDRESS"]),
+        inference(
+            6,
+            T0 + timedelta(minutes=7),
+            error_message="mail bob@example.org",
+            status="error",
+            pii_detected=True,
+            pii_entities=["EMAIL_ADDRESS"],
+        ),
     ],
     "tool_execution": [
-        tool(101, T0), tool(101, T0), tool(102, T0 + timedelta(minutes=5), status="error"),
+        tool(101, T0),
+        tool(101, T0),
+        tool(102, T0 + timedelta(minutes=5), status="error"),
     ],
     "application": [
-        log(201, T0, message="user jane@example.com called 415-555-0100",
-            pii_detected=True, pii_entities=["EMAIL_ADDRESS", "PHONE_NUMBER"]),
+        log(
+            201,
+            T0,
+            message="user jane@example.com called 415-555-0100",
+            pii_detected=True,
+            pii_entities=["EMAIL_ADDRESS", "PHONE_NUMBER"],
+        ),
         log(202, T0 + timedelta(minutes=5), level="error", message="boom"),
     ],
 }
@@ -139,7 +160,11 @@ def dbt(server: ClickHouseServer, tmp_path: Path, *args: str) -> str:
     }
     result = subprocess.run(
         [str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)],
-        env=env, capture_output=True, text=True, timeout=600, cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=PROJECT,
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     return result.stdout
@@ -166,7 +191,9 @@ def test_build_twice_counts_every_event_once(server: ClickHouseServer, tmp_path:
         ("fct_tool_executions", "tool_execution", "agg_tool_5m", "calls"),
         ("fct_application_logs", "application", "agg_application_5m", "records"),
     ]:
-        [(facts, distinct)] = rows(server, f"SELECT count(), uniqExact(event_id) FROM ollive.{fact}")
+        [(facts, distinct)] = rows(
+            server, f"SELECT count(), uniqExact(event_id) FROM ollive.{fact}"
+        )
         [(staged_ids,)] = rows(server, f"SELECT uniqExact(event_id) FROM {staging_table(staged)}")
         [(rolled,)] = rows(server, f"SELECT sum({measure}) FROM ollive.{rollup}")
         assert facts == distinct == staged_ids == rolled, fact

@@ -1,0 +1,252 @@
+"""Benchmark of the dbt project on the embedded ClickHouse: full refresh on N staged events, then
+an incremental `dbt build` after 100k new events (late ones and replays among them).
+
+For each size (default 1M and 10M; `--sizes 1000000` for one) it starts a private server, stages
+N events across the three log types with `INSERT … SELECT … FROM numbers()` (2% SDK retries,
+loaded a day ago), times `dbt build --full-refresh`, stages 100k new events (1% late by six
+hours, 1% replays of old events), times `dbt build`, and checks every fact holds one row per
+staged event id. Prints `name: value unit` lines; writes bench/results/dbt_incremental.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import clickhouse_connect
+import httpx
+
+from dagster_project.clickhouse import staging_schema
+from ollive.contract.tables import staging_table
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = ROOT / "dbt_project"
+RESULTS = ROOT / "bench" / "results" / "dbt_incremental.json"
+DBT = Path(sys.executable).parent / "dbt"
+PASSWORD = "bench-password"
+NEW_EVENTS = 100_000
+SHARES = {"inference": 0.60, "tool_execution": 0.25, "application": 0.15}
+BASE_WINDOW_S = 24 * 3600  # base events span the day that ended 4 hours ago
+
+# Every column is a function of `idx` (the event) so a replay of idx is the same event; a retry
+# (`retry`) is a second receipt one second later. `t` is the event time.
+ENVELOPE = """
+    toUUID(concat('01940000-0000-7000-', substring(h, 1, 4), '-', substring(h, 5, 12))),
+    concat('proj-', toString(idx % 3)), concat('svc-', toString(idx % 4)),
+    if(idx % 5 = 0, NULL, concat('user-', toString(idx % 5000))),
+    t, t + toIntervalMillisecond(lat), t + toIntervalMillisecond(1500 + 1000 * retry),
+    idx % 100 = 0, if(idx % 100 = 0, ['EMAIL_ADDRESS'], []), 1,
+    concat('raw/bench/', toString(intDiv(idx, 5000)), '.ndjson.gz'), loaded"""
+ENVELOPE_COLUMNS = (
+    "event_id, project_id, service, user_id, started_at, finished_at, received_at, "
+    "pii_detected, pii_entities, schema_version, _object_key, _loaded_at"
+)
+BY_TYPE = {
+    "inference": (
+        "provider, model, stream, latency_ms, ttft_ms, input_tokens, output_tokens, "
+        "cached_input_tokens, reasoning_tokens, cost_usd, status, error_code, error_message",
+        """['gcp.gemini', 'openai', 'anthropic'][idx % 3 + 1],
+    [['gemini-2.5-flash', 'gemini-2.5-flash-lite', 'gemini-2.5-pro'],
+     ['gpt-4o-mini', 'gpt-5', 'o4-mini'],
+     ['claude-sonnet-4-5', 'claude-haiku-4-5', 'claude-3-haiku']]
+        [idx % 3 + 1][intDiv(idx, 3) % 3 + 1],
+    idx % 2 = 0, lat, if(idx % 2 = 0, lat / 5, NULL), 200 + idx % 4000, 50 + idx % 800,
+    if(idx % 4 = 0, 128, 0), if(idx % 3 = 0, 40, 0), if(idx % 9 = 0, 0.002, NULL),
+    ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'error', 'cancelled', 'timeout'][idx % 10 + 1],
+    if(idx % 10 = 7, 'UNAVAILABLE', NULL),
+    if(idx % 10 = 7, concat('upstream 503 for user ', toString(idx % 5000)), NULL)""",
+    ),
+    "tool_execution": (
+        "tool_name, latency_ms, status, error_message",
+        """['get_weather', 'search_docs', 'send_email', 'lookup_order'][idx % 4 + 1], lat / 10,
+    if(idx % 20 = 0, 'error', 'ok'), if(idx % 20 = 0, 'timeout calling backend', NULL)""",
+    ),
+    "application": (
+        "level, logger, message",
+        """['debug', 'info', 'info', 'info', 'warning', 'error'][idx % 6 + 1], 'chatbot',
+    concat('handled turn ', toString(idx))""",
+    ),
+}
+
+
+def insert_sql(log_type: str, events: str) -> str:
+    """INSERT of the events `events` yields as (idx, retry, t, loaded) rows."""
+    columns, values = BY_TYPE[log_type]
+    return f"""
+INSERT INTO {staging_table(log_type)} ({ENVELOPE_COLUMNS}, {columns})
+SELECT {ENVELOPE}, {values}
+FROM (
+    SELECT idx, retry, t, loaded, leftPad(lower(hex(idx)), 16, '0') AS h,
+           100 + (idx * 7919) % 3000 AS lat
+    FROM ({events})
+)"""
+
+
+def base_events(offset: int, n: int, now: float) -> str:
+    """n events from idx offset, spread over the base window, 2% received twice (retries)."""
+    start = now - 4 * 3600 - BASE_WINDOW_S
+    step_ms = BASE_WINDOW_S * 1000 / max(n, 1)
+    return f"""
+SELECT {offset} + number AS idx, arrayJoin(if(number % 50 = 0, [0, 1], [0])) AS retry,
+       toDateTime64({start}, 3, 'UTC') + toIntervalMillisecond(toUInt64(number * {step_ms})) AS t,
+       t + toIntervalSecond(2) AS loaded
+FROM numbers({n})"""
+
+
+def new_events(offset: int, n: int, base_offset: int, base_n: int, base_now: float) -> str:
+    """n events loaded now: 98% new and recent, 1% late (six hours old), 1% replayed base ones."""
+    return f"""
+SELECT if(number % 100 = 1, {base_offset} + (number * 7919) % {base_n}, {offset} + number) AS idx,
+       0 AS retry,
+       multiIf(number % 100 = 1,
+               toDateTime64({base_now - 4 * 3600 - BASE_WINDOW_S}, 3, 'UTC')
+                   + toIntervalMillisecond(toUInt64(((number * 7919) % {base_n})
+                                                    * {BASE_WINDOW_S * 1000 / base_n})),
+               number % 100 = 2, now64(3, 'UTC') - toIntervalHour(6),
+               now64(3, 'UTC') - toIntervalMinute(10) + toIntervalMillisecond(number * 5)) AS t,
+       now64(3) AS loaded
+FROM numbers({n})"""
+
+
+class Server:
+    """A private embedded ClickHouse server on a free port."""
+
+    def __init__(self, path: Path) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ollive.clickhouse_server", "--path", str(path),
+             "--port", str(self.port), "--log-level", "warning"],
+            env={**os.environ, "OLLIVE_CLICKHOUSE_PASSWORD": PASSWORD},
+        )  # fmt: skip
+        for _ in range(600):
+            try:
+                httpx.get(f"http://127.0.0.1:{self.port}/ping", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.client = clickhouse_connect.get_client(
+            host="127.0.0.1", port=self.port, password=PASSWORD, send_receive_timeout=3600
+        )
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(60)
+
+
+def dbt(server: Server, workdir: Path, *args: str) -> tuple[float, dict[str, float]]:
+    """Wall time of a dbt command and the execution time of each model it ran."""
+    env = {
+        **os.environ,
+        "DBT_CLICKHOUSE_PORT": str(server.port),
+        "DBT_CLICKHOUSE_PASSWORD": PASSWORD,
+        "DBT_TARGET_PATH": str(workdir / "target"),
+        "DBT_LOG_PATH": str(workdir / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    started = time.perf_counter()
+    result = subprocess.run(
+        [str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)],
+        env=env, capture_output=True, text=True, cwd=PROJECT,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"dbt {' '.join(args)} failed:\n{result.stdout[-5000:]}")
+    run_results = json.loads((workdir / "target" / "run_results.json").read_text())
+    models = {
+        r["unique_id"].split(".")[-1]: r["execution_time"]
+        for r in run_results["results"]
+        if r["unique_id"].startswith("model.")
+    }
+    return elapsed, models
+
+
+def _fmt(models: dict[str, float]) -> str:
+    return ", ".join(f"{name} {secs:.2f}" for name, secs in sorted(models.items()))
+
+
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def run_size(size: int, workdir: Path) -> dict[str, float]:
+    label = f"{size // 1_000_000}m" if size >= 1_000_000 else f"{size // 1000}k"
+    server = Server(workdir / "data")
+    try:
+        client = server.client
+        client.command(staging_schema.create_database())
+        for log_type in SHARES:
+            client.command(staging_schema.create_staging_table(log_type, ttl_days=None))
+        now = time.time()
+        offsets: dict[str, tuple[int, int]] = {}
+        started = time.perf_counter()
+        for i, (log_type, share) in enumerate(SHARES.items()):
+            n = int(size * share)
+            offset = i * 1_000_000_000
+            offsets[log_type] = (offset, n)
+            progress(f"{label}: staging {n:,} {log_type} events")
+            client.command(insert_sql(log_type, base_events(offset, n, now)))
+        stage_s = time.perf_counter() - started
+        progress(f"{label}: staged in {stage_s:.1f} s; dbt build --full-refresh")
+        full_s, full_models = dbt(server, workdir, "build", "--full-refresh")
+        progress(f"{label}: full refresh {full_s:.1f} s; staging {NEW_EVENTS:,} new events")
+        for log_type, share in SHARES.items():
+            offset, n = offsets[log_type]
+            events = new_events(offset + n, int(NEW_EVENTS * share), offset, n, now)
+            client.command(insert_sql(log_type, events))
+        progress(f"{label}: dbt build (incremental)")
+        incr_s, incr_models = dbt(server, workdir, "build")
+        progress(f"{label}: incremental {incr_s:.1f} s; per model: {_fmt(incr_models)}")
+        progress(f"{label}: full refresh per model: {_fmt(full_models)}")
+        for log_type, fact in [
+            ("inference", "fct_inferences"),
+            ("tool_execution", "fct_tool_executions"),
+            ("application", "fct_application_logs"),
+        ]:
+            staged = client.query(f"SELECT uniqExact(event_id) FROM {staging_table(log_type)}")
+            facts = client.query(f"SELECT count(), uniqExact(event_id) FROM ollive.{fact}")
+            [(ids,)] = staged.result_rows
+            [(rows, distinct)] = facts.result_rows
+            if not rows == distinct == ids:
+                sys.exit(f"{fact}: {rows} rows, {distinct} ids, {ids} staged ids")
+    finally:
+        server.stop()
+    results = {
+        f"dbt_stage_rows_{label}_s": stage_s,
+        f"dbt_full_refresh_build_{label}_s": full_s,
+        f"dbt_full_refresh_models_{label}_s": sum(full_models.values()),
+        f"dbt_full_refresh_fct_inferences_{label}_s": full_models["fct_inferences"],
+        f"dbt_incremental_build_100k_on_{label}_s": incr_s,
+        f"dbt_incremental_models_100k_on_{label}_s": sum(incr_models.values()),
+        f"dbt_incremental_fct_inferences_100k_on_{label}_s": incr_models["fct_inferences"],
+        f"dbt_incremental_agg_inference_5m_100k_on_{label}_s": incr_models["agg_inference_5m"],
+        f"dbt_full_over_incremental_build_{label}_ratio": full_s / incr_s,
+    }
+    for name, value in results.items():
+        unit = "x" if name.endswith("_ratio") else "s"
+        print(f"{name.removesuffix('_s').removesuffix('_ratio')}: {value:.2f} {unit}", flush=True)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000000,10000000", help="comma-separated N")
+    args = parser.parse_args()
+    results: dict[str, float] = {}
+    for size in (int(s) for s in args.sizes.split(",")):
+        with tempfile.TemporaryDirectory(prefix="dbt-bench-") as tmp:
+            results |= run_size(size, Path(tmp))
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
