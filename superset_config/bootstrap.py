@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bundle import ClickHouseConnection, build_zip, passwords  # noqa: E402
+from bundle import ClickHouseConnection, build_zip, passwords
 
 HERE = Path(__file__).resolve().parent
 
@@ -37,7 +37,9 @@ class BootstrapSettings:
     def from_env(cls, env: os._Environ | dict = os.environ) -> BootstrapSettings:
         password = env.get("OLLIVE_SUPERSET_ADMIN_PASSWORD", "")
         if not password:
-            raise SystemExit("OLLIVE_SUPERSET_ADMIN_PASSWORD is not set: refusing to create an admin")
+            raise SystemExit(
+                "OLLIVE_SUPERSET_ADMIN_PASSWORD is not set: refusing to create an admin"
+            )
         return cls(
             admin_user=env.get("OLLIVE_SUPERSET_ADMIN_USER", "admin"),
             admin_password=password,
@@ -66,7 +68,11 @@ def ensure_admin(settings: BootstrapSettings) -> None:
     admin_role = security_manager.find_role("Admin")
     if user is None:
         user = security_manager.add_user(
-            settings.admin_user, "Ollive", "Admin", settings.admin_email, admin_role,
+            settings.admin_user,
+            "Ollive",
+            "Admin",
+            settings.admin_email,
+            admin_role,
             password=settings.admin_password,
         )
         if not user:

@@ -70,7 +70,9 @@ def bootstrap_command(settings: Any) -> tuple[list[str], dict[str, str]]:
     return [str(VENV_BIN / "python"), str(BOOTSTRAP_PATH)], superset_env(settings)
 
 
-def superset_command(settings: Any, workers: int = 2, threads: int = 4) -> tuple[list[str], dict[str, str]]:
+def superset_command(
+    settings: Any, workers: int = 2, threads: int = 4
+) -> tuple[list[str], dict[str, str]]:
     """Gunicorn serving Superset on `settings.host:settings.superset_port` (health: GET /health)."""
     argv = [
         str(VENV_BIN / "gunicorn"),

@@ -76,7 +76,7 @@ def fact_inserts(events: int, span_s: int, start: str = "now64(3, 'UTC')") -> li
             if(number % 11 = 0, 'TIMEOUT', null), 10 + cityHash64(number, 3) % 800
         from numbers(intDiv({events}, 2))""",
         f"""insert into {MARTS}.fct_application_logs
-        select generateUUIDv4(number + 2e9), {at}, ['proj_demo', 'proj_support'][1 + number % 2],
+        select generateUUIDv4(number + 2e9), {at}, ['proj_demo', 'proj_support'][1 + intDiv(number, 6) % 2],
             ['chatbot', 'support-bot', 'ingest'][1 + number % 3], {LEVELS}[1 + number % 6],
             'app.handlers', concat('handled request ', toString(number)),
             if(number % 6 = 5, 'ValueError', null),
@@ -108,8 +108,13 @@ ROLLUPS = [
 ]
 
 TABLES = [
-    "fct_inferences", "fct_tool_executions", "fct_application_logs",
-    "agg_inference_5m", "agg_tool_5m", "agg_application_5m", "pii_detections_5m",
+    "fct_inferences",
+    "fct_tool_executions",
+    "fct_application_logs",
+    "agg_inference_5m",
+    "agg_tool_5m",
+    "agg_application_5m",
+    "pii_detections_5m",
 ]
 
 
