@@ -39,19 +39,13 @@ def keys_under(client: Any, prefixes: Sequence[str]) -> set[str]:
 
 
 def recorded(client: Any, keys: Iterable[str]) -> set[str]:
-    """Which of `keys` the manifest already holds.
-
-    The list is bound client-side (`%(keys)s`): a server-side `{keys:Array(String)}` parameter
-    of a thousand keys no longer fits in the URL, and clickhouse-connect then sends it as
-    multipart form data, which the embedded server does not read.
-    """
+    """Which of `keys` the manifest already holds (a server-side `Array(String)` parameter)."""
     keys = list(keys)
-    if not keys:
-        return set()
     found: set[str] = set()
     for i in range(0, len(keys), 5000):
         result = client.query(
-            f"SELECT DISTINCT object_key FROM {MANIFEST} WHERE object_key IN %(keys)s",
+            f"SELECT DISTINCT object_key FROM {MANIFEST}"
+            " WHERE object_key IN {keys:Array(String)}",
             parameters={"keys": keys[i : i + 5000]},
         )
         found.update(row[0] for row in result.result_rows)

@@ -16,7 +16,14 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
-from ollive.clickhouse_server import compression, connection_setup, errors, formats, statements
+from ollive.clickhouse_server import (
+    compression,
+    connection_setup,
+    errors,
+    form_body,
+    formats,
+    statements,
+)
 from ollive.clickhouse_server import query_settings as qs
 from ollive.clickhouse_server.auth import Authenticator, User
 from ollive.clickhouse_server.engine import Connection, Engine, Stats, check_output_format
@@ -105,14 +112,18 @@ async def _query(request: Request, state: ServerState, query_id: str, started: i
     engine = state.engine
     url_params = request.query_params
     user = state.authenticator.authenticate(request.headers, url_params)
-    params = qs.parse(url_params.multi_items(), engine.catalog)
+    body = _Body(request)
+    items = url_params.multi_items()
+    content_type = request.headers.get("content-type")
+    if form_body.is_multipart(content_type):
+        items = items + await _form_items(body, content_type or "", url_params)
+    params = qs.parse(items, engine.catalog)
     params.database = params.database or request.headers.get("x-clickhouse-database")
     params.default_format = params.default_format or request.headers.get("x-clickhouse-format")
     if user.readonly:
         qs.check_readonly_user(params, engine.catalog)
     is_get = request.method in ("GET", "HEAD")
 
-    body = _Body(request)
     buf = bytearray((params.query + "\n").encode() if params.query else b"")
     eof = False
     while True:
@@ -153,6 +164,19 @@ async def _query(request: Request, state: ServerState, query_id: str, started: i
     except BaseException:
         await lease.release()
         raise
+
+
+async def _form_items(body: _Body, content_type: str, url_params: Any) -> list[tuple[str, str]]:
+    """The form's fields, read whole; the URL's `query` wins over the form's, as in ClickHouse
+    (its parameter collection returns the first `query`, and the URL is read first)."""
+    data = bytearray()
+    while (chunk := await body.next()) is not None:
+        data += chunk
+        form_body.check_size(len(data))
+    items = form_body.fields(content_type, bytes(data))
+    if "query" in url_params:
+        items = [(name, value) for name, value in items if name != "query"]
+    return items
 
 
 class _Lease:
