@@ -4,31 +4,32 @@ with
 checks as (
 
     select
-        'agg_inference_5m' as rollup,
+        'agg_inference_5m' as rollup_name,
         (select sum(requests) from {{ ref('agg_inference_5m') }}) as rollup_total,
         (select count() from {{ ref('fct_inferences') }}) as fact_total
 
     union all
 
     select
-        'agg_tool_5m' as rollup,
+        'agg_tool_5m' as rollup_name,
         (select sum(calls) from {{ ref('agg_tool_5m') }}) as rollup_total,
         (select count() from {{ ref('fct_tool_executions') }}) as fact_total
 
     union all
 
     select
-        'agg_application_5m' as rollup,
+        'agg_application_5m' as rollup_name,
         (select sum(records) from {{ ref('agg_application_5m') }}) as rollup_total,
         (select count() from {{ ref('fct_application_logs') }}) as fact_total
 
     union all
 
     select
-        'pii_detections_5m' as rollup,
+        'pii_detections_5m' as rollup_name,
         (select sum(detections) from {{ ref('pii_detections_5m') }}) as rollup_total,
         (
-            select sum(length(pii_entities)) from {{ ref('fct_inferences') }} where pii_detected
+            select sum(length(pii_entities)) from {{ ref('fct_inferences') }}
+            where pii_detected
         )
         + (
             select sum(length(pii_entities)) from {{ ref('fct_tool_executions') }}

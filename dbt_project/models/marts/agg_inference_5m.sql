@@ -18,13 +18,13 @@ inferences as (
 ),
 
 {% if is_incremental() %}
-touched_buckets as (
+    touched_buckets as (
 
-    -- every bucket an event loaded since the cutoff falls in, however old the bucket
-    select distinct bucket_start from inferences
-    where loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
+        -- every bucket an event loaded since the cutoff falls in, however old the bucket
+        select distinct bucket_start from inferences
+        where loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
 
-),
+    ),
 {% endif %}
 
 bucket_events as (
@@ -33,8 +33,8 @@ bucket_events as (
     select * from inferences
     {% if is_incremental() %}
         where
-            bucket_start in (select bucket_start from touched_buckets)
-            and started_at >= (select min(bucket_start) from touched_buckets)
+            bucket_start in (select bucket_start from touched_buckets)  -- noqa: RF02
+            and started_at >= (select min(bucket_start) from touched_buckets)  -- noqa: RF02
     {% endif %}
 
 ),
@@ -51,8 +51,8 @@ aggregated as (
         countIf(is_error) as errors,
         errors / requests as error_rate,
         countIf(is_cancelled) as cancellations,
-        quantilesExact(0.5, 0.95, 0.99)(latency_ms) as latency_quantiles,
-        quantilesExact(0.5, 0.95, 0.99)(ttft_ms) as ttft_quantiles,
+        quantilesExact(0.5, 0.95, 0.99) (latency_ms) as latency_quantiles,
+        quantilesExact(0.5, 0.95, 0.99) (ttft_ms) as ttft_quantiles,
         sum(input_tokens) as input_tokens,
         sum(output_tokens) as output_tokens,
         sum(cached_input_tokens) as cached_input_tokens,

@@ -18,13 +18,13 @@ tool_executions as (
 ),
 
 {% if is_incremental() %}
-touched_buckets as (
+    touched_buckets as (
 
-    -- every bucket an event loaded since the cutoff falls in, however old the bucket
-    select distinct bucket_start from tool_executions
-    where loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
+        -- every bucket an event loaded since the cutoff falls in, however old the bucket
+        select distinct bucket_start from tool_executions
+        where loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
 
-),
+    ),
 {% endif %}
 
 bucket_events as (
@@ -33,8 +33,8 @@ bucket_events as (
     select * from tool_executions
     {% if is_incremental() %}
         where
-            bucket_start in (select bucket_start from touched_buckets)
-            and started_at >= (select min(bucket_start) from touched_buckets)
+            bucket_start in (select bucket_start from touched_buckets)  -- noqa: RF02
+            and started_at >= (select min(bucket_start) from touched_buckets)  -- noqa: RF02
     {% endif %}
 
 ),
@@ -49,7 +49,7 @@ aggregated as (
         count() as calls,
         countIf(is_error) as errors,
         errors / calls as error_rate,
-        quantilesExact(0.5, 0.95, 0.99)(latency_ms) as latency_quantiles,
+        quantilesExact(0.5, 0.95, 0.99) (latency_ms) as latency_quantiles,
         max(loaded_at) as last_loaded_at
     from bucket_events
     group by bucket_start, project_id, service, tool_name

@@ -28,8 +28,8 @@ latest as (
             source.event_id = latest_copies.event_id
             and source.received_at = latest_copies.latest_received_at
             and source._loaded_at = latest_copies.latest_loaded_at
-    -- identical copies (same receipt, same load) count once
-    limit 1 by source.event_id
+    -- identical copies (same receipt, same load) count once (LIMIT BY: any one will do)
+    limit 1 by source.event_id  -- noqa: AM09
 
 ),
 
@@ -60,7 +60,7 @@ renamed as (
         finish_reason,
         error_code,
         {{ redact_pii('error_message') }} as error_message,
-        arrayMap(call -> call.name, tool_calls) as tool_call_names,
+        tupleElement(tool_calls, 'name') as tool_call_names,
         pii_entities,
         _object_key as object_key,
 

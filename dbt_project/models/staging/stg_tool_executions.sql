@@ -28,8 +28,8 @@ latest as (
             source.event_id = latest_copies.event_id
             and source.received_at = latest_copies.latest_received_at
             and source._loaded_at = latest_copies.latest_loaded_at
-    -- identical copies (same receipt, same load) count once
-    limit 1 by source.event_id
+    -- identical copies (same receipt, same load) count once (LIMIT BY: any one will do)
+    limit 1 by source.event_id  -- noqa: AM09
 
 ),
 
