@@ -12,6 +12,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterable
 
+from ingest_api.phone_screen import PhoneScreen
 from ingest_api.pii_prefilter import PROVABLE, candidate_entities
 
 _CACHEABLE_CHARS = 2_048
@@ -55,6 +56,12 @@ class Redactor:
         self._anonymizer = AnonymizerEngine()
         self._all = sorted(self.entities)
         self._always = self.entities - PROVABLE  # e.g. PERSON: no cheap proof of absence
+        self._phone = _phone_screen(self._analyzer)
+        # each pattern recognizer on its own, to prove its entity absent before the engine runs
+        self._dry = {
+            e: self._analyzer.registry.get_recognizers("en", [e])
+            for e in self.entities & PROVABLE - {"PHONE_NUMBER"}
+        }
         self.fast_path = fast_path
         self._cache: OrderedDict[str, tuple[str, frozenset[str]]] = OrderedDict()
         self._cache_size = cache_size if fast_path else 0
@@ -68,7 +75,10 @@ class Redactor:
         if cached is not None:
             self._cache.move_to_end(text)
             return cached
-        wanted = candidate_entities(text, self.entities) | self._always
+        wanted = candidate_entities(text, self.entities, self._phone)
+        if wanted and not self._always:
+            wanted = self._confirmed(text, wanted)
+        wanted |= self._always
         if not wanted:
             return text, frozenset()
         result = self._presidio(text, sorted(wanted))
@@ -77,6 +87,25 @@ class Redactor:
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return result
+
+    def _confirmed(self, text: str, wanted: frozenset[str]) -> frozenset[str]:
+        """`wanted` without the entities whose own recognizers find nothing in `text`.
+
+        The engine would call the same recognizers on the same text; one that returns nothing
+        adds nothing to the engine's merge, so leaving its entity out changes no result.
+        """
+        artifacts = None
+        kept = set()
+        for entity in wanted:
+            recognizers = self._dry.get(entity)
+            if recognizers is None:  # the phone screen already decided
+                kept.add(entity)
+                continue
+            if artifacts is None:
+                artifacts = self._analyzer.nlp_engine.process_text(text, "en")
+            if any(r.analyze(text, [entity], artifacts) for r in recognizers):
+                kept.add(entity)
+        return frozenset(kept)
 
     def _presidio(self, text: str, entities: list[str]) -> tuple[str, frozenset[str]]:
         self.presidio_calls += 1
@@ -91,6 +120,19 @@ class Redactor:
         sample = "Reach jane.doe@example.com, +1 212-555-0143, 10.0.0.1, DE89370400440532013000"
         self._presidio(sample, self._all)
         self.redact("warm-up without anything to find")
+
+
+def _phone_screen(analyzer) -> PhoneScreen:
+    """A screen for the analyzer's own phone recognizer (its regions and leniency)."""
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    phones = [
+        r
+        for r in analyzer.registry.get_recognizers("en", ["PHONE_NUMBER"])
+        if isinstance(r, PhoneRecognizer)
+    ]
+    assert len(phones) == 1, "the fast path models exactly one PhoneRecognizer"
+    return PhoneScreen(phones[0].supported_regions, phones[0].leniency)
 
 
 def _nlp_engine(spacy_model: str | None):

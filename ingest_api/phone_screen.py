@@ -1,0 +1,125 @@
+"""Proof that Presidio's phone recognizer finds nothing in a string, at a fraction of its cost.
+
+The recognizer runs phonenumbers' `PhoneNumberMatcher` once per region (eight by default).
+Each matcher walks the same region-independent candidates (one regex) and tries to parse each
+one. Its context checks (a letter or currency sign next to the candidate, a time-stamp suffix)
+and its try budget only ever *reject*, so a candidate that does not match with no context at
+all cannot match inside the text either. While no candidate matches, every region walks the
+same candidates. Hence: if no candidate can match on its own in any region, no region matches
+in the text and Presidio would report no phone number.
+
+A candidate's verdict is cached. Before parsing, two exact length bounds skip regions:
+a valid number's national significant number (NSN) has a length its region's metadata allows,
+and the NSN is made of the candidate's digits (letters too: phonenumbers maps letters to digits).
+Without a plus sign, a letter or a digit run starting with 0, no international dialling
+prefix can apply (every supported region's prefix starts with 0), so the number can only
+belong to the region's own country code, whose shortest NSN is known.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+import phonenumbers
+from phonenumbers import Leniency, PhoneMetadata, PhoneNumberMatcher
+from phonenumbers.phonenumbermatcher import _PATTERN as CANDIDATE
+from phonenumbers.phonenumbermatcher import _SECOND_NUMBER_START_PATTERN as SECOND_NUMBER
+
+_PLUS = frozenset("+\uff0b")
+_RUN_START = re.compile(r"(?<!\d)\d")  # \d is Unicode Nd, as in the matcher's pattern
+
+
+def _shortest_nsn(regions: Iterable[str]) -> int:
+    """Shortest NSN length `is_valid_number` accepts in any of `regions` (0: no bound)."""
+    shortest: list[int] = []
+    for region in regions:
+        meta = (
+            PhoneMetadata.metadata_for_nongeo_region(int(region))
+            if region.isdigit()
+            else PhoneMetadata.metadata_for_region(region)
+        )
+        if meta is None:
+            continue
+        lengths = [n for n in meta.general_desc.possible_length or () if n > 0]
+        if not lengths:
+            return 0
+        shortest.append(min(lengths))
+    return min(shortest, default=0)
+
+
+def shortest_valid_nsn() -> int:
+    """Fewest digits any valid number of any country has."""
+    regions = list(phonenumbers.SUPPORTED_REGIONS)
+    regions += [str(c) for c in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS]
+    return _shortest_nsn(regions)
+
+
+def _own_country_minimum(region: str) -> int:
+    """Shortest NSN for numbers of `region`'s own country code (what a local number can be)."""
+    meta = PhoneMetadata.metadata_for_region(region)
+    idd = re.compile(meta.international_prefix or "NonMatch")
+    if any(idd.match(d + "0" * 20) for d in "123456789"):
+        return 0  # an international prefix not starting with 0: no bound
+    return _shortest_nsn(phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(meta.country_code, ()))
+
+
+def candidates(text: str) -> Iterable[str]:
+    """The candidates `PhoneNumberMatcher` examines while it finds no match (same walk)."""
+    index = 0
+    while (match := CANDIDATE.search(text, index)) is not None:
+        start = match.start()
+        candidate = text[start : match.end()]
+        trailing = SECOND_NUMBER.search(candidate)
+        if trailing:
+            candidate = candidate[: trailing.start()]
+        if not candidate:  # cannot happen (a candidate starts with a digit or lead char)
+            yield text[start:]
+            return
+        yield candidate
+        index = start + len(candidate)
+
+
+class PhoneScreen:
+    """Decides, exactly, whether Presidio's phone recognizer could find anything in a string."""
+
+    def __init__(self, regions: Iterable[str], leniency: int, cache_size: int = 65_536) -> None:
+        self.regions = tuple(regions)
+        self.leniency = leniency
+        self.min_alnum = shortest_valid_nsn()
+        # the NSN bound is about validity: it holds for VALID and stricter leniencies only
+        self._own_min = {
+            r: (_own_country_minimum(r) if self.leniency >= Leniency.VALID else 0)
+            for r in self.regions
+        }
+        self.candidate_could_match = lru_cache(maxsize=cache_size)(self._could_match)
+
+    def ruled_out(self, text: str) -> bool:
+        """True when the phone recognizer provably returns nothing for `text`."""
+        return not any(map(self.candidate_could_match, candidates(text)))
+
+    def _could_match(self, candidate: str) -> bool:
+        alnum = sum(ch.isalnum() for ch in candidate)
+        if alnum < self.min_alnum:
+            return False
+        local_only = not (
+            any(ch in _PLUS for ch in candidate)
+            or any(ch.isalpha() for ch in candidate)
+            or _a_run_starts_with_zero(candidate)
+        )
+        for region in self.regions:
+            if local_only and alnum < self._own_min[region]:
+                continue
+            # the matcher's own per-candidate step, with the candidate as the whole text:
+            # no neighbouring characters, so none of the context rejections apply
+            matcher = PhoneNumberMatcher(candidate, region, leniency=self.leniency)
+            if matcher._extract_match(candidate, 0) is not None:
+                return True
+        return False
+
+
+def _a_run_starts_with_zero(candidate: str) -> bool:
+    # such a run (in any script) could begin an international dialling prefix
+    return any(unicodedata.decimal(m.group()) == 0 for m in _RUN_START.finditer(candidate))
