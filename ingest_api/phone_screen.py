@@ -2,10 +2,10 @@
 
 The recognizer runs phonenumbers' `PhoneNumberMatcher` once per region (eight by default).
 Each matcher walks the same region-independent candidates (one regex) and tries to parse each
-one. Its context checks (a letter or currency sign next to the candidate, a time-stamp suffix)
-and its try budget only ever *reject*, so a candidate that does not match with no context at
-all cannot match inside the text either. While no candidate matches, every region walks the
-same candidates. Hence: if no candidate can match on its own in any region, no region matches
+one, reading only the candidate, the character before it and three after it. Its try budget
+only ever *rejects*, so a candidate that does not match with a fresh matcher on that context
+cannot match inside the text either. While no candidate matches, every region walks the same
+candidates. Hence: if no candidate can match in its context in any region, no region matches
 in the text and Presidio would report no phone number.
 
 A candidate's verdict is cached. Before parsing, two exact length bounds skip regions:
@@ -66,8 +66,8 @@ def _own_country_minimum(region: str) -> int:
     return _shortest_nsn(phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(meta.country_code, ()))
 
 
-def candidates(text: str) -> Iterable[str]:
-    """The candidates `PhoneNumberMatcher` examines while it finds no match (same walk)."""
+def candidates(text: str) -> Iterable[tuple[int, str]]:
+    """Start and text of the candidates `PhoneNumberMatcher` examines while it finds no match."""
     index = 0
     while (match := CANDIDATE.search(text, index)) is not None:
         start = match.start()
@@ -76,9 +76,9 @@ def candidates(text: str) -> Iterable[str]:
         if trailing:
             candidate = candidate[: trailing.start()]
         if not candidate:  # cannot happen (a candidate starts with a digit or lead char)
-            yield text[start:]
+            yield start, text[start:]
             return
-        yield candidate
+        yield start, candidate
         index = start + len(candidate)
 
 
@@ -98,9 +98,15 @@ class PhoneScreen:
 
     def ruled_out(self, text: str) -> bool:
         """True when the phone recognizer provably returns nothing for `text`."""
-        return not any(map(self.candidate_could_match, candidates(text)))
+        for start, candidate in candidates(text):
+            end = start + len(candidate)
+            # all the context the matcher reads: the character before (letter or currency
+            # sign rejects), and three after (the next character; a ":mm" time-stamp suffix)
+            if self.candidate_could_match(text[start - 1 : start], candidate, text[end : end + 3]):
+                return False
+        return True
 
-    def _could_match(self, candidate: str) -> bool:
+    def _could_match(self, before: str, candidate: str, after: str) -> bool:
         alnum = sum(ch.isalnum() for ch in candidate)
         if alnum < self.min_alnum:
             return False
@@ -112,10 +118,10 @@ class PhoneScreen:
         for region in self.regions:
             if local_only and alnum < self._own_min[region]:
                 continue
-            # the matcher's own per-candidate step, with the candidate as the whole text:
-            # no neighbouring characters, so none of the context rejections apply
-            matcher = PhoneNumberMatcher(candidate, region, leniency=self.leniency)
-            if matcher._extract_match(candidate, 0) is not None:
+            # the matcher's own per-candidate step, on the candidate in its context; a fresh
+            # matcher has its full try budget, which in the text can only be smaller
+            matcher = PhoneNumberMatcher(before + candidate + after, region, self.leniency)
+            if matcher._extract_match(candidate, len(before)) is not None:
                 return True
         return False
 
