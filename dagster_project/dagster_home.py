@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from dagster_project.ingestion.jobs import LOG_TYPE_TAG
 from dagster_project.settings import PROJECT_ROOT
 from dagster_project.transformation.assets import DBT_RUN_TAGS
 from ollive.settings import OlliveSettings
@@ -49,7 +50,11 @@ def instance_config(home: Path, max_concurrent_runs: int) -> dict[str, Any]:
         "concurrency": {
             "runs": {
                 "max_concurrent_runs": max_concurrent_runs,
-                "tag_concurrency_limits": [{"key": tag_key, "limit": 1}],
+                "tag_concurrency_limits": [
+                    {"key": tag_key, "limit": 1},
+                    # one load run per log type: batched INSERTs rely on it (ingestion/load.py)
+                    {"key": LOG_TYPE_TAG, "limit": 1, "value": {"applyLimitPerUniqueValue": True}},
+                ],
             },
             # only dbt assets declare a pool (`dbt`); one at a time, however they were launched
             "pools": {"default_limit": 1, "granularity": "run"},

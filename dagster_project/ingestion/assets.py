@@ -103,6 +103,7 @@ def build_staging_asset(log_type: str) -> dg.AssetsDefinition:
             context.run.run_id,
             parallelism=loader.load_parallelism,
             ttl_days=loader.staging_ttl_days,
+            objects_per_insert=loader.objects_per_insert,
         )
         for o in outcomes:
             if o.status == QUARANTINED:

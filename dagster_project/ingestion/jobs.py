@@ -7,6 +7,9 @@ import dagster as dg
 from dagster_project.ingestion.assets import staging_keys
 
 LOAD_JOB_TAGS = {"ollive/stage": "load"}
+# Sensor-requested load runs carry their log type here; the run queue admits one per value,
+# which makes batched INSERTs exactly-once (see `ingestion/load.py`).
+LOG_TYPE_TAG = "ollive/log_type"
 
 load_raw_objects_job = dg.define_asset_job(
     "load_raw_objects",

@@ -5,12 +5,26 @@ itself refuses a second copy (a retried run, a run that died before writing its 
 replay); the manifest row written afterwards lets the sensor stop asking. An object whose bytes
 are bad (not gzip, not JSON, a field of the wrong type, a required field missing) is
 quarantined with ClickHouse's reason; the others load regardless.
+
+Parsing is cheaper per row when one INSERT reads several objects (one part instead of one per
+object: measured 1.6x less ClickHouse CPU including merges), but ClickHouse's deduplication
+token covers a whole INSERT, not each object in it. `load_objects(objects_per_insert=n)` batches
+objects of one hour prefix into one INSERT and keeps exactly-once per object another way: right
+before the INSERT it asks staging which of the batch's objects already have rows (`_object_key`)
+— left by a run that died before its manifest rows — and records those instead of loading them
+again. That check is race-free only if no other load of the same objects runs at the same time:
+objects within a run are disjoint, and `dagster.yaml` allows one load run per log type at a time
+(tag `ollive/log_type`). The batch's token (a digest of its keys) still stops an exact retry.
+Replays and manual loads use the default, one object per INSERT with the object key as token.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -60,12 +74,16 @@ class Outcome:
     reason: str = ""
 
 
-def insert_sql(log_type: str) -> str:
+# `s3()` reads `dir/{a,b,c}` as three objects; names with glob characters cannot be listed so
+_PLAIN_NAME = re.compile(r"^[0-9A-Za-z._=-]+$")
+
+
+def insert_sql(log_type: str, object_key: str = "{key:String}") -> str:
     """The load statement of a log type; url, credentials and key are query parameters."""
     columns = ", ".join(name for name, _ in event_columns(log_type))
     return (
         f"INSERT INTO {staging_table(log_type)} ({columns}, _object_key)\n"
-        f"SELECT {columns}, {{key:String}}\n"
+        f"SELECT {columns}, {object_key}\n"
         f"FROM s3({{url:String}}, {{access_key:String}}, {{secret_key:String}}, 'JSONEachRow',"
         f" {{structure:String}}, 'gzip')\n"
         f"WHERE throwIf(NOT ({_ENVELOPE_REQUIRED} AND {_REQUIRED[log_type]}),"
@@ -74,7 +92,12 @@ def insert_sql(log_type: str) -> str:
 
 
 def load_object(
-    client: Any, store: ObjectStoreResource, key: str, size: int, run_id: str
+    client: Any,
+    store: ObjectStoreResource,
+    key: str,
+    size: int,
+    run_id: str,
+    extra_settings: dict[str, Any] | None = None,
 ) -> Outcome:
     """Load one object exactly once, or quarantine it; transient errors propagate."""
     try:
@@ -91,7 +114,11 @@ def load_object(
                 "secret_key": store.secret_key,
                 "structure": s3_structure(log_type),
             },
-            settings={**INSERT_SETTINGS, "insert_deduplication_token": key},
+            settings={
+                **INSERT_SETTINGS,
+                **(extra_settings or {}),
+                "insert_deduplication_token": key,
+            },
         )
     except Exception as exc:
         if not is_data_error(exc):
@@ -103,6 +130,101 @@ def load_object(
         client, [manifest.ManifestRow(key, log_type, manifest.LOADED, rows, size, run_id)]
     )
     return Outcome(key, log_type, manifest.LOADED, rows, size)
+
+
+def load_batch(
+    client: Any,
+    store: ObjectStoreResource,
+    log_type: str,
+    objects: Sequence[tuple[str, int]],
+    run_id: str,
+    extra_settings: dict[str, Any] | None = None,
+) -> list[Outcome]:
+    """Load objects of one hour prefix in one INSERT; see the module docstring for why this is
+    exactly-once. A batch with a bad object is loaded again object by object (quarantining it)."""
+    sizes = dict(objects)
+    table = staging_table(log_type)
+    present = _rows_by_key(client, table, list(sizes))
+    todo = sorted(k for k in sizes if k not in present)
+    loaded: dict[str, int] = {}
+    if todo:
+        directory = todo[0].rsplit("/", 1)[0]
+        names = ",".join(k.rsplit("/", 1)[1] for k in todo)
+        digest = hashlib.blake2b("\n".join(todo).encode(), digest_size=16).hexdigest()
+        try:
+            client.query(
+                insert_sql(log_type, "substring(_path, {path_offset:UInt32})"),
+                parameters={
+                    "path_offset": len(store.bucket) + 2,  # _path is "<bucket>/<key>"
+                    "url": store.clickhouse_url(f"{directory}/{{{names}}}"),
+                    "access_key": store.access_key,
+                    "secret_key": store.secret_key,
+                    "structure": s3_structure(log_type),
+                },
+                settings={
+                    **INSERT_SETTINGS,
+                    **(extra_settings or {}),
+                    "insert_deduplication_token": f"batch:{digest}",
+                },
+            )
+        except Exception as exc:
+            if not is_data_error(exc):
+                raise
+            if _rows_by_key(client, table, todo):  # blocks written before the bad one
+                client.command(
+                    f"DELETE FROM {table} WHERE _object_key IN {{keys:Array(String)}}",
+                    parameters={"keys": todo},
+                )
+            return _one_by_one(client, store, objects, run_id, extra_settings, present)
+        loaded = _rows_by_key(client, table, todo)
+    rows = {**present, **loaded}
+    # a glob skips an object it cannot find; the single path raises for it instead
+    missing = [(k, sizes[k]) for k in todo if k not in loaded]
+    done = [(k, sizes[k]) for k in sizes if k in rows]
+    manifest.record(
+        client,
+        [manifest.ManifestRow(k, log_type, manifest.LOADED, rows[k], s, run_id) for k, s in done],
+    )
+    outcomes = [Outcome(k, log_type, manifest.LOADED, rows[k], s) for k, s in done]
+    return outcomes + [load_object(client, store, k, s, run_id, extra_settings) for k, s in missing]
+
+
+def _one_by_one(client, store, objects, run_id, extra_settings, present) -> list[Outcome]:
+    outcomes = []
+    for key, size in objects:
+        if key in present:  # loaded before; only its manifest row was missing
+            log_type = ObjectKey.parse(key).log_type
+            row = manifest.ManifestRow(key, log_type, manifest.LOADED, present[key], size, run_id)
+            manifest.record(client, [row])
+            outcomes.append(Outcome(key, log_type, manifest.LOADED, present[key], size))
+        else:
+            outcomes.append(load_object(client, store, key, size, run_id, extra_settings))
+    return outcomes
+
+
+def _rows_by_key(client: Any, table: str, keys: list[str]) -> dict[str, int]:
+    """Rows staging holds per object key, for the keys that have any."""
+    result = client.query(
+        f"SELECT _object_key, count() FROM {table}"
+        " WHERE _object_key IN {keys:Array(String)} GROUP BY _object_key",
+        parameters={"keys": keys},
+    )
+    return {key: int(n) for key, n in result.result_rows}
+
+
+def _batches(objects: Sequence[tuple[str, int]], size: int) -> list[list[tuple[str, int]]]:
+    """Objects grouped by directory (one hour prefix of one log type), `size` at a time;
+    objects whose key does not parse or cannot be globbed go alone."""
+    groups: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    alone: list[list[tuple[str, int]]] = []
+    for key, obj_size in objects:
+        directory, _, name = key.rpartition("/")
+        if size > 1 and _PLAIN_NAME.match(name) and _log_type_or_unknown(key) != "unknown":
+            groups[directory].append((key, obj_size))
+        else:
+            alone.append([(key, obj_size)])
+    batches = [g[i : i + size] for g in groups.values() for i in range(0, len(g), size)]
+    return batches + alone
 
 
 def _remove_partial(client: Any, log_type: str, key: str) -> None:
@@ -150,8 +272,12 @@ def load_objects(
     ttl_days: int | None = None,
     skip_recorded: bool = True,
     progress: Callable[[int, int, float], None] | None = None,
+    extra_settings: dict[str, Any] | None = None,
+    objects_per_insert: int = 1,
 ) -> list[Outcome]:
-    """Load many (key, size) objects with `parallelism` concurrent INSERTs."""
+    """Load many (key, size) objects with `parallelism` concurrent INSERTs of up to
+    `objects_per_insert` objects each (more than 1 only where no other load of the same
+    objects can run concurrently: see the module docstring)."""
     client = clickhouse.get_client()
     ensure_schema(client, ttl_days)
     done = manifest.recorded(client, (k for k, _ in objects)) if skip_recorded else set()
@@ -161,19 +287,25 @@ def load_objects(
     started, finished = time.monotonic(), 0
     lock = threading.Lock()
 
-    def one(item: tuple[str, int]) -> Outcome:
+    def one(batch: list[tuple[str, int]]) -> list[Outcome]:
         nonlocal finished
         if not hasattr(local, "client"):
             local.client = clickhouse.get_client()
-        outcome = load_object(local.client, store, item[0], item[1], run_id)
+        if len(batch) == 1:
+            key, size = batch[0]
+            result = [load_object(local.client, store, key, size, run_id, extra_settings)]
+        else:
+            log_type = ObjectKey.parse(batch[0][0]).log_type
+            result = load_batch(local.client, store, log_type, batch, run_id, extra_settings)
         with lock:
-            finished += 1
+            finished += len(batch)
             if progress:
                 progress(finished, len(todo), time.monotonic() - started)
-        return outcome
+        return result
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism), thread_name_prefix="load") as pool:
-        outcomes.extend(pool.map(one, todo))
+        for result in pool.map(one, _batches(todo, objects_per_insert)):
+            outcomes.extend(result)
     return outcomes
 
 

@@ -17,7 +17,7 @@ import dagster as dg
 from dagster_project.clickhouse.migrate import ensure_schema
 from dagster_project.ingestion.assets import load_op_name, staging_asset_key
 from dagster_project.ingestion.discovery import unloaded_objects
-from dagster_project.ingestion.jobs import load_raw_objects_job
+from dagster_project.ingestion.jobs import LOG_TYPE_TAG, load_raw_objects_job
 from dagster_project.ingestion.settings import LoaderSettings
 from dagster_project.resources.clickhouse import ClickHouseResource
 from dagster_project.resources.object_store import ObjectStoreResource
@@ -41,7 +41,7 @@ def batch_run_request(log_type: str, batch: list[tuple[str, int]]) -> dg.RunRequ
                 }
             }
         },
-        tags={"ollive/log_type": log_type, "ollive/objects": str(len(keys))},
+        tags={LOG_TYPE_TAG: log_type, "ollive/objects": str(len(keys))},
     )
 
 

@@ -44,6 +44,7 @@ def build_resources(stack: OlliveSettings, pipeline: PipelineSettings) -> dict[s
             lookback_hours=pipeline.loader_lookback_hours,
             max_objects_per_run=pipeline.loader_max_objects_per_run,
             load_parallelism=pipeline.loader_parallelism,
+            objects_per_insert=pipeline.loader_objects_per_insert,
             staging_ttl_days=pipeline.staging_ttl_days,
         ),
         # compaction works on local copies of the day's objects; nothing needs to persist here,

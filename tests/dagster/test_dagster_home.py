@@ -29,6 +29,9 @@ def test_dagster_home_is_a_valid_instance(tmp_path: Path) -> None:
     with dg.DagsterInstance.from_config(str(home)) as instance:
         queue = instance.get_concurrency_config().run_queue_config
         assert queue is not None
-        assert [(t["key"], t["limit"]) for t in queue.tag_concurrency_limits] == [("ollive/dbt", 1)]
+        assert [(t["key"], t["limit"]) for t in queue.tag_concurrency_limits] == [
+            ("ollive/dbt", 1),
+            ("ollive/log_type", 1),  # one load run per log type: batched INSERTs rely on it
+        ]
         assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
         assert instance.run_retries_enabled

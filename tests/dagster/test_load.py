@@ -126,3 +126,84 @@ def test_manifest_lookup_of_thousands_of_keys(pipeline: Pipeline) -> None:
     assert _load(pipeline, "application", keys).success
     many = [*keys, *(f"raw/application/v1/dt=2026-01-01/hour=00/{i:040d}" for i in range(3000))]
     assert load_module.manifest.recorded(pipeline.ch(), many) == set(keys)
+
+
+def _rows_loaded(p: Pipeline, keys: list[str]) -> dict[str, int]:
+    result = p.ch().query(
+        "SELECT object_key, rows_loaded FROM ollive_staging.load_manifest FINAL "
+        "WHERE object_key IN {keys:Array(String)}",
+        parameters={"keys": keys},
+    )
+    return dict(result.result_rows)
+
+
+def test_batched_insert_records_rows_per_object(pipeline: Pipeline) -> None:
+    keys = _objects(pipeline, "inference", [5, 17, 40, 1])
+    outcomes = load_module.load_objects(
+        pipeline.clickhouse, pipeline.store, [(k, 0) for k in keys], "t", objects_per_insert=3
+    )
+    assert sorted(o.rows for o in outcomes) == [1, 5, 17, 40]
+    assert _rows_loaded(pipeline, keys) == dict(zip(keys, [5, 17, 40, 1], strict=True))
+    assert pipeline.staged("inference", keys) == (63, 63)
+
+
+def test_batch_of_another_composition_does_not_copy_loaded_objects(pipeline: Pipeline) -> None:
+    """A run loaded [a, b, c] in one INSERT and died before its manifest rows; a later run
+    batches [b, c, d] (another token): b and c are found in staging by `_object_key`, recorded,
+    and not inserted again."""
+    a, b, c, d = _objects(pipeline, "tool_execution", [10, 20, 30, 40])
+    client = pipeline.ch()
+    load_module.load_batch(client, pipeline.store, "tool_execution", [(a, 0), (b, 0), (c, 0)], "r1")
+    client.command(
+        "DELETE FROM ollive_staging.load_manifest WHERE object_key IN {keys:Array(String)}",
+        parameters={"keys": [a, b, c]},
+    )
+    outcomes = load_module.load_objects(
+        pipeline.clickhouse,
+        pipeline.store,
+        [(b, 0), (c, 0), (d, 0)],
+        "r2",
+        objects_per_insert=8,
+    )
+    assert {o.object_key: o.rows for o in outcomes} == {b: 20, c: 30, d: 40}
+    assert pipeline.staged("tool_execution", [a, b, c, d]) == (100, 100)
+    assert _rows_loaded(pipeline, [b, c, d]) == {b: 20, c: 30, d: 40}
+
+
+def test_batch_replayed_with_the_same_keys_is_deduplicated_by_its_token(
+    pipeline: Pipeline,
+) -> None:
+    keys = _objects(pipeline, "application", [12, 13])
+    client = pipeline.ch()
+    objects = [(k, 0) for k in keys]
+    load_module.load_batch(client, pipeline.store, "application", objects, "r1")
+    # staging says nothing is there (as if the check raced) -> the same token blocks the copy
+    real = load_module._rows_by_key
+    calls = {"n": 0}
+
+    def blind_first(client, table, keys):
+        calls["n"] += 1
+        return {} if calls["n"] == 1 else real(client, table, keys)
+
+    load_module._rows_by_key = blind_first
+    try:
+        load_module.load_batch(client, pipeline.store, "application", objects, "r2")
+    finally:
+        load_module._rows_by_key = real
+    assert pipeline.staged("application", keys) == (25, 25)
+
+
+def test_batch_with_a_bad_object_loads_the_others_once(pipeline: Pipeline) -> None:
+    s3 = pipeline.s3()
+    good = _objects(pipeline, "inference", [9, 11])
+    bad = put_corrupt_object(s3, pipeline.store.bucket, "inference", gzip_ok=True)
+    keys = [good[0], bad, good[1]]
+    outcomes = load_module.load_objects(
+        pipeline.clickhouse, pipeline.store, [(k, 0) for k in keys], "t", objects_per_insert=8
+    )
+    assert {o.object_key: o.status for o in outcomes} == {
+        good[0]: "loaded",
+        bad: "quarantined",
+        good[1]: "loaded",
+    }
+    assert pipeline.staged("inference", good) == (20, 20)
