@@ -8,7 +8,11 @@ cannot match inside the text either. While no candidate matches, every region wa
 candidates. Hence: if no candidate can match in its context in any region, no region matches
 in the text and Presidio would report no phone number.
 
-A candidate's verdict is cached. Before parsing, two exact length bounds skip regions:
+The matcher's per-candidate step tries the whole candidate, then "inner" groups of it; most
+attempts are refused by checks that do not depend on the region (brackets, page references,
+a letter next to it) before anything is parsed. `_Attempts` runs that step once, with the
+library's own control flow, and collects the strings that would be parsed; only those are
+parsed, per region, and their verdicts are cached. Two exact length bounds skip regions:
 a valid number's national significant number (NSN) has a length its region's metadata allows,
 and the NSN is made of the candidate's digits (letters too: phonenumbers maps letters to digits).
 Without a plus sign, a letter or a digit run starting with 0, no international dialling
@@ -24,9 +28,11 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import Leniency, PhoneMetadata, PhoneNumberMatcher
+from phonenumbers import Leniency, NumberParseException, PhoneMetadata, PhoneNumberMatcher
+from phonenumbers.phonenumbermatcher import _LEAD_PATTERN, _MATCHING_BRACKETS, _PUB_PAGES, _verify
 from phonenumbers.phonenumbermatcher import _PATTERN as CANDIDATE
 from phonenumbers.phonenumbermatcher import _SECOND_NUMBER_START_PATTERN as SECOND_NUMBER
+from phonenumbers.re_util import fullmatch
 
 _PLUS = frozenset("+\uff0b")
 _RUN_START = re.compile(r"(?<!\d)\d")  # \d is Unicode Nd, as in the matcher's pattern
@@ -82,6 +88,36 @@ def candidates(text: str) -> Iterable[tuple[int, str]]:
         index = start + len(candidate)
 
 
+class _Attempts(PhoneNumberMatcher):
+    """The matcher's per-candidate step, collecting what it would parse instead of parsing."""
+
+    def __init__(self, text: str, leniency: int) -> None:
+        super().__init__(text, None, leniency=leniency)
+        self.to_parse: list[str] = []
+
+    def _parse_and_verify(self, candidate: str, offset: int) -> None:
+        # the region-independent checks of PhoneNumberMatcher._parse_and_verify (phonenumbers
+        # 9.0.x), in order; test_phone_screen_matches_the_matcher holds this to the library
+        if not fullmatch(_MATCHING_BRACKETS, candidate) or _PUB_PAGES.search(candidate):
+            return None
+        if self.leniency >= Leniency.VALID:
+            if offset > 0 and not _LEAD_PATTERN.match(candidate):
+                previous_char = self.text[offset - 1]
+                if self._is_invalid_punctuation_symbol(previous_char) or self._is_latin_letter(
+                    previous_char
+                ):
+                    return None
+            last_char_index = offset + len(candidate)
+            if last_char_index < len(self.text):
+                next_char = self.text[last_char_index]
+                if self._is_invalid_punctuation_symbol(next_char) or self._is_latin_letter(
+                    next_char
+                ):
+                    return None
+        self.to_parse.append(candidate)
+        return None  # keep exploring: every attempt the matcher could make is collected
+
+
 class PhoneScreen:
     """Decides, exactly, whether Presidio's phone recognizer could find anything in a string."""
 
@@ -94,7 +130,10 @@ class PhoneScreen:
             r: (_own_country_minimum(r) if self.leniency >= Leniency.VALID else 0)
             for r in self.regions
         }
+        # _verify consults a matcher (for its grouping checks) only at stricter leniencies
+        self._groupers = {r: PhoneNumberMatcher("", r, self.leniency) for r in self.regions}
         self.candidate_could_match = lru_cache(maxsize=cache_size)(self._could_match)
+        self.parses_valid = lru_cache(maxsize=cache_size)(self._parses_valid)
 
     def ruled_out(self, text: str) -> bool:
         """True when the phone recognizer provably returns nothing for `text`."""
@@ -107,21 +146,32 @@ class PhoneScreen:
         return True
 
     def _could_match(self, before: str, candidate: str, after: str) -> bool:
-        alnum = sum(ch.isalnum() for ch in candidate)
+        if sum(ch.isalnum() for ch in candidate) < self.min_alnum:
+            return False
+        # the matcher's own per-candidate step on the candidate in its context (a fresh
+        # matcher has its full try budget, which in the text can only be smaller)
+        attempts = _Attempts(before + candidate + after, self.leniency)
+        attempts._extract_match(candidate, len(before))
+        return any(map(self.parses_valid, attempts.to_parse))
+
+    def _parses_valid(self, attempt: str) -> bool:
+        """Whether the matcher, in some region, accepts `attempt` once it parses it."""
+        alnum = sum(ch.isalnum() for ch in attempt)
         if alnum < self.min_alnum:
             return False
         local_only = not (
-            any(ch in _PLUS for ch in candidate)
-            or any(ch.isalpha() for ch in candidate)
-            or _a_run_starts_with_zero(candidate)
+            any(ch in _PLUS for ch in attempt)
+            or any(ch.isalpha() for ch in attempt)
+            or _a_run_starts_with_zero(attempt)
         )
         for region in self.regions:
             if local_only and alnum < self._own_min[region]:
                 continue
-            # the matcher's own per-candidate step, on the candidate in its context; a fresh
-            # matcher has its full try budget, which in the text can only be smaller
-            matcher = PhoneNumberMatcher(before + candidate + after, region, self.leniency)
-            if matcher._extract_match(candidate, len(before)) is not None:
+            try:
+                number = phonenumbers.parse(attempt, region, keep_raw_input=True)
+            except NumberParseException:
+                continue
+            if _verify(self.leniency, number, attempt, self._groupers[region]):
                 return True
         return False
 

@@ -12,6 +12,7 @@ import random
 
 import phonenumbers
 import pytest
+from phonenumbers import PhoneNumberMatcher
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
 from ingest_api.phone_screen import candidates
@@ -150,3 +151,24 @@ def test_candidates_walk_like_the_matcher() -> None:
     text = "call 020 7946 0018 / x 12, then 4111 1111 1111 1111 at 10:30"
     found = [c for _, c in candidates(text)]
     assert found == ["020 7946 0018", "12", "4111 1111 1111 1111", "10", "30"]
+
+
+def test_phone_screen_matches_the_matcher(redactors: tuple[Redactor, Redactor]) -> None:
+    """Each candidate's verdict equals the library's own per-candidate step in every region."""
+    screen = redactors[1]._phone
+    agree = accepted = 0
+    for text in fuzz_texts(seed=11, count=600):
+        for start, candidate in candidates(text):
+            before, after = text[start - 1 : start], text[start + len(candidate) :][:3]
+            context = before + candidate + after
+            expected = any(
+                PhoneNumberMatcher(context, region, screen.leniency)._extract_match(
+                    candidate, len(before)
+                )
+                is not None
+                for region in screen.regions
+            )
+            assert screen._could_match(before, candidate, after) == expected, (text, candidate)
+            agree += 1
+            accepted += expected
+    assert agree > 1_000 and accepted > 100, (agree, accepted)
