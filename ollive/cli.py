@@ -18,7 +18,8 @@ from ollive.stack.services import all_services
 from ollive.stack.supervisor import Supervisor
 
 app = typer.Typer(help="Ollive: LLM observability pipeline, embedded on one machine.")
-console = Console()
+# wide enough for the demo's rollup table even when output is piped to a log
+console = Console(width=max(Console().width, 120))
 
 
 def _context() -> tuple[OlliveSettings, Supervisor]:

@@ -17,8 +17,10 @@ from ollive.settings import OlliveSettings
 
 DEMO_SERVICE = "ollive-demo"
 ROLLUP_QUERY = f"""
-select bucket_start, provider, model, requests, errors,
+select formatDateTime(bucket_start, '%%H:%%i') as bucket, provider, model,
+       requests, errors,
        round(latency_p50_ms) as p50_ms, round(latency_p95_ms) as p95_ms,
+       round(ttft_p50_ms) as ttft_p50_ms,
        input_tokens + output_tokens as tokens, round(cost_usd, 4) as cost_usd
 from {MARTS_DATABASE}.agg_inference_5m
 where service = %(service)s
@@ -117,15 +119,21 @@ def run_demo(
             return None
 
     result = ch.query(ROLLUP_QUERY, parameters={"service": DEMO_SERVICE})
-    table = Table(title=f"{MARTS_DATABASE}.agg_inference_5m (service {DEMO_SERVICE})")
+    table = Table(title=f"{MARTS_DATABASE}.agg_inference_5m, service {DEMO_SERVICE} (UTC buckets)")
     for name in result.column_names:
-        table.add_column(name, justify="right" if name != "model" else "left")
+        table.add_column(name, justify="left" if name in ("provider", "model") else "right")
     for row in result.result_rows:
         table.add_row(*(str(v) for v in row))
     console.print(table)
+    password_file = settings.state_path / "superset" / "admin_password"
+    login = (
+        f"user {settings.superset_admin_user}, password in {password_file}"
+        if settings.superset_admin_password is None
+        else f"user {settings.superset_admin_user}, password from OLLIVE_SUPERSET_ADMIN_PASSWORD"
+    )
     console.print(
-        f"Dagster UI: http://{settings.host}:{settings.dagster_port}   "
-        f"Superset: http://{settings.host}:{settings.superset_port}   "
+        f"Dagster UI:      http://{settings.host}:{settings.dagster_port}\n"
+        f"Superset:        http://{settings.host}:{settings.superset_port} ({login})\n"
         f"Ingest API docs: {settings.ingest_url}/docs"
     )
     reached = {stage: count - before[stage] for stage, count in _stage_counts(ch).items()}

@@ -67,6 +67,13 @@ class OlliveSettings(BaseSettings):
     # orchestration and dashboards
     dagster_port: int = Field(3000, description="Port of the Dagster webserver.")
     superset_port: int = Field(8088, description="Port of Superset.")
+    superset_admin_user: str = Field("admin", description="Superset admin the bootstrap creates.")
+    superset_admin_password: SecretStr | None = Field(
+        None, description="Admin password; generated once into <state_dir>/superset/ when unset."
+    )
+    superset_secret_key: SecretStr | None = Field(
+        None, description="Superset SECRET_KEY; generated into <state_dir>/superset/ when unset."
+    )
     chatbot_port: int = Field(8080, description="Port of the reference chatbot.")
 
     @cached_property

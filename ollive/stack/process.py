@@ -45,6 +45,7 @@ class ServiceSpec:
     cwd: Path | None = None
     start_timeout_s: float = 60.0
     stop_timeout_s: float = 30.0
+    before_start: Callable[[Path], None] | None = None  # gets the log file; may raise
     after_start: Callable[[], None] | None = None
 
 
@@ -84,6 +85,8 @@ class StartError(RuntimeError):
 def launch(spec: ServiceSpec, log_file: Path) -> RunningService:
     """Start `spec` in its own session (so a stop reaches its children) and wait until healthy."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
+    if spec.before_start:
+        spec.before_start(log_file)
     with log_file.open("ab") as log:
         proc = subprocess.Popen(
             spec.argv,
