@@ -91,8 +91,10 @@ def candidates(text: str) -> Iterable[tuple[int, str]]:
 class _Attempts(PhoneNumberMatcher):
     """The matcher's per-candidate step, collecting what it would parse instead of parsing."""
 
+    budget = 65_535  # PhoneNumberMatcher's default max_tries, as Presidio uses it
+
     def __init__(self, text: str, leniency: int) -> None:
-        super().__init__(text, None, leniency=leniency)
+        super().__init__(text, None, leniency=leniency, max_tries=self.budget)
         self.to_parse: list[str] = []
 
     def _parse_and_verify(self, candidate: str, offset: int) -> None:
@@ -134,6 +136,7 @@ class PhoneScreen:
         self._groupers = {r: PhoneNumberMatcher("", r, self.leniency) for r in self.regions}
         self.candidate_could_match = lru_cache(maxsize=cache_size)(self._could_match)
         self.parses_valid = lru_cache(maxsize=cache_size)(self._parses_valid)
+        self.attempts = lru_cache(maxsize=cache_size)(self._attempts)
 
     def ruled_out(self, text: str) -> bool:
         """True when the phone recognizer provably returns nothing for `text`."""
@@ -148,11 +151,19 @@ class PhoneScreen:
     def _could_match(self, before: str, candidate: str, after: str) -> bool:
         if sum(ch.isalnum() for ch in candidate) < self.min_alnum:
             return False
-        # the matcher's own per-candidate step on the candidate in its context (a fresh
-        # matcher has its full try budget, which in the text can only be smaller)
+        to_parse, _ = self.attempts(before, candidate, after)
+        return any(map(self.parses_valid, to_parse))
+
+    def _attempts(self, before: str, candidate: str, after: str) -> tuple[tuple[str, ...], int]:
+        """What the matcher's step would parse, and the tries it uses when none matches.
+
+        Runs the library's own step on the candidate in its context; a fresh matcher has its
+        full try budget, which in the text can only be smaller (`CachedPhoneRecognizer`
+        checks the tries used against what is left before relying on them).
+        """
         attempts = _Attempts(before + candidate + after, self.leniency)
         attempts._extract_match(candidate, len(before))
-        return any(map(self.parses_valid, attempts.to_parse))
+        return tuple(attempts.to_parse), attempts.budget - attempts._max_tries
 
     def _parses_valid(self, attempt: str) -> bool:
         """Whether the matcher, in some region, accepts `attempt` once it parses it."""

@@ -16,8 +16,11 @@ from ingest_api.phone_screen import PhoneScreen
 # any character that can start one of the conditions below: most clean text has none
 _ANY = re.compile(r"[\d@:]")
 _DIGIT = re.compile(r"\d")  # Unicode Nd, as phonenumbers and Presidio's \d see digits
-_IPV4 = re.compile(r"[0-9]\.[0-9]")
-_IBAN = re.compile(r"[A-Za-z]{2}[0-9]{2}")
+# every IPv4 form: four dot-separated groups of 1-3 ASCII digits
+_IPV4 = re.compile(r"[0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]")
+# the IBAN pattern's head: [A-Z]{2}[0-9]{2} then at least two [ -]?[A-Z0-9]{4}; Presidio
+# matches it case-insensitively (where e.g. "ſ" folds to "s"), so any letter is allowed here
+_IBAN = re.compile(r"[^\W\d_]{2}[0-9]{2}(?:[ -]?[^\W_]{4}){2}")
 
 # patterns need: credit card 4+3+3+3 digits, SSN 9 ASCII digits, IBAN 2 ASCII digits
 _CC_MIN_DIGITS = 13

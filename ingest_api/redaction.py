@@ -12,6 +12,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterable
 
+from ingest_api.phone_recognizer import use_cached_phone_recognizer
 from ingest_api.phone_screen import PhoneScreen
 from ingest_api.pii_prefilter import PROVABLE, candidate_entities
 
@@ -57,6 +58,8 @@ class Redactor:
         self._all = sorted(self.entities)
         self._always = self.entities - PROVABLE  # e.g. PERSON: no cheap proof of absence
         self._phone = _phone_screen(self._analyzer)
+        if fast_path:
+            use_cached_phone_recognizer(self._analyzer, self._phone)
         # each pattern recognizer on its own, to prove its entity absent before the engine runs
         self._dry = {
             e: self._analyzer.registry.get_recognizers("en", [e])
