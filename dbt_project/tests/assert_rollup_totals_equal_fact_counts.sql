@@ -25,6 +25,16 @@ checks as (
     union all
 
     select
+        'agg_inference_errors_5m' as rollup_name,
+        (select sum(errors) from {{ ref('agg_inference_errors_5m') }}) as rollup_total,
+        (
+            select count() from {{ ref('fct_inferences') }}
+            where error_code is not null and error_code != ''
+        ) as fact_total
+
+    union all
+
+    select
         'pii_detections_5m' as rollup_name,
         (select sum(detections) from {{ ref('pii_detections_5m') }}) as rollup_total,
         (

@@ -51,8 +51,15 @@ aggregated as (
         countIf(is_error) as errors,
         errors / requests as error_rate,
         countIf(is_cancelled) as cancellations,
+        countIf(is_stream) as streaming_requests,
         quantilesExact(0.5, 0.95, 0.99) (latency_ms) as latency_quantiles,
         quantilesExact(0.5, 0.95, 0.99) (ttft_ms) as ttft_quantiles,
+        -- mergeable t-digest states: a chart over many buckets or groups merges them
+        -- (quantilesTDigestMerge), never averages the per-bucket quantiles
+        quantilesTDigestState(0.5, 0.95, 0.99) (latency_ms) as latency_state,
+        quantilesTDigestStateIf(0.5, 0.95, 0.99) (
+            assumeNotNull(ttft_ms), ttft_ms is not null
+        ) as ttft_state,
         sum(input_tokens) as input_tokens,
         sum(output_tokens) as output_tokens,
         sum(cached_input_tokens) as cached_input_tokens,
@@ -77,12 +84,15 @@ final as (
         errors,
         error_rate,
         cancellations,
+        streaming_requests,
         latency_quantiles[1] as latency_p50_ms,
         latency_quantiles[2] as latency_p95_ms,
         latency_quantiles[3] as latency_p99_ms,
         ttft_quantiles[1] as ttft_p50_ms,
         ttft_quantiles[2] as ttft_p95_ms,
         ttft_quantiles[3] as ttft_p99_ms,
+        latency_state,
+        ttft_state,
         input_tokens,
         output_tokens,
         cached_input_tokens,

@@ -50,6 +50,8 @@ aggregated as (
         countIf(is_error) as errors,
         errors / calls as error_rate,
         quantilesExact(0.5, 0.95, 0.99) (latency_ms) as latency_quantiles,
+        -- mergeable t-digest state for charts over many buckets or tools
+        quantilesTDigestState(0.5, 0.95, 0.99) (latency_ms) as latency_state,
         max(loaded_at) as last_loaded_at
     from bucket_events
     group by bucket_start, project_id, service, tool_name
@@ -69,6 +71,7 @@ final as (
         latency_quantiles[1] as latency_p50_ms,
         latency_quantiles[2] as latency_p95_ms,
         latency_quantiles[3] as latency_p99_ms,
+        latency_state,
         last_loaded_at
     from aggregated
 

@@ -1,0 +1,65 @@
+{{
+    config(
+        unique_key='bucket_start',
+        order_by='(bucket_start, project_id, service, provider, model, error_code)',
+        partition_by='toYYYYMM(bucket_start)',
+    )
+}}
+
+-- Small enough for "top error codes" over any window without scanning fct_inferences.
+with
+
+failed_inferences as (
+
+    select
+        project_id,
+        service,
+        provider,
+        model,
+        error_code,
+        loaded_at,
+        started_at,
+        {{ bucket_5m('started_at') }} as bucket_start
+    from {{ ref('fct_inferences') }}
+    where error_code is not null and error_code != ''
+
+),
+
+{% if is_incremental() %}
+    touched_buckets as (
+
+        -- every bucket an event loaded since the cutoff falls in, however old the bucket
+        select distinct bucket_start from failed_inferences
+        where loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
+
+    ),
+{% endif %}
+
+bucket_events as (
+
+    select * from failed_inferences
+    {% if is_incremental() %}
+        where
+            bucket_start in (select bucket_start from touched_buckets)  -- noqa: RF02
+            and started_at >= (select min(bucket_start) from touched_buckets)  -- noqa: RF02
+    {% endif %}
+
+),
+
+final as (
+
+    select
+        bucket_start,
+        project_id,
+        service,
+        provider,
+        model,
+        assumeNotNull(error_code) as error_code,
+        count() as errors,
+        max(loaded_at) as last_loaded_at
+    from bucket_events
+    group by bucket_start, project_id, service, provider, model, error_code
+
+)
+
+select * from final
