@@ -1,8 +1,13 @@
 """Starts a dbt build whenever loads have landed, keeping at most one build waiting.
 
 A build that starts after a load sees its rows, so while a build is already queued a newer load
-needs nothing more; while one is running, exactly one more is queued behind it.
+needs nothing more; while one is running, exactly one more is queued behind it. The build
+selects only the dbt models downstream of the staging tables loaded since the last request
+(with their tests), so a load of inference events does not rebuild the tool and application
+marts.
 """
+
+import json
 
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import (
@@ -18,14 +23,43 @@ WAITING = [
 ]
 
 
-def latest_load_id(instance: dg.DagsterInstance) -> int:
-    """Storage id of the newest staging materialization (0 if none)."""
-    ids = [
-        record.storage_id
-        for key in staging_keys
-        for record in instance.fetch_materializations(key, limit=1).records
-    ]
-    return max(ids, default=0)
+def latest_load_ids(instance: dg.DagsterInstance) -> dict[str, int]:
+    """Storage id of the newest materialization of each staging asset (absent if none)."""
+    ids = {}
+    for key in staging_keys:
+        records = instance.fetch_materializations(key, limit=1).records
+        if records:
+            ids[key.to_user_string()] = records[0].storage_id
+    return ids
+
+
+def _seen(cursor: str | None) -> dict[str, int]:
+    if not cursor:
+        return {}
+    value = json.loads(cursor)
+    if isinstance(value, int):  # the cursor before per-table tracking: one id for all tables
+        return {key.to_user_string(): value for key in staging_keys}
+    return value
+
+
+def downstream_of(
+    repository: dg.RepositoryDefinition | None,
+    job: UnresolvedAssetJobDefinition,
+    keys: list[dg.AssetKey],
+) -> list[dg.AssetKey] | None:
+    """The job's assets downstream of `keys`; None (the whole job) without a repository."""
+    if repository is None:
+        return None
+    graph = repository.asset_graph
+    in_job = job.selection.resolve(graph)
+    found: set[dg.AssetKey] = set()
+    todo = list(keys)
+    while todo:
+        for child in graph.get(todo.pop()).child_keys:
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return sorted(found & in_job, key=lambda k: k.to_user_string()) or None
 
 
 def build_dbt_after_loads_sensor(job: UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
@@ -34,12 +68,17 @@ def build_dbt_after_loads_sensor(job: UnresolvedAssetJobDefinition) -> dg.Sensor
         name="dbt_after_loads",
         minimum_interval_seconds=5,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Requests a dbt build after staging loads, never more than one waiting.",
+        description="Requests a dbt build of the models downstream of new staging loads.",
     )
     def dbt_after_loads(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-        seen = int(context.cursor or 0)
-        latest = latest_load_id(context.instance)
-        if latest <= seen:
+        seen = _seen(context.cursor)
+        latest = latest_load_ids(context.instance)
+        changed = [
+            k
+            for k in staging_keys
+            if latest.get(k.to_user_string(), 0) > seen.get(k.to_user_string(), 0)
+        ]
+        if not changed:
             return dg.SensorResult(skip_reason="no loads since the last build request")
         waiting = context.instance.get_runs_count(
             dg.RunsFilter(job_name=job.name, statuses=WAITING)
@@ -47,8 +86,13 @@ def build_dbt_after_loads_sensor(job: UnresolvedAssetJobDefinition) -> dg.Sensor
         if waiting:
             # that build has not started: it will read these rows too; look again next tick
             return dg.SensorResult(skip_reason="a dbt build is already waiting")
+        selection = downstream_of(context.repository_def, job, changed)
+        run_key = "loads-up-to-" + "-".join(
+            str(latest.get(k.to_user_string(), 0)) for k in staging_keys
+        )
         return dg.SensorResult(
-            run_requests=[dg.RunRequest(run_key=f"loads-up-to-{latest}")], cursor=str(latest)
+            run_requests=[dg.RunRequest(run_key=run_key, asset_selection=selection)],
+            cursor=json.dumps({**seen, **latest}),
         )
 
     return dbt_after_loads

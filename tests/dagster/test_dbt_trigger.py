@@ -50,3 +50,52 @@ def test_translator_maps_staging_sources_to_loader_assets() -> None:
     source = {"resource_type": "source", "source_name": "staging", "name": "inference_events"}
     assert translator.get_asset_key(source) == staging_asset_key("inference")
     assert translator.get_group_name({"name": "agg_inference_5m"}) == "rollups"
+
+
+@dg.asset(deps=[staging_asset_key("inference")])
+def inference_model() -> None:
+    """Stands in for the dbt models fed by inference staging."""
+
+
+@dg.asset(deps=[staging_asset_key("application")])
+def application_model() -> None:
+    """Stands in for the dbt models fed by application staging."""
+
+
+def test_dbt_build_selects_only_models_downstream_of_new_loads() -> None:
+    job = dg.define_asset_job("dbt_build", selection=[inference_model, application_model])
+    sensor = build_dbt_after_loads_sensor(job)
+    defs = dg.Definitions(assets=[inference_model, application_model], jobs=[job], sensors=[sensor])
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.report_runless_asset_event(dg.AssetMaterialization(staging_asset_key("inference")))
+        with dg.build_sensor_context(instance=instance, definitions=defs) as context:
+            first = sensor(context)
+        assert first.run_requests[0].asset_selection == [inference_model.key]
+
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(staging_asset_key("application"))
+        )
+        with dg.build_sensor_context(
+            instance=instance, definitions=defs, cursor=first.cursor
+        ) as context:
+            second = sensor(context)
+        assert second.run_requests[0].asset_selection == [application_model.key]
+
+
+def test_load_sensor_sees_log_types_with_a_waiting_run() -> None:
+    from dagster_project.ingestion.sensors import log_types_waiting
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        for run_id, status, log_type in [
+            ("q", dg.DagsterRunStatus.NOT_STARTED, "inference"),
+            ("r", dg.DagsterRunStatus.STARTED, "application"),
+        ]:
+            instance.add_run(
+                dg.DagsterRun(
+                    job_name="load_raw_objects",
+                    run_id=run_id,
+                    status=status,
+                    tags={"ollive/log_type": log_type},
+                )
+            )
+        assert log_types_waiting(instance) == {"inference"}
