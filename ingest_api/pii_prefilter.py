@@ -19,7 +19,7 @@ _DIGIT = re.compile(r"\d")  # Unicode Nd, as phonenumbers and Presidio's \d see 
 # every IPv4 form: four dot-separated groups of 1-3 ASCII digits
 _IPV4 = re.compile(r"[0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]")
 # the IBAN pattern's head: [A-Z]{2}[0-9]{2} then at least two [ -]?[A-Z0-9]{4}; Presidio
-# matches it case-insensitively (where e.g. "ſ" folds to "s"), so any letter is allowed here
+# matches it case-insensitively (where e.g. U+017F folds to "s"), so any letter is allowed here
 _IBAN = re.compile(r"[^\W\d_]{2}[0-9]{2}(?:[ -]?[^\W_]{4}){2}")
 
 # patterns need: credit card 4+3+3+3 digits, SSN 9 ASCII digits, IBAN 2 ASCII digits
@@ -30,6 +30,11 @@ _SSN_MIN_DIGITS = 9
 PROVABLE = frozenset(
     {"EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IP_ADDRESS", "IBAN_CODE"}
 )
+
+
+def might_hold_pii(text: str) -> bool:
+    """False when no provable entity can occur: no digit, no '@', no ':'."""
+    return _ANY.search(text) is not None
 
 
 def candidate_entities(text: str, enabled: frozenset[str], phone: PhoneScreen) -> frozenset[str]:

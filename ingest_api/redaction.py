@@ -14,9 +14,10 @@ from collections.abc import Iterable
 
 from ingest_api.phone_recognizer import use_cached_phone_recognizer
 from ingest_api.phone_screen import PhoneScreen
-from ingest_api.pii_prefilter import PROVABLE, candidate_entities
+from ingest_api.pii_prefilter import PROVABLE, candidate_entities, might_hold_pii
 
 _CACHEABLE_CHARS = 2_048
+_NONE: frozenset[str] = frozenset()
 
 
 def make_tldextract_offline() -> None:
@@ -74,6 +75,8 @@ class Redactor:
         """The text with PII replaced, and the entity types replaced."""
         if not self.fast_path:
             return self._presidio(text, self._all)
+        if not self._always and not might_hold_pii(text):
+            return text, _NONE  # most text: not worth a cache slot
         cached = self._cache.get(text)
         if cached is not None:
             self._cache.move_to_end(text)
@@ -82,9 +85,7 @@ class Redactor:
         if wanted and not self._always:
             wanted = self._confirmed(text, wanted)
         wanted |= self._always
-        if not wanted:
-            return text, frozenset()
-        result = self._presidio(text, sorted(wanted))
+        result = self._presidio(text, sorted(wanted)) if wanted else (text, _NONE)
         if self._cache_size and len(text) <= _CACHEABLE_CHARS:
             self._cache[text] = result
             if len(self._cache) > self._cache_size:
