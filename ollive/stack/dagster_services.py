@@ -41,6 +41,8 @@ def specs(settings: OlliveSettings) -> list[ServiceSpec]:
                 url=(process.health_url or "").removesuffix("/server_info"),
                 env={**child_env(settings), **process.env},
                 cwd=process.cwd,
+                # the webserver creates the instance's SQLite storage; the daemon comes after it
+                wave=1 if process.health_url else 2,
                 start_timeout_s=180.0,
                 stop_timeout_s=30.0,
             )

@@ -45,6 +45,7 @@ class ServiceSpec:
     cwd: Path | None = None
     start_timeout_s: float = 60.0
     stop_timeout_s: float = 30.0
+    wave: int = 0  # services of one wave start together, after every earlier wave is healthy
     before_start: Callable[[Path], None] | None = None  # gets the log file; may raise
     after_start: Callable[[], None] | None = None
 

@@ -73,6 +73,7 @@ def ingest_api(settings: OlliveSettings) -> ServiceSpec:
     url = settings.ingest_url
     return ServiceSpec(
         name="ingest_api",
+        wave=1,
         argv=_python("ingest_api"),
         ports=[settings.ingest_port],
         health=lambda: http_ok(f"{url}/readyz"),
@@ -96,6 +97,7 @@ def chatbot(settings: OlliveSettings) -> ServiceSpec:
     }
     return ServiceSpec(
         name="chatbot",
+        wave=2,
         argv=_python("chatbot"),
         ports=[settings.chatbot_port],
         health=lambda: http_ok(f"{url}/healthz"),

@@ -35,6 +35,7 @@ def specs(settings: OlliveSettings) -> list[ServiceSpec]:
     return [
         ServiceSpec(
             name="superset",
+            wave=1,
             argv=argv,
             ports=[settings.superset_port],
             health=lambda: http_ok(f"{url}/health"),

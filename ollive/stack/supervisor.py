@@ -6,7 +6,9 @@ exactly those, newest first, and nothing else.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,18 +44,32 @@ class Supervisor:
         return service if service and service.alive() else None
 
     def up(self, specs: list[ServiceSpec], report: Report = print) -> None:
-        """Start every service not already running; a taken port fails before anything starts."""
+        """Start every service not already running, wave by wave, each wave in parallel.
+
+        A taken port fails before anything starts; a service that fails to start fails the
+        command once the rest of its wave has settled (what did start stays recorded for `down`).
+        """
         pending = [spec for spec in specs if not self.running(spec.name)]
         for spec in pending:
             require_free(spec.name, self.host, spec.ports)
         for spec in specs:
             if spec not in pending:
-                report(f"  {spec.name:<16} already running  {spec.url}")
-                continue
-            report(f"  {spec.name:<16} starting …")
-            service = launch(spec, self.log_dir / f"{spec.name}.log")
-            save(service, self.pid_file(spec.name))
-            report(f"  {spec.name:<16} up (pid {service.pid})  {spec.url}")
+                report(f"  {spec.name:<18} already running  {spec.url}")
+        for wave in sorted({spec.wave for spec in pending}):
+            members = [spec for spec in pending if spec.wave == wave]
+            with ThreadPoolExecutor(max_workers=len(members)) as pool:
+                futures = [pool.submit(self._start, spec, report) for spec in members]
+            errors = [f.exception() for f in futures if f.exception() is not None]
+            if errors:
+                raise errors[0]
+
+    def _start(self, spec: ServiceSpec, report: Report) -> None:
+        report(f"  {spec.name:<18} starting …")
+        started = time.monotonic()
+        service = launch(spec, self.log_dir / f"{spec.name}.log")
+        save(service, self.pid_file(spec.name))
+        took = time.monotonic() - started
+        report(f"  {spec.name:<18} up in {took:4.1f}s (pid {service.pid})  {spec.url}")
 
     def down(self, report: Report = print) -> list[str]:
         """Stop what `up` started, in reverse start order; returns the names stopped."""
@@ -62,7 +78,7 @@ class Supervisor:
         for pid_file in files:
             service = load(pid_file)
             if service and service.stop():
-                report(f"  {service.name:<16} stopped")
+                report(f"  {service.name:<18} stopped")
                 stopped.append(service.name)
             pid_file.unlink(missing_ok=True)
         return stopped
