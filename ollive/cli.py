@@ -104,7 +104,7 @@ def demo(
     conversations: Annotated[
         int, typer.Option(help="Chat conversations the simulated chatbot holds (1-4 turns each).")
     ] = 100,
-    timeout: Annotated[float, typer.Option(help="Seconds to wait for the rollup.")] = 300.0,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the rollup.")] = 600.0,
 ) -> None:
     """Start the stack, send traffic through the SDK, wait for the rollup, print it."""
     from ollive.demo import run_demo
