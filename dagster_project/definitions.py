@@ -16,6 +16,7 @@ from dagster_project.lake.reconciliation import build_reconciliation_checks
 from dagster_project.resources.build import build_resources
 from dagster_project.settings import PipelineSettings
 from dagster_project.transformation.assets import build_dbt_assets, build_dbt_job, load_dbt_project
+from dagster_project.transformation.exposures import dashboard_specs
 from dagster_project.transformation.sensors import build_dbt_after_loads_sensor
 from ollive.settings import OlliveSettings
 
@@ -33,6 +34,7 @@ def build_definitions(stack: OlliveSettings, pipeline: PipelineSettings) -> dg.D
         dbt_assets = build_dbt_assets(project)
         dbt_job = build_dbt_job(dbt_assets)
         assets.append(dbt_assets)
+        assets += dashboard_specs(project)
         jobs.append(dbt_job)
         sensors.append(build_dbt_after_loads_sensor(dbt_job))
         rollup_keys = [k for k in dbt_assets.keys if k.path[-1].startswith("agg_")]
