@@ -15,6 +15,22 @@ from ollive.contract.events import (
     FREE_TEXT_FIELDS,
     PREVIEW_MAX_CHARS,
     SCHEMA_VERSION,
+    ApplicationEvent,
+    InferenceEvent,
+    ToolCall,
+    ToolExecutionEvent,
+)
+
+# the models ignore unknown keys, so a dumped event holds no other *_preview field
+_PREVIEW_FIELDS = tuple(
+    sorted(
+        {
+            name
+            for model in (InferenceEvent, ToolExecutionEvent, ApplicationEvent, ToolCall)
+            for name in model.model_fields
+            if name.endswith("_preview")
+        }
+    )
 )
 
 
@@ -66,6 +82,7 @@ def _redact_fields(
 
 def _truncate_previews(doc: dict[str, Any]) -> None:
     # after redaction, so a cut can never split an entity into an unrecognisable remainder
-    for name, value in doc.items():
-        if name.endswith("_preview") and isinstance(value, str) and len(value) > PREVIEW_MAX_CHARS:
+    for name in _PREVIEW_FIELDS:
+        value = doc.get(name)
+        if isinstance(value, str) and len(value) > PREVIEW_MAX_CHARS:
             doc[name] = value[:PREVIEW_MAX_CHARS]
