@@ -86,7 +86,8 @@ def raw_objects_sensor(
     still_pending: dict[str, int] = {}
     runs: list[dg.RunRequest] = []
     waiting = 0
-    blocked = log_types_waiting(context.instance)
+    # a context built without an instance (unit tests) has no runs to wait for
+    blocked = log_types_waiting(context.instance) if context.instance_ref else set()
     for log_type, objects in unloaded.items():
         fresh: list[tuple[str, int]] = []
         for key, size in objects:
