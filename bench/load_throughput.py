@@ -2,16 +2,16 @@
 
 Starts a private SeaweedFS and embedded ClickHouse server (the stack's own service specs, free
 ports, a temporary state dir), writes `--events` inference events (+1 warm-up object) as gzip
-NDJSON objects of
-`--per-object` events, then loads them with the loader's `load_objects` (one
-`INSERT … SELECT FROM s3()` per object, object key as dedup token, manifest rows) and reports
-rows/s. A second pass over the same objects measures the replay (dedup) path. Prints
+NDJSON objects of `--per-object` events, then loads them with the loader's `load_objects`
+(`--objects-per-insert` objects of one hour prefix per `INSERT … SELECT FROM s3()`, as the
+sensor's runs do; manifest rows) and reports rows/s and the ClickHouse + SeaweedFS CPU seconds
+per million rows. A second pass over the same objects measures the replay (dedup) path. Prints
 `name: value unit` lines and writes bench/results/load_throughput.json. Goal: ≥ 300,000 rows/s.
 
 `--compare` instead loads disjoint slices of the objects with several loader configurations
-(parallelism, insert settings) interleaved over rounds in the same run, and reports each one's
-rows/s and its ratio to the first (the baseline): the machine is shared, so only same-run
-ratios mean much.
+(parallelism, objects per INSERT, insert settings) interleaved over rounds in the same run, and
+reports each one's rows/s, CPU per row and ratio to the first (the baseline): the machine is
+shared, so only same-run ratios mean much.
 """
 
 from __future__ import annotations
