@@ -1,8 +1,9 @@
 """Ingest load: sustained events/s and ack latency (p50/p99), PII redaction on and off.
 
 Load generators are separate processes (multiprocessing); each prepares its gzip NDJSON bodies
-(unique event ids and texts, realistic mix: some numbers, ~5% PII) before the clock starts, then
-keeps `--inflight` requests open. The API runs as `python -m ingest_api` against a real
+(unique event ids, log-like texts: numbers of many shapes, some PII, repeated log messages; the
+`mix_*` figures say what share of strings hold what) before the clock starts, then keeps
+`--inflight` requests open. The API runs as `python -m ingest_api` against a real
 SeaweedFS: a 202 means the object PUT (durable) succeeded.
 
     uv run python bench/ingest_load.py [--seconds 20] [--procs 2] [--inflight 4] [--batch 500]
@@ -27,6 +28,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.ingest_common import Stack, ingest_api, report, seaweed
+from ollive.contract.events import FREE_TEXT_FIELDS
 
 WORDS = (
     "the",
@@ -76,14 +78,60 @@ PII = [
 ]
 
 
+def _number(rng: random.Random) -> str:
+    """A number as LLM text and logs hold them: counts, money, dates, times, versions, ids."""
+    kind = rng.randrange(12)
+    if kind == 0:
+        return str(rng.randrange(1, 20))  # "3 items"
+    if kind == 1:
+        return f"${rng.randrange(1, 500)}.{rng.randrange(100):02d}"
+    if kind == 2:
+        return f"{rng.randrange(1, 100)}%"
+    if kind == 3:
+        return str(rng.choice((2023, 2024, 2025, 2026)))
+    if kind == 4:
+        return f"2026-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+    if kind == 5:
+        return f"{rng.randrange(24):02d}:{rng.randrange(60):02d}"
+    if kind == 6:
+        return f"v{rng.randrange(4)}.{rng.randrange(20)}.{rng.randrange(10)}"
+    if kind == 7:
+        return f"{rng.randrange(1, 10)},{rng.randrange(1000):03d} tokens"
+    if kind == 8:
+        return f"{rng.randrange(20, 3000)}ms"
+    if kind == 9:
+        return f"#{rng.randrange(10_000, 100_000)}"  # order / ticket number
+    if kind == 10:
+        return f"ORD-2026-{rng.randrange(1_000_000):06d}"
+    return str(uuid.UUID(int=rng.getrandbits(128)))  # trace / request ids
+
+
+# what share of free-text strings hold a number (some several) and a PII value; see the docs
+NUMBER_SHARE = 0.30
+PII_SHARE = 0.05
+# application logs repeat a few message templates verbatim (cache hits, as in real services)
+REPEATED = [
+    "request completed",
+    "cache miss for user profile, fetching from store",
+    "retrying upstream call after timeout",
+    "model response streamed to client",
+    "tool call finished without error",
+]
+
+
 def _text(rng: random.Random, words: int) -> str:
     parts = [rng.choice(WORDS) for _ in range(words)]
     roll = rng.random()
-    if roll < 0.05:
+    if roll < PII_SHARE:
         parts.insert(rng.randrange(len(parts)), rng.choice(PII))
-    elif roll < 0.25:
-        parts.insert(rng.randrange(len(parts)), str(rng.randrange(1, 100000)))
+    elif roll < PII_SHARE + NUMBER_SHARE:
+        for _ in range(1 + (rng.random() < 0.3)):
+            parts.insert(rng.randrange(len(parts)), _number(rng))
     return " ".join(parts)
+
+
+def _message(rng: random.Random) -> str:
+    return rng.choice(REPEATED) if rng.random() < 0.5 else _text(rng, rng.randrange(5, 25))
 
 
 def _event(rng: random.Random, n: int) -> dict:
@@ -113,7 +161,9 @@ def _event(rng: random.Random, n: int) -> dict:
             "log_type": "tool_execution",
             "tool_name": "get_weather",
             "latency_ms": rng.random() * 300,
-            "arguments_preview": orjson.dumps({"q": _text(rng, 5)}).decode(),
+            "arguments_preview": orjson.dumps(
+                {"q": _text(rng, 5), "request_id": str(uuid.UUID(int=rng.getrandbits(128)))}
+            ).decode(),
             "result_preview": _text(rng, rng.randrange(5, 30)),
         }
     return {
@@ -121,7 +171,26 @@ def _event(rng: random.Random, n: int) -> dict:
         "log_type": "application",
         "level": "info",
         "logger": "app",
-        "message": _text(rng, rng.randrange(5, 25)),
+        "message": _message(rng),
+    }
+
+
+def mix_shares(seed: int = 1, events: int = 20_000) -> dict[str, tuple[float, str]]:
+    """What the generated free-text strings hold, as the figures report it."""
+    rng = random.Random(seed)
+    texts = []
+    for i in range(events):
+        event = _event(rng, i)
+        names = FREE_TEXT_FIELDS[event["log_type"]]
+        texts += [event[n] for n in names if isinstance(event.get(n), str)]
+        texts += [v for v in event["metadata"].values() if isinstance(v, str)]
+    digits = sum(any(c.isdigit() for c in t) for t in texts)
+    pii = sum(any(p in t for p in PII) for t in texts)
+    return {
+        "mix_strings_per_event": (len(texts) / events, "strings"),
+        "mix_strings_with_digits": (100 * digits / len(texts), "%"),
+        "mix_strings_with_pii": (100 * pii / len(texts), "%"),
+        "mix_distinct_strings": (100 * len(set(texts)) / len(texts), "%"),
     }
 
 
@@ -224,7 +293,7 @@ def main() -> None:
         help="events/s the prepared bodies can sustain (sizes the preparation)",
     )
     args = parser.parse_args()
-    figures: dict[str, tuple[float, str]] = {}
+    figures = mix_shares()
     with seaweed() as (creds, state):
         for mode in args.modes.split(","):
             env = {"OLLIVE_INGEST_PII_ENABLED": "true" if mode == "pii_on" else "false"}
