@@ -1,4 +1,4 @@
-"""The dashboards-as-code bundle: zip `bundle/` in Superset's import format, with the live connection.
+"""The dashboards-as-code bundle: `bundle/` zipped in Superset's import format, live connection.
 
 The YAML in git carries a placeholder connection (`XXXXXXXXXX` is Superset's masked password);
 `build_zip` points it at this deployment's ClickHouse and returns the password separately, so it

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import yaml  # noqa: E402
-from bundle import BUNDLE_DIR, DATABASE_FILE, ClickHouseConnection, with_connection  # noqa: E402
+import yaml
+from bundle import BUNDLE_DIR, DATABASE_FILE, ClickHouseConnection, with_connection
 
 
 def _paths_by_uuid() -> dict[str, str]:

@@ -86,6 +86,10 @@ BUG_REPORT_URL = None
 SUPERSET_WEBSERVER_PORT = int(os.environ.get("OLLIVE_SUPERSET_PORT", "8088"))
 SUPERSET_WEBSERVER_TIMEOUT = 60
 ROW_LIMIT = 10000
+# "Last day" / "Last week" are rolling windows ending now, not midnight-to-midnight: the
+# dashboards default to "Last day", and an operations view must include the last few minutes.
+DEFAULT_RELATIVE_START_TIME = "now"
+DEFAULT_RELATIVE_END_TIME = "now"
 SQL_MAX_ROW = 100000
 SQLLAB_TIMEOUT = 60
 
