@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.stack",
     "tests.fixtures.ingest",
     "tests.fixtures.clickhouse",
+    "tests.fixtures.demo",
 ]

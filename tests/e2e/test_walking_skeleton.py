@@ -9,50 +9,20 @@ from __future__ import annotations
 import gzip
 import json
 
-import ollive_sdk
 import pytest
-from rich.console import Console
 
 from ollive.contract.object_keys import ObjectKey
-from ollive.demo import DEMO_SERVICE, run_demo
+from ollive.demo import DEMO_SERVICE
 from ollive.stack.services import s3_credentials
+from tests.fixtures.demo import PII, PROBE_SERVICE
 
 pytestmark = pytest.mark.e2e
 
 
-PII = {
-    "email": "jane.doe@example.com",
-    "phone": "+1 415 555 0134",
-    "ssn": "078-05-1120",
-    "card": "4111 1111 1111 1111",
-}
-
-
-def _send_pii_probe(settings) -> None:
-    """Known PII in every free-text field kind, sent before the demo so it rides the same loads."""
-    client = ollive_sdk.Client(
-        endpoint=settings.ingest_url,
-        api_key=settings.demo_api_key.get_secret_value(),
-        service="pii-probe",
-    )
-    with client.inference(
-        provider="gcp.gemini", model="gemini-2.5-flash", input=f"mail {PII['email']}"
-    ) as span:
-        span.set_output(f"call {PII['phone']}")
-        span.add_tool_call("create_ticket", arguments={"card": PII["card"]})
-    with client.tool("create_ticket", arguments={"ssn": PII["ssn"]}) as tool:
-        tool.set_result(f"ticket for {PII['email']}")
-    client.log("error", f"user {PII['email']} ssn {PII['ssn']}", metadata={"phone": PII["phone"]})
-    assert client.flush(timeout=30)
-    client.shutdown(timeout=5)
-
-
 @pytest.fixture(scope="module")
-def demo_result(embedded_stack):
-    _send_pii_probe(embedded_stack.settings)
-    result = run_demo(embedded_stack.settings, 20, timeout_s=300, console=Console(), seed=11)
-    assert result is not None, "the rollup never counted the demo's events"
-    return result
+def demo_result(pipeline_demo):
+    """The session's demo traffic (tests/fixtures/demo.py), shared with the Superset tests."""
+    return pipeline_demo
 
 
 def test_every_sent_event_is_acknowledged(demo_result) -> None:
@@ -79,7 +49,7 @@ def test_raw_objects_follow_the_key_layout_and_carry_no_raw_pii(
         lines += [json.loads(line) for line in gzip.decompress(body).splitlines()]
     demo_ids = {e["event_id"] for e in lines if e["service"] == DEMO_SERVICE}
     assert set(demo_result.sent.event_ids) <= demo_ids
-    probe = [e for e in lines if e["service"] == "pii-probe"]
+    probe = [e for e in lines if e["service"] == PROBE_SERVICE]
     assert len(probe) == 3
     assert all(e["pii_detected"] for e in probe)
     text = json.dumps(lines)

@@ -1,38 +1,34 @@
-"""Superset fixtures: marts with known rows in the session's ClickHouse, and Superset on top."""
+"""Superset fixtures: the one `ollive up` runs (embedded stack), on data that went through the
+whole pipeline (the session's demo traffic)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
-from ollive.settings import OlliveSettings
-from ollive.stack.ports import free_ports
-from tests.superset.seed import seed
-from tests.superset.superset_process import Superset, start_superset
+from superset_config.launch import superset_env
+from tests.superset.superset_client import Superset, require_venv
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 @pytest.fixture(scope="session")
-def superset_marts(clickhouse_server):
-    """The marts Superset charts, filled with known rows (see seed.py)."""
-    seed(clickhouse_server.client())
-    return clickhouse_server
+def superset(embedded_stack) -> Superset:
+    """The stack's Superset (bootstrapped, bundle imported) and its admin's credentials."""
+    require_venv()
+    settings = embedded_stack.settings
+    env = superset_env(settings)  # the secrets the service was started with, from the state dir
+    return Superset(
+        settings,
+        f"http://{settings.host}:{settings.superset_port}",
+        env["OLLIVE_SUPERSET_ADMIN_USER"],
+        env["OLLIVE_SUPERSET_ADMIN_PASSWORD"],
+        env,
+    )
 
 
 @pytest.fixture(scope="session")
-def superset(superset_marts, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Superset]:
-    (port,) = free_ports(1)
-    settings = OlliveSettings(
-        state_dir=tmp_path_factory.mktemp("superset-state"),
-        superset_port=port,
-        clickhouse_port=superset_marts.port,
-        clickhouse_readonly_user=superset_marts.readonly_user,
-        clickhouse_readonly_password=SecretStr(superset_marts.readonly_password),
-    )
-    instance = start_superset(settings, settings.state_path / "logs")
-    yield instance
-    instance.stop()
+def superset_data(superset, pipeline_demo, embedded_stack):
+    """Superset once the demo's traffic is in every mart; the marts' read-only client."""
+    return embedded_stack.clickhouse(readonly=True)

@@ -36,14 +36,17 @@ CHROMIUM_FLAGS = [
 # Evaluated in the page: the state of every chart tile of the dashboard grid.
 CHART_STATES_JS = """
 return Array.from(document.querySelectorAll('.dashboard-component-chart-holder')).map(el => {
-  const name = (el.querySelector('.header-title, [data-test="editable-title"]') || {}).innerText || '';
+  const title = el.querySelector('.header-title, [data-test="editable-title"]');
+  const name = (title || {}).innerText || '';
   const text = el.innerText || '';
   let state = 'loading';
   if (el.querySelector('.ant-alert-error, [data-test="error-message"], .alert-danger')
       || /Unexpected error|DB::Exception|Error:/.test(text)) state = 'error';
   else if (el.querySelector('[data-test="loading-indicator"], .loading')) state = 'loading';
   else if (/No results were returned|No data/i.test(text)) state = 'empty';
-  else if (el.querySelector('canvas, svg, table tbody tr, .header-line, .big-number')) state = 'data';
+  else if (el.querySelector('canvas, svg, table tbody tr, .header-line, .big-number')) {
+    state = 'data';
+  }
   return {name: name.trim(), state: state};
 });
 """

@@ -1,4 +1,5 @@
-"""The bootstrap brings Superset to the bundle in git, idempotently; the config refuses weak secrets."""
+"""The bootstrap brings Superset to the bundle in git, idempotently; the config refuses weak
+secrets."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import yaml
 
 from superset_config.bundle import BUNDLE_DIR
 from superset_config.launch import CONFIG_PATH
-from tests.superset.superset_process import run_bootstrap
+from tests.superset.superset_client import run_bootstrap
 
 # REST resource → bundle folder
 RESOURCES = {
@@ -56,7 +57,7 @@ def test_bootstrap_twice_leaves_one_copy_of_everything(superset) -> None:
         assert [u["username"] for u in users.json()["result"]] == [superset.user]
 
 
-def test_database_connects_as_the_read_only_user(superset) -> None:
+def test_database_connects_as_the_read_only_user(superset, superset_data) -> None:
     api = superset.api()
     (db,) = api.get("/api/v1/database/").json()["result"]
     detail = api.get(f"/api/v1/database/{db['id']}/connection").json()["result"]

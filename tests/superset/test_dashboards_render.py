@@ -1,14 +1,18 @@
-"""Headless Chromium logs in and renders every dashboard: each chart tile shows data."""
+"""Headless Chromium logs in and renders every dashboard on the pipeline's data: each chart tile
+shows data (no error, no empty tile); screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from superset_config.bundle import BUNDLE_DIR
 from tests.superset.conftest import ARTIFACTS
 
+pytestmark = pytest.mark.e2e
 
-def test_every_dashboard_renders_every_chart_with_data(superset) -> None:
+
+def test_every_dashboard_renders_every_chart_with_data(superset, superset_data) -> None:
     dashboards = {
         (d := yaml.safe_load(p.read_text()))["slug"]: d
         for p in (BUNDLE_DIR / "dashboards").glob("*.yaml")
