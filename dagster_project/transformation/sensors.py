@@ -4,7 +4,7 @@ A build that starts after a load sees its rows, so while a build is already queu
 needs nothing more; while one is running, exactly one more is queued behind it. The build
 selects only the dbt models downstream of the staging tables loaded since the last request
 (with their tests), so a load of inference events does not rebuild the tool and application
-marts.
+marts; the first build of all takes the whole project.
 """
 
 import json
@@ -86,7 +86,10 @@ def build_dbt_after_loads_sensor(job: UnresolvedAssetJobDefinition) -> dg.Sensor
         if waiting:
             # that build has not started: it will read these rows too; look again next tick
             return dg.SensorResult(skip_reason="a dbt build is already waiting")
-        selection = downstream_of(context.repository_def, job, changed)
+        # the first build takes everything: a model downstream of one table may read another
+        # table's staging model, which must exist before a partial build can select around it
+        first = not seen
+        selection = None if first else downstream_of(context.repository_def, job, changed)
         run_key = "loads-up-to-" + "-".join(
             str(latest.get(k.to_user_string(), 0)) for k in staging_keys
         )
