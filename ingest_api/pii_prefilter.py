@@ -25,6 +25,10 @@ _IBAN = re.compile(r"[^\W\d_]{2}[0-9]{2}(?:[ -]?[^\W_]{4}){2}")
 # patterns need: credit card 4+3+3+3 digits, SSN 9 ASCII digits, IBAN 2 ASCII digits
 _CC_MIN_DIGITS = 13
 _SSN_MIN_DIGITS = 9
+# the card pattern without its word boundaries and look-ahead (which only restrict it)
+_CC = re.compile(r"\d{4}[- ]?\d{3,4}[- ]?\d{3,4}[- ]?\d{3,5}")
+# covers all five SSN patterns: 5-4, 3-6, 3-2-4, 9 digits, 3[- .]2[- .]4
+_SSN = re.compile(r"[0-9]{3}[- .]?[0-9]{2}[- .]?[0-9]{4}")
 
 # entities this module can rule out; anything else (PERSON, LOCATION, ...) always goes to Presidio
 PROVABLE = frozenset(
@@ -50,9 +54,9 @@ def candidate_entities(text: str, enabled: frozenset[str], phone: PhoneScreen) -
     if digits:
         if "PHONE_NUMBER" in enabled and not phone.ruled_out(text):
             found.add("PHONE_NUMBER")
-        if digits >= _CC_MIN_DIGITS:
+        if digits >= _CC_MIN_DIGITS and _CC.search(text):
             found.add("CREDIT_CARD")
-        if digits >= _SSN_MIN_DIGITS:
+        if digits >= _SSN_MIN_DIGITS and _SSN.search(text):
             found.add("US_SSN")
         if _IPV4.search(text):
             found.add("IP_ADDRESS")
