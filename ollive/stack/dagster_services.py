@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 from dagster_project.dagster_home import DagsterProcess, dagster_processes
+from dagster_project.settings import PipelineSettings
+from dagster_project.transformation.assets import dbt_executable
 from ollive.settings import OlliveSettings
 from ollive.stack.health import http_ok
-from ollive.stack.process import ServiceSpec
+from ollive.stack.process import ServiceSpec, StartError
 from ollive.stack.services import child_env
 
 
@@ -19,9 +22,23 @@ def _daemon_alive(process: DagsterProcess) -> bool:
     return subprocess.run(argv, env=env, capture_output=True, timeout=30).returncode == 0
 
 
+def _parse_dbt_project(env: dict[str, str], log_file: Path) -> None:
+    """A fresh dbt manifest before Dagster loads it: a stale one would hide new models."""
+    project = PipelineSettings().dbt_project_dir
+    argv = [dbt_executable(), "parse", "--quiet", "--project-dir", str(project)]
+    argv += ["--profiles-dir", str(project)]
+    with log_file.open("ab") as log:
+        done = subprocess.run(
+            argv, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, timeout=300
+        )
+    if done.returncode != 0:
+        raise StartError(f"`dbt parse` failed (exit {done.returncode}); see {log_file}")
+
+
 def specs(settings: OlliveSettings) -> list[ServiceSpec]:
     out = []
     for process in dagster_processes(settings):
+        env = {**child_env(settings), **process.env}
         if process.health_url:
             url = process.health_url
 
@@ -39,10 +56,15 @@ def specs(settings: OlliveSettings) -> list[ServiceSpec]:
                 ports=process.ports,
                 health=health,
                 url=(process.health_url or "").removesuffix("/server_info"),
-                env={**child_env(settings), **process.env},
+                env=env,
                 cwd=process.cwd,
                 # the webserver creates the instance's SQLite storage; the daemon comes after it
                 wave=1 if process.health_url else 2,
+                before_start=(
+                    (lambda log_file, env=env: _parse_dbt_project(env, log_file))
+                    if process.health_url
+                    else None
+                ),
                 start_timeout_s=180.0,
                 stop_timeout_s=30.0,
             )
