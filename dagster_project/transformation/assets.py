@@ -51,4 +51,6 @@ def build_dbt_job(assets: dg.AssetsDefinition) -> UnresolvedAssetJobDefinition:
         selection=dg.AssetSelection.assets(assets),
         description="dbt build of every model and test (one at a time: pool `dbt`).",
         tags=DBT_RUN_TAGS,
+        # one step: a step subprocess would only add its start-up to every build's latency
+        executor_def=dg.in_process_executor,
     )
