@@ -38,8 +38,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "OLLIVE_CLICKHOUSE_PASSWORD": PASSWORD}
         server = subprocess.Popen(
-            [sys.executable, "-m", "ollive.clickhouse_server", "--path", f"{tmp}/data",
-             "--port", str(port), "--log-level", "warning"], env=env,
+            [
+                sys.executable,
+                "-m",
+                "ollive.clickhouse_server",
+                "--path",
+                f"{tmp}/data",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
         )
         try:
             for _ in range(300):
@@ -78,8 +88,9 @@ def run(port: int) -> dict[str, tuple[float, str]]:
         figures[f"{name}_p50"] = (statistics.median(times), "ms")
         figures[f"{name}_p95"] = (_percentile(times, 0.95), "ms")
 
-    client.command("CREATE TABLE bench (n UInt64, s String, ts DateTime) "
-                   "ENGINE = MergeTree ORDER BY n")
+    client.command(
+        "CREATE TABLE bench (n UInt64, s String, ts DateTime) ENGINE = MergeTree ORDER BY n"
+    )
     rows = [[n, f"event {n}", 1_700_000_000 + n] for n in range(200_000)]
     started = time.perf_counter()
     for _ in range(5):

@@ -29,7 +29,6 @@ from load_throughput import put_objects  # noqa: E402
 from dagster_project.clickhouse.migrate import ensure_schema  # noqa: E402
 from dagster_project.clickhouse.staging_schema import (  # noqa: E402
     create_staging_table,
-    event_columns,
     s3_structure,
 )
 from dagster_project.ingestion.load import INSERT_SETTINGS, insert_sql  # noqa: E402
@@ -192,7 +191,8 @@ def main() -> None:
             figures[name.replace("_rows_per_s", "_ratio")] = round(value / base, 2)
     for name, value in figures.items():
         unit = "rows/s" if name.endswith("rows_per_s") else "ms" if name.endswith("_ms") else "x"
-        print(f"{name}: {value:.2f} {unit}" if isinstance(value, float) else f"{name}: {value} {unit}")
+        shown = f"{value:.2f}" if isinstance(value, float) else str(value)
+        print(f"{name}: {shown} {unit}")
     out = ROOT / "bench" / "results" / "load_profile.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=2))
