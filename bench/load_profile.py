@@ -155,18 +155,39 @@ def main() -> None:
 
             sample = keys[1:9]  # 8 objects per variant
             singles = [[k] for k in sample]
-            timed("server_loader_statement", singles, lambda b: server(
-                statement(store, b, guard=True, select=False)))
-            timed("server_no_guard", singles, lambda b: server(
-                statement(store, b, guard=False, select=False)))
-            timed("server_parse_only", singles, lambda b: server(
-                statement(store, b, guard=False, select=True)))
-            timed("server_list_of_8", [sample], lambda b: server(
-                statement(store, b, guard=True, select=False)))
-            timed("server_2_parallel", singles, lambda b: res.get_client().query(
-                statement(store, b, guard=True, select=False), settings=no_dedup), parallel=2)
-            timed("server_loader_statement_again", singles, lambda b: server(
-                statement(store, b, guard=True, select=False)))
+            timed(
+                "server_loader_statement",
+                singles,
+                lambda b: server(statement(store, b, guard=True, select=False)),
+            )
+            timed(
+                "server_no_guard",
+                singles,
+                lambda b: server(statement(store, b, guard=False, select=False)),
+            )
+            timed(
+                "server_parse_only",
+                singles,
+                lambda b: server(statement(store, b, guard=False, select=True)),
+            )
+            timed(
+                "server_list_of_8",
+                [sample],
+                lambda b: server(statement(store, b, guard=True, select=False)),
+            )
+            timed(
+                "server_2_parallel",
+                singles,
+                lambda b: res.get_client().query(
+                    statement(store, b, guard=True, select=False), settings=no_dedup
+                ),
+                parallel=2,
+            )
+            timed(
+                "server_loader_statement_again",
+                singles,
+                lambda b: server(statement(store, b, guard=True, select=False)),
+            )
 
             import chdb
 
@@ -175,12 +196,21 @@ def main() -> None:
             local.query(ddl.replace("CREATE TABLE IF NOT EXISTS", "CREATE TABLE"))
             clause = settings_clause(no_dedup)
             local.query(statement(store, keys[:1], guard=True, select=False) + clause)
-            timed("inproc_loader_statement", singles, lambda b: local.query(
-                statement(store, b, guard=True, select=False) + clause))
-            timed("inproc_parse_only", singles, lambda b: local.query(
-                statement(store, b, guard=False, select=True) + clause))
-            timed("inproc_list_of_8", [sample], lambda b: local.query(
-                statement(store, b, guard=True, select=False) + clause))
+            timed(
+                "inproc_loader_statement",
+                singles,
+                lambda b: local.query(statement(store, b, guard=True, select=False) + clause),
+            )
+            timed(
+                "inproc_parse_only",
+                singles,
+                lambda b: local.query(statement(store, b, guard=False, select=True) + clause),
+            )
+            timed(
+                "inproc_list_of_8",
+                [sample],
+                lambda b: local.query(statement(store, b, guard=True, select=False) + clause),
+            )
             local.close()
         finally:
             supervisor.down(report=lambda _: None)

@@ -21,10 +21,28 @@ COLUMNS = """
     arr Array(String), m Map(String, String), e Enum8('a' = 1, 'b' = 2), ni Nullable(Int64)
 """
 ROW = [
-    "x", "low", None, 255, 65535, 2**32 - 1, 2**64 - 1, -128, -32768, -(2**31), -(2**63), 1.5,
-    decimal.Decimal("123456789.123456789"), True, uuid.UUID("0190d3a4-7b1c-7def-8000-000000000001"),
-    dt.date(2024, 1, 2), dt.datetime(2024, 1, 2, 3, 4, 5), dt.datetime(2024, 1, 2, 3, 4, 5, 123000),
-    ["a", "b"], {"k": "v"}, "b", 7,
+    "x",
+    "low",
+    None,
+    255,
+    65535,
+    2**32 - 1,
+    2**64 - 1,
+    -128,
+    -32768,
+    -(2**31),
+    -(2**63),
+    1.5,
+    decimal.Decimal("123456789.123456789"),
+    True,
+    uuid.UUID("0190d3a4-7b1c-7def-8000-000000000001"),
+    dt.date(2024, 1, 2),
+    dt.datetime(2024, 1, 2, 3, 4, 5),
+    dt.datetime(2024, 1, 2, 3, 4, 5, 123000),
+    ["a", "b"],
+    {"k": "v"},
+    "b",
+    7,
 ]
 
 
@@ -97,12 +115,18 @@ def test_session_keeps_set_and_temporary_tables(clickhouse_server):
 
 
 def test_concurrent_use_of_a_session_is_locked(clickhouse_server):
-    params = {"session_id": f"s-{uuid.uuid4()}", "user": clickhouse_server.user,
-              "password": clickhouse_server.password}
+    params = {
+        "session_id": f"s-{uuid.uuid4()}",
+        "user": clickhouse_server.user,
+        "password": clickhouse_server.password,
+    }
     import threading
 
-    slow = threading.Thread(target=httpx.post, args=(clickhouse_server.url,),
-                            kwargs={"params": params, "content": "SELECT sleep(1)", "timeout": 10})
+    slow = threading.Thread(
+        target=httpx.post,
+        args=(clickhouse_server.url,),
+        kwargs={"params": params, "content": "SELECT sleep(1)", "timeout": 10},
+    )
     slow.start()
     import time
 
@@ -128,8 +152,11 @@ def test_errors_carry_clickhouse_codes(clickhouse_server, sql, settings, code, s
     assert raised.value.code == code
     response = httpx.post(
         clickhouse_server.url,
-        params={"user": clickhouse_server.user, "password": clickhouse_server.password,
-                **{k: str(v) for k, v in settings.items()}},
+        params={
+            "user": clickhouse_server.user,
+            "password": clickhouse_server.password,
+            **{k: str(v) for k, v in settings.items()},
+        },
         content=sql,
     )
     assert response.status_code == status
@@ -139,8 +166,11 @@ def test_errors_carry_clickhouse_codes(clickhouse_server, sql, settings, code, s
 
 
 def test_unknown_setting_message_matches_clickhouse(clickhouse_server):
-    response = httpx.get(clickhouse_server.url, params={"query": "SELECT 1", "xyz": "1"},
-                         auth=(clickhouse_server.user, clickhouse_server.password))
+    response = httpx.get(
+        clickhouse_server.url,
+        params={"query": "SELECT 1", "xyz": "1"},
+        auth=(clickhouse_server.user, clickhouse_server.password),
+    )
     assert "Setting xyz is neither a builtin setting nor started with the prefix 'custom_'" in (
         response.text
     )
@@ -158,16 +188,24 @@ def test_http_protocol_basics(clickhouse_server):
     assert response.headers["X-ClickHouse-Query-Id"]
     assert response.headers["X-ClickHouse-Timezone"]
     # GET is read-only, as in ClickHouse.
-    response = httpx.get(url, params={"query": "CREATE TABLE g (a Int8) ENGINE = Memory"},
-                         auth=auth)
+    response = httpx.get(
+        url, params={"query": "CREATE TABLE g (a Int8) ENGINE = Memory"}, auth=auth
+    )
     assert response.headers["X-ClickHouse-Exception-Code"] == "164"
     # Query prefix in the URL, data in a gzip body; X-ClickHouse headers for credentials.
     headers = {"X-ClickHouse-User": auth[0], "X-ClickHouse-Key": auth[1]}
-    httpx.post(url, headers=headers, content="CREATE TABLE IF NOT EXISTS h (a Int32, s String) "
-               "ENGINE = MergeTree ORDER BY a").raise_for_status()
+    httpx.post(
+        url,
+        headers=headers,
+        content="CREATE TABLE IF NOT EXISTS h (a Int32, s String) ENGINE = MergeTree ORDER BY a",
+    ).raise_for_status()
     body = gzip.compress(b'{"a": 1, "s": "x"}\n{"a": 2, "s": "y"}\n')
-    response = httpx.post(url, params={"query": "INSERT INTO h FORMAT JSONEachRow"},
-                          headers={**headers, "Content-Encoding": "gzip"}, content=body)
+    response = httpx.post(
+        url,
+        params={"query": "INSERT INTO h FORMAT JSONEachRow"},
+        headers={**headers, "Content-Encoding": "gzip"},
+        content=body,
+    )
     response.raise_for_status()
     assert '"written_rows":"2"' in response.headers["X-ClickHouse-Summary"]
 
@@ -176,12 +214,22 @@ def test_http_protocol_basics(clickhouse_server):
         yield b"z\n4,w\n"
 
     httpx.post(url, headers=headers, content=chunks()).raise_for_status()  # chunked encoding
-    response = httpx.post(url, headers=headers, params={"default_format": "JSONEachRow"},
-                          content="SELECT a FROM h ORDER BY a")
+    response = httpx.post(
+        url,
+        headers=headers,
+        params={"default_format": "JSONEachRow"},
+        content="SELECT a FROM h ORDER BY a",
+    )
     assert response.text.split() == ['{"a":1}', '{"a":2}', '{"a":3}', '{"a":4}']
     assert response.headers["Content-Type"].startswith("application/x-ndjson")
-    for fmt in ("JSON", "Parquet", "Arrow", "PrettyCompact", "CSVWithNames",
-                "RowBinaryWithNamesAndTypes"):
+    for fmt in (
+        "JSON",
+        "Parquet",
+        "Arrow",
+        "PrettyCompact",
+        "CSVWithNames",
+        "RowBinaryWithNamesAndTypes",
+    ):
         response = httpx.post(url, headers=headers, content=f"SELECT * FROM h FORMAT {fmt}")
         assert response.status_code == 200, response.text
         assert response.headers["X-ClickHouse-Format"] == fmt

@@ -20,7 +20,11 @@ DBT = Path(sys.executable).parent / "dbt"
 def _dbt(project: Path, env: dict[str, str], *args: str) -> str:
     result = subprocess.run(
         [str(DBT), *args, "--project-dir", str(project), "--profiles-dir", str(project)],
-        env=env, capture_output=True, text=True, timeout=300, cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=project,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     return result.stdout

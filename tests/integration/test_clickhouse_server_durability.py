@@ -65,8 +65,14 @@ def test_insert_deduplication_token_inserts_once(clickhouse_server):
         "SETTINGS non_replicated_deduplication_window = 1000"
     )
     for _ in range(2):
-        client.insert(table, [[1], [2], [3]], column_names=["n"],
-                      settings={"insert_deduplication_token": "object-key-1"})
-        client.command(f"INSERT INTO {table} SELECT number FROM numbers(5)",
-                       settings={"insert_deduplication_token": "object-key-2"})
+        client.insert(
+            table,
+            [[1], [2], [3]],
+            column_names=["n"],
+            settings={"insert_deduplication_token": "object-key-1"},
+        )
+        client.command(
+            f"INSERT INTO {table} SELECT number FROM numbers(5)",
+            settings={"insert_deduplication_token": "object-key-2"},
+        )
     assert client.query(f"SELECT count() FROM {table}").result_rows == [(8,)]

@@ -30,13 +30,19 @@ print(version("clickhouse-connect"), total)
 def _pinned_python() -> Path:
     python = VENV / "bin" / "python"
     if not python.exists():
-        uv = subprocess.run(["uv", "venv", "--python", sys.executable, str(VENV)],
-                            capture_output=True, text=True, timeout=120)
+        uv = subprocess.run(
+            ["uv", "venv", "--python", sys.executable, str(VENV)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if uv.returncode != 0:
             pytest.skip(f"cannot build a venv for the pinned client: {uv.stderr[-500:]}")
         install = subprocess.run(
             ["uv", "pip", "install", "--python", str(python), SUPERSET_PIN],
-            capture_output=True, text=True, timeout=300,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         if install.returncode != 0:
             pytest.skip(f"cannot install {SUPERSET_PIN}: {install.stderr[-500:]}")
@@ -51,9 +57,18 @@ def test_superset_client_lists_tables_and_queries(clickhouse_server, client):
     writer.command("INSERT INTO superset_t VALUES (1), (2), (3)")
     python = Path(sys.executable) if client == "installed" else _pinned_python()
     result = subprocess.run(
-        [str(python), "-c", SCRIPT, clickhouse_server.host, str(clickhouse_server.port),
-         clickhouse_server.readonly_user, clickhouse_server.readonly_password],
-        capture_output=True, text=True, timeout=120,
+        [
+            str(python),
+            "-c",
+            SCRIPT,
+            clickhouse_server.host,
+            str(clickhouse_server.port),
+            clickhouse_server.readonly_user,
+            clickhouse_server.readonly_password,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     version, total = result.stdout.split()

@@ -15,8 +15,11 @@ def test_readonly_user_reads_but_cannot_write(clickhouse_server):
     writer.command("INSERT INTO ro_t VALUES (1)")
     reader = clickhouse_server.client(readonly=True)
     assert reader.query("SELECT count() FROM ro_t").result_rows[0][0] >= 1
-    for statement in ("INSERT INTO ro_t VALUES (2)", "CREATE TABLE x (a Int8) ENGINE = Memory",
-                      "DROP TABLE ro_t"):
+    for statement in (
+        "INSERT INTO ro_t VALUES (2)",
+        "CREATE TABLE x (a Int8) ENGINE = Memory",
+        "DROP TABLE ro_t",
+    ):
         with pytest.raises(DatabaseError) as raised:
             reader.command(statement)
         assert raised.value.code == 164
@@ -27,7 +30,9 @@ def test_readonly_user_reads_but_cannot_write(clickhouse_server):
 
 def test_readonly_user_cannot_change_settings(clickhouse_server):
     response = httpx.post(
-        clickhouse_server.url, params={"max_threads": "1"}, content="SELECT 1",
+        clickhouse_server.url,
+        params={"max_threads": "1"},
+        content="SELECT 1",
         auth=(clickhouse_server.readonly_user, clickhouse_server.readonly_password),
     )
     assert response.headers["X-ClickHouse-Exception-Code"] == "164"
@@ -55,6 +60,10 @@ def test_wrong_password_raises_in_client(clickhouse_server):
     import clickhouse_connect
 
     with pytest.raises(DatabaseError) as raised:
-        clickhouse_connect.get_client(host=clickhouse_server.host, port=clickhouse_server.port,
-                                      username="default", password="nope")
+        clickhouse_connect.get_client(
+            host=clickhouse_server.host,
+            port=clickhouse_server.port,
+            username="default",
+            password="nope",
+        )
     assert raised.value.code == 516
