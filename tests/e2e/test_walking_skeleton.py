@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from ollive.contract.object_keys import ObjectKey
 from ollive.demo import DEMO_SERVICE
+from ollive.settings import settings_env
 from ollive.stack.services import s3_credentials
 from tests.fixtures.demo import PII, PROBE_SERVICE
 
@@ -76,3 +81,28 @@ def test_read_only_user_reads_the_rollup_but_cannot_write(embedded_stack, demo_r
     assert int(total) == demo_result.sent.inferences
     with pytest.raises(Exception, match=r"164|readonly"):
         ro.command("create table ollive.should_fail (x UInt8) engine = Memory")
+
+
+def test_dbt_data_tests_pass_on_the_pipelines_marts(embedded_stack, demo_result, tmp_path) -> None:
+    """Uniqueness, accepted values, rollup totals, no PII in any mart: on real pipeline data."""
+    settings = embedded_stack.settings
+    project = Path(__file__).resolve().parents[2] / "dbt_project"
+    env = {
+        **os.environ,
+        **settings_env(settings),
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+    }
+    for name in ("DBT_CLICKHOUSE_HOST", "DBT_CLICKHOUSE_PORT", "DBT_TARGET"):
+        env.pop(name, None)
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    argv = [dbt, "test", "--exclude", "test_type:unit", "--project-dir", str(project)]
+    done = subprocess.run(
+        [*argv, "--profiles-dir", str(project)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert "PASS=" in done.stdout and "ERROR=0" in done.stdout
