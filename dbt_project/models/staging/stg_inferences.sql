@@ -6,32 +6,7 @@ source as (
 
 ),
 
-latest_copies as (
-
-    -- at-least-once delivery: the latest received copy wins (ties: the latest loaded)
-    select
-        event_id,
-        max(received_at) as latest_received_at,
-        argMax(_loaded_at, (received_at, _loaded_at)) as latest_loaded_at
-    from source
-    group by event_id
-
-),
-
-latest as (
-
-    -- a join rather than a sort of whole rows: a filter on event_id reaches both sides
-    select source.*
-    from source
-    inner join latest_copies
-        on
-            source.event_id = latest_copies.event_id
-            and source.received_at = latest_copies.latest_received_at
-            and source._loaded_at = latest_copies.latest_loaded_at
-    -- identical copies (same receipt, same load) count once (LIMIT BY: any one will do)
-    limit 1 by source.event_id  -- noqa: AM09
-
-),
+{{ latest_copy_ctes('source') }},
 
 renamed as (
 

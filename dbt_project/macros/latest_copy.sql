@@ -1,0 +1,31 @@
+{#- The `latest` CTE of a staging model: one row per event_id from the `source` CTE, the latest
+    received copy winning (ties: the latest loaded). At-least-once delivery and replays put
+    several copies of an event in staging; every stg_ model dedupes the same way. -#}
+{% macro latest_copy_ctes(source_cte='source') %}
+latest_copies as (
+
+    -- at-least-once delivery: the latest received copy wins (ties: the latest loaded)
+    select
+        event_id,
+        max(received_at) as latest_received_at,
+        argMax(_loaded_at, (received_at, _loaded_at)) as latest_loaded_at
+    from {{ source_cte }}
+    group by event_id
+
+),
+
+latest as (
+
+    -- a join rather than a sort of whole rows: a filter on event_id reaches both sides
+    select {{ source_cte }}.*
+    from {{ source_cte }}
+    inner join latest_copies
+        on
+            {{ source_cte }}.event_id = latest_copies.event_id
+            and {{ source_cte }}.received_at = latest_copies.latest_received_at
+            and {{ source_cte }}._loaded_at = latest_copies.latest_loaded_at
+    -- identical copies (same receipt, same load) count once (LIMIT BY: any one will do)
+    limit 1 by {{ source_cte }}.event_id
+
+)
+{% endmacro %}
