@@ -15,30 +15,22 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load_throughput import put_objects  # noqa: E402
+from load_common import ROOT, load_stack, put_objects
 
-from dagster_project.clickhouse.migrate import ensure_schema  # noqa: E402
-from dagster_project.clickhouse.staging_schema import (  # noqa: E402
+from dagster_project.clickhouse.migrate import ensure_schema
+from dagster_project.clickhouse.staging_schema import (
     create_staging_table,
     s3_structure,
 )
-from dagster_project.ingestion.load import INSERT_SETTINGS, insert_sql  # noqa: E402
-from dagster_project.resources.clickhouse import ClickHouseResource  # noqa: E402
-from dagster_project.resources.object_store import ObjectStoreResource  # noqa: E402
-from ollive.contract.tables import staging_table  # noqa: E402
-from ollive.settings import OlliveSettings  # noqa: E402
-from ollive.stack.ports import free_ports  # noqa: E402
-from ollive.stack.services import clickhouse, s3_credentials, seaweedfs  # noqa: E402
-from ollive.stack.supervisor import Supervisor  # noqa: E402
+from dagster_project.ingestion.load import INSERT_SETTINGS, insert_sql
+from dagster_project.resources.object_store import ObjectStoreResource
+from ollive.contract.tables import staging_table
 
 SCRATCH = "bench_scratch.t"
 
@@ -87,133 +79,105 @@ def main() -> None:
     args = parser.parse_args()
     figures: dict[str, float] = {}
 
-    with tempfile.TemporaryDirectory(prefix="ollive-bench-") as tmp:
-        s3p, master, volume, filer, ch = free_ports(5)
-        settings = OlliveSettings(
-            state_dir=Path(tmp),
-            s3_port=s3p,
-            seaweedfs_master_port=master,
-            seaweedfs_volume_port=volume,
-            seaweedfs_filer_port=filer,
-            clickhouse_port=ch,
+    with load_stack() as stack:
+        store, res, tmp = stack.store, stack.clickhouse, stack.state
+        objects = put_objects(store, (args.objects - 1) * args.per_object, args.per_object)
+        keys = [k for k, _ in objects]
+        client = res.get_client()
+        ensure_schema(client, None)
+        client.command("CREATE DATABASE IF NOT EXISTS bench_scratch")
+        ddl = create_staging_table("inference", None).replace(staging_table("inference"), SCRATCH)
+        client.command(ddl.replace("CREATE TABLE IF NOT EXISTS", "CREATE TABLE"))
+        no_dedup = {**INSERT_SETTINGS, "insert_deduplicate": 0}
+
+        def server(sql: str, extra: dict | None = None) -> None:
+            client.query(sql, settings={**no_dedup, **(extra or {})})
+
+        # warm-up: first s3() read and first insert pay one-off costs
+        server(statement(store, keys[:1], guard=True, select=False))
+
+        t0 = time.perf_counter()
+        for _ in range(50):
+            client.query("SELECT 1")
+        figures["server_select1_ms"] = (time.perf_counter() - t0) / 50 * 1000
+        s3 = store.client()
+        t0 = time.perf_counter()
+        for key in keys[:10]:
+            s3.get_object(Bucket=store.bucket, Key=key)["Body"].read()
+        figures["s3_get_ms"] = (time.perf_counter() - t0) / 10 * 1000
+
+        def timed(name: str, batches: list[list[str]], run, parallel: int = 1) -> None:
+            t0 = time.perf_counter()
+            if parallel == 1:
+                for batch in batches:
+                    run(batch)
+            else:
+                with ThreadPoolExecutor(parallel) as pool:
+                    list(pool.map(run, batches))
+            seconds = time.perf_counter() - t0
+            rows = sum(len(b) for b in batches) * args.per_object
+            figures[f"{name}_rows_per_s"] = round(rows / seconds)
+            print(f"  {name}: {rows / seconds:,.0f} rows/s", flush=True)
+
+        sample = keys[1:9]  # 8 objects per variant
+        singles = [[k] for k in sample]
+        timed(
+            "server_loader_statement",
+            singles,
+            lambda b: server(statement(store, b, guard=True, select=False)),
         )
-        supervisor = Supervisor(settings.state_path, settings.host)
-        supervisor.up([seaweedfs(settings), clickhouse(settings)], report=lambda _: None)
-        try:
-            creds = s3_credentials(settings)
-            store = ObjectStoreResource(
-                endpoint=creds.endpoint,
-                access_key=creds.access_key,
-                secret_key=creds.secret_key,
-                bucket=creds.bucket,
-            )
-            res = ClickHouseResource(
-                host=settings.clickhouse_host,
-                port=settings.clickhouse_port,
-                username=settings.clickhouse_user,
-                password=settings.clickhouse_password.get_secret_value(),
-            )
-            objects = put_objects(store, (args.objects - 1) * args.per_object, args.per_object)
-            keys = [k for k, _ in objects]
-            client = res.get_client()
-            ensure_schema(client, None)
-            client.command("CREATE DATABASE IF NOT EXISTS bench_scratch")
-            ddl = create_staging_table("inference", None).replace(
-                staging_table("inference"), SCRATCH
-            )
-            client.command(ddl.replace("CREATE TABLE IF NOT EXISTS", "CREATE TABLE"))
-            no_dedup = {**INSERT_SETTINGS, "insert_deduplicate": 0}
+        timed(
+            "server_no_guard",
+            singles,
+            lambda b: server(statement(store, b, guard=False, select=False)),
+        )
+        timed(
+            "server_parse_only",
+            singles,
+            lambda b: server(statement(store, b, guard=False, select=True)),
+        )
+        timed(
+            "server_list_of_8",
+            [sample],
+            lambda b: server(statement(store, b, guard=True, select=False)),
+        )
+        timed(
+            "server_2_parallel",
+            singles,
+            lambda b: res.get_client().query(
+                statement(store, b, guard=True, select=False), settings=no_dedup
+            ),
+            parallel=2,
+        )
+        timed(
+            "server_loader_statement_again",
+            singles,
+            lambda b: server(statement(store, b, guard=True, select=False)),
+        )
 
-            def server(sql: str, extra: dict | None = None) -> None:
-                client.query(sql, settings={**no_dedup, **(extra or {})})
+        import chdb
 
-            # warm-up: first s3() read and first insert pay one-off costs
-            server(statement(store, keys[:1], guard=True, select=False))
-
-            t0 = time.perf_counter()
-            for _ in range(50):
-                client.query("SELECT 1")
-            figures["server_select1_ms"] = (time.perf_counter() - t0) / 50 * 1000
-            s3 = store.client()
-            t0 = time.perf_counter()
-            for key in keys[:10]:
-                s3.get_object(Bucket=store.bucket, Key=key)["Body"].read()
-            figures["s3_get_ms"] = (time.perf_counter() - t0) / 10 * 1000
-
-            def timed(name: str, batches: list[list[str]], run, parallel: int = 1) -> None:
-                t0 = time.perf_counter()
-                if parallel == 1:
-                    for batch in batches:
-                        run(batch)
-                else:
-                    with ThreadPoolExecutor(parallel) as pool:
-                        list(pool.map(run, batches))
-                seconds = time.perf_counter() - t0
-                rows = sum(len(b) for b in batches) * args.per_object
-                figures[f"{name}_rows_per_s"] = round(rows / seconds)
-                print(f"  {name}: {rows / seconds:,.0f} rows/s", flush=True)
-
-            sample = keys[1:9]  # 8 objects per variant
-            singles = [[k] for k in sample]
-            timed(
-                "server_loader_statement",
-                singles,
-                lambda b: server(statement(store, b, guard=True, select=False)),
-            )
-            timed(
-                "server_no_guard",
-                singles,
-                lambda b: server(statement(store, b, guard=False, select=False)),
-            )
-            timed(
-                "server_parse_only",
-                singles,
-                lambda b: server(statement(store, b, guard=False, select=True)),
-            )
-            timed(
-                "server_list_of_8",
-                [sample],
-                lambda b: server(statement(store, b, guard=True, select=False)),
-            )
-            timed(
-                "server_2_parallel",
-                singles,
-                lambda b: res.get_client().query(
-                    statement(store, b, guard=True, select=False), settings=no_dedup
-                ),
-                parallel=2,
-            )
-            timed(
-                "server_loader_statement_again",
-                singles,
-                lambda b: server(statement(store, b, guard=True, select=False)),
-            )
-
-            import chdb
-
-            local = chdb.connect(str(Path(tmp) / "inproc"))
-            local.query("CREATE DATABASE bench_scratch")
-            local.query(ddl.replace("CREATE TABLE IF NOT EXISTS", "CREATE TABLE"))
-            clause = settings_clause(no_dedup)
-            local.query(statement(store, keys[:1], guard=True, select=False) + clause)
-            timed(
-                "inproc_loader_statement",
-                singles,
-                lambda b: local.query(statement(store, b, guard=True, select=False) + clause),
-            )
-            timed(
-                "inproc_parse_only",
-                singles,
-                lambda b: local.query(statement(store, b, guard=False, select=True) + clause),
-            )
-            timed(
-                "inproc_list_of_8",
-                [sample],
-                lambda b: local.query(statement(store, b, guard=True, select=False) + clause),
-            )
-            local.close()
-        finally:
-            supervisor.down(report=lambda _: None)
+        local = chdb.connect(str(Path(tmp) / "inproc"))
+        local.query("CREATE DATABASE bench_scratch")
+        local.query(ddl.replace("CREATE TABLE IF NOT EXISTS", "CREATE TABLE"))
+        clause = settings_clause(no_dedup)
+        local.query(statement(store, keys[:1], guard=True, select=False) + clause)
+        timed(
+            "inproc_loader_statement",
+            singles,
+            lambda b: local.query(statement(store, b, guard=True, select=False) + clause),
+        )
+        timed(
+            "inproc_parse_only",
+            singles,
+            lambda b: local.query(statement(store, b, guard=False, select=True) + clause),
+        )
+        timed(
+            "inproc_list_of_8",
+            [sample],
+            lambda b: local.query(statement(store, b, guard=True, select=False) + clause),
+        )
+        local.close()
 
     base = figures["server_loader_statement_rows_per_s"]
     for name, value in list(figures.items()):

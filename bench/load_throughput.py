@@ -17,86 +17,18 @@ shared, so only same-run ratios mean much.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import sys
-import tempfile
 import time
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
-import orjson
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from load_common import ROOT, cpu_seconds, load_stack, put_objects
 
-from dagster_project.ingestion.load import load_objects  # noqa: E402
-from dagster_project.resources.clickhouse import ClickHouseResource  # noqa: E402
-from dagster_project.resources.object_store import ObjectStoreResource  # noqa: E402
-from ollive.contract.events import EVENT_ADAPTER  # noqa: E402
-from ollive.contract.object_keys import ObjectKey  # noqa: E402
-from ollive.contract.tables import staging_table  # noqa: E402
-from ollive.settings import OlliveSettings  # noqa: E402
-from ollive.stack.ports import free_ports  # noqa: E402
-from ollive.stack.services import clickhouse, s3_credentials, seaweedfs  # noqa: E402
-from ollive.stack.supervisor import Supervisor  # noqa: E402
-from tests.fixtures.raw_objects import make_event  # noqa: E402
-
-
-def template(n: int, received_at: datetime) -> list[dict]:
-    """`n` stored-line dicts built once from the contract models; objects reuse them."""
-    docs = []
-    for i in range(n):
-        doc = EVENT_ADAPTER.dump_python(make_event("inference", received_at, i), mode="json")
-        doc.update(
-            received_at=received_at.isoformat(),
-            project_id="bench",
-            pii_detected=False,
-            pii_entities=[],
-            schema_version=1,
-        )
-        docs.append(doc)
-    return docs
-
-
-def put_objects(store: ObjectStoreResource, events: int, per_object: int) -> list[tuple[str, int]]:
-    now = datetime.now(UTC)
-    docs = template(per_object, now)
-    s3 = store.client()
-    count = (events + per_object - 1) // per_object + 1  # +1: the warm-up object
-
-    def one(i: int) -> tuple[str, int]:
-        for doc in docs:  # fresh event ids per object, so distinct counts mean something
-            doc["event_id"] = str(uuid.uuid4())
-        body = gzip.compress(
-            b"".join(orjson.dumps(d, option=orjson.OPT_APPEND_NEWLINE) for d in docs),
-            compresslevel=1,
-        )
-        key = str(ObjectKey.new("inference", now))
-        s3.put_object(Bucket=store.bucket, Key=key, Body=body)
-        return key, len(body)
-
-    objects = []
-    started = time.monotonic()
-    for i in range(count):  # sequential: the template is mutated per object
-        objects.append(one(i))
-        if (i + 1) % max(1, count // 10) == 0:
-            print(
-                f"  wrote {i + 1}/{count} objects ({time.monotonic() - started:.1f}s)", flush=True
-            )
-    return objects
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of `pids` (and their reaped children), from /proc."""
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
-    return total / os.sysconf("SC_CLK_TCK")
-
+from dagster_project.ingestion.load import load_objects
+from ollive.contract.tables import staging_table
 
 # (name, parallelism, objects per INSERT, extra insert settings); the first is the baseline
 VARIANTS: list[tuple[str, int, int, dict]] = [
@@ -151,84 +83,57 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="ollive-bench-") as tmp:
-        s3p, master, volume, filer, ch = free_ports(5)
-        settings = OlliveSettings(
-            state_dir=Path(tmp),
-            s3_port=s3p,
-            seaweedfs_master_port=master,
-            seaweedfs_volume_port=volume,
-            seaweedfs_filer_port=filer,
-            clickhouse_port=ch,
+    with load_stack() as stack:
+        store, ch_res, pids = stack.store, stack.clickhouse, stack.pids
+        print(f"writing {args.events:,} events in objects of {args.per_object:,}", flush=True)
+        objects = put_objects(store, args.events, args.per_object)
+
+        def progress(done: int, total: int, elapsed: float) -> None:
+            if done == total or done % max(1, total // 10) == 0:
+                print(f"  loaded {done}/{total} objects ({elapsed:.1f}s)", flush=True)
+
+        # one object untimed: the server's first s3() read and first Native insert pay
+        # one-off set-up costs (about 2 s) that are not throughput
+        load_objects(ch_res, store, objects[:1], "bench-warmup")
+        objects = objects[1:]
+        if args.compare:
+            figures = compare(ch_res, store, objects, args.per_object, args.rounds, pids)
+            for name, value in figures.items():
+                print(f"{name}: {value}")
+            out = ROOT / "bench" / "results" / "load_throughput_compare.json"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(figures, indent=2))
+            return
+        started, cpu_started = time.monotonic(), cpu_seconds(pids)
+        outcomes = load_objects(
+            ch_res,
+            store,
+            objects,
+            "bench",
+            parallelism=args.parallelism,
+            progress=progress,
+            objects_per_insert=args.objects_per_insert,
         )
-        supervisor = Supervisor(settings.state_path, settings.host)
-        supervisor.up([seaweedfs(settings), clickhouse(settings)], report=lambda _: None)
-        try:
-            creds = s3_credentials(settings)
-            store = ObjectStoreResource(
-                endpoint=creds.endpoint,
-                access_key=creds.access_key,
-                secret_key=creds.secret_key,
-                bucket=creds.bucket,
-            )
-            ch_res = ClickHouseResource(
-                host=settings.clickhouse_host,
-                port=settings.clickhouse_port,
-                username=settings.clickhouse_user,
-                password=settings.clickhouse_password.get_secret_value(),
-            )
-            print(f"writing {args.events:,} events in objects of {args.per_object:,}", flush=True)
-            objects = put_objects(store, args.events, args.per_object)
+        load_s = time.monotonic() - started
+        load_cpu_s = cpu_seconds(pids) - cpu_started
+        rows = sum(o.rows for o in outcomes)
+        assert all(o.status == "loaded" for o in outcomes), "an object failed to load"
 
-            def progress(done: int, total: int, elapsed: float) -> None:
-                if done == total or done % max(1, total // 10) == 0:
-                    print(f"  loaded {done}/{total} objects ({elapsed:.1f}s)", flush=True)
-
-            # one object untimed: the server's first s3() read and first Native insert pay
-            # one-off set-up costs (about 2 s) that are not throughput
-            load_objects(ch_res, store, objects[:1], "bench-warmup")
-            objects = objects[1:]
-            pids = [supervisor.running(n).pid for n in ("clickhouse", "seaweedfs")]
-            if args.compare:
-                figures = compare(ch_res, store, objects, args.per_object, args.rounds, pids)
-                for name, value in figures.items():
-                    print(f"{name}: {value}")
-                out = ROOT / "bench" / "results" / "load_throughput_compare.json"
-                out.parent.mkdir(parents=True, exist_ok=True)
-                out.write_text(json.dumps(figures, indent=2))
-                return
-            started, cpu_started = time.monotonic(), cpu_seconds(pids)
-            outcomes = load_objects(
-                ch_res,
-                store,
-                objects,
-                "bench",
-                parallelism=args.parallelism,
-                progress=progress,
-                objects_per_insert=args.objects_per_insert,
-            )
-            load_s = time.monotonic() - started
-            load_cpu_s = cpu_seconds(pids) - cpu_started
-            rows = sum(o.rows for o in outcomes)
-            assert all(o.status == "loaded" for o in outcomes), "an object failed to load"
-
-            started = time.monotonic()
-            load_objects(
-                ch_res,
-                store,
-                objects,
-                "bench-replay",
-                parallelism=args.parallelism,
-                skip_recorded=False,
-            )
-            replay_s = time.monotonic() - started
-            staged = (
-                ch_res.get_client()
-                .query(f"SELECT count(), uniqExact(event_id) FROM {staging_table('inference')}")
-                .result_rows[0]
-            )
-        finally:
-            supervisor.down(report=lambda _: None)
+        started = time.monotonic()
+        load_objects(
+            ch_res,
+            store,
+            objects,
+            "bench-replay",
+            parallelism=args.parallelism,
+            skip_recorded=False,
+        )
+        replay_s = time.monotonic() - started
+        staged = (
+            ch_res.get_client()
+            .query(f"SELECT count(), uniqExact(event_id) FROM {staging_table('inference')}")
+            .result_rows[0]
+        )
 
     figures = {
         "load_rows": rows,

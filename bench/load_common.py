@@ -1,0 +1,131 @@
+"""Shared by the load benchmarks: a throwaway SeaweedFS + embedded ClickHouse, bench objects, CPU.
+
+Not a benchmark itself (`make bench` runs it and it does nothing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dagster_project.resources.clickhouse import ClickHouseResource  # noqa: E402
+from dagster_project.resources.object_store import ObjectStoreResource  # noqa: E402
+from ollive.contract.events import EVENT_ADAPTER  # noqa: E402
+from ollive.contract.object_keys import ObjectKey  # noqa: E402
+from ollive.settings import OlliveSettings  # noqa: E402
+from ollive.stack.ports import free_ports  # noqa: E402
+from ollive.stack.services import clickhouse, s3_credentials, seaweedfs  # noqa: E402
+from ollive.stack.supervisor import Supervisor  # noqa: E402
+from tests.fixtures.raw_objects import make_event  # noqa: E402
+
+
+@dataclass
+class LoadStack:
+    """The running services, resources pointing at them, and their process ids."""
+
+    store: ObjectStoreResource
+    clickhouse: ClickHouseResource
+    state: Path
+    pids: list[int]  # clickhouse server, seaweedfs: whose CPU a load costs
+
+
+@contextlib.contextmanager
+def load_stack() -> Iterator[LoadStack]:
+    """SeaweedFS and the embedded ClickHouse server (the stack's own service specs) on free
+    ports with a temporary state dir, stopped and removed on exit."""
+    with tempfile.TemporaryDirectory(prefix="ollive-bench-") as tmp:
+        s3p, master, volume, filer, ch = free_ports(5)
+        settings = OlliveSettings(
+            state_dir=Path(tmp),
+            s3_port=s3p,
+            seaweedfs_master_port=master,
+            seaweedfs_volume_port=volume,
+            seaweedfs_filer_port=filer,
+            clickhouse_port=ch,
+        )
+        supervisor = Supervisor(settings.state_path, settings.host)
+        supervisor.up([seaweedfs(settings), clickhouse(settings)], report=lambda _: None)
+        try:
+            creds = s3_credentials(settings)
+            yield LoadStack(
+                store=ObjectStoreResource(
+                    endpoint=creds.endpoint,
+                    access_key=creds.access_key,
+                    secret_key=creds.secret_key,
+                    bucket=creds.bucket,
+                ),
+                clickhouse=ClickHouseResource(
+                    host=settings.clickhouse_host,
+                    port=settings.clickhouse_port,
+                    username=settings.clickhouse_user,
+                    password=settings.clickhouse_password.get_secret_value(),
+                ),
+                state=Path(tmp),
+                pids=[supervisor.running(n).pid for n in ("clickhouse", "seaweedfs")],
+            )
+        finally:
+            supervisor.down(report=lambda _: None)
+
+
+def template(n: int, received_at: datetime) -> list[dict]:
+    """`n` stored-line dicts built once from the contract models; objects reuse them."""
+    docs = []
+    for i in range(n):
+        doc = EVENT_ADAPTER.dump_python(make_event("inference", received_at, i), mode="json")
+        doc.update(
+            received_at=received_at.isoformat(),
+            project_id="bench",
+            pii_detected=False,
+            pii_entities=[],
+            schema_version=1,
+        )
+        docs.append(doc)
+    return docs
+
+
+def put_objects(store: ObjectStoreResource, events: int, per_object: int) -> list[tuple[str, int]]:
+    """`events` inference events (+1 warm-up object) as gzip NDJSON objects of `per_object`."""
+    now = datetime.now(UTC)
+    docs = template(per_object, now)
+    s3 = store.client()
+    count = (events + per_object - 1) // per_object + 1  # +1: the warm-up object
+    objects = []
+    started = time.monotonic()
+    for i in range(count):  # sequential: the template is mutated per object
+        for doc in docs:  # fresh event ids per object, so distinct counts mean something
+            doc["event_id"] = str(uuid.uuid4())
+        body = gzip.compress(
+            b"".join(orjson.dumps(d, option=orjson.OPT_APPEND_NEWLINE) for d in docs),
+            compresslevel=1,
+        )
+        key = str(ObjectKey.new("inference", now))
+        s3.put_object(Bucket=store.bucket, Key=key, Body=body)
+        objects.append((key, len(body)))
+        if (i + 1) % max(1, count // 10) == 0:
+            print(
+                f"  wrote {i + 1}/{count} objects ({time.monotonic() - started:.1f}s)", flush=True
+            )
+    return objects
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of `pids` (and their reaped children), from /proc."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK")
