@@ -5,10 +5,10 @@ candidate costs parses, and the same candidates (ids, dates, amounts) come back 
 The matcher's step for one candidate reads only the candidate, the character before it and
 three after it, plus its remaining try budget. `CachedPhoneRecognizer` replays the matcher's
 walk (`_find`, `has_next`) itself and takes each step's outcome (match, tries used) from the
-phone screen when it proved no region matches there (the common case: the step is then the
-same in every region), else from a cache keyed by region and context, recomputing a step
-whenever the remaining budget could change it. Its
-results are the parent's, built by the parent's own code; the fuzz tests compare the engines.
+phone screen when it proved the region's matcher parses nothing valid there (the common case:
+the step then only counts its tries), else from a cache keyed by region and context,
+recomputing a step whenever the remaining budget could change it. Its results are the
+parent's, built by the parent's own code; the fuzz tests compare the engines.
 """
 
 from __future__ import annotations
@@ -78,10 +78,10 @@ class CachedPhoneRecognizer(PhoneRecognizer):
                 if len(candidate) >= 1:
                     before = text[start - 1 : start]
                     after = text[start + len(candidate) : start + len(candidate) + 3]
-                    if self._screen.candidate_could_match(before, candidate, after):
+                    if region in self._screen.candidate_regions(before, candidate, after):
                         step = self._cached_step(region, before, candidate, after, None)
-                    else:  # no region matches: every region's step makes the same attempts
-                        step = _Step(None, self._screen.attempts(before, candidate, after)[1])
+                    else:  # no attempt is valid in this region: the step only counts tries
+                        step = _Step(None, self._screen.step_attempts(before, candidate, after)[1])
                     if step.tries_used >= tries:  # the budget may bind: replay with it
                         step = self._step(region, before, candidate, after, tries)
                     tries -= step.tries_used

@@ -36,6 +36,11 @@ from phonenumbers.re_util import fullmatch
 
 _PLUS = frozenset("+\uff0b")
 _RUN_START = re.compile(r"(?<!\d)\d")  # \d is Unicode Nd, as in the matcher's pattern
+# ASCII digits and hyphens: no _INNER_MATCHES pattern can match such a candidate (they need a
+# slash, bracket, dot, whitespace or wide hyphen), so its only attempt is the whole candidate
+_PLAIN_DIGITS = re.compile(r"[0-9-]+")
+_ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_NO_ATTEMPTS: tuple[tuple[str, ...], int] = ((), 0)
 
 
 def _shortest_nsn(regions: Iterable[str]) -> int:
@@ -120,6 +125,9 @@ class _Attempts(PhoneNumberMatcher):
         return None  # keep exploring: every attempt the matcher could make is collected
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 class PhoneScreen:
     """Decides, exactly, whether Presidio's phone recognizer could find anything in a string."""
 
@@ -134,8 +142,8 @@ class PhoneScreen:
         }
         # _verify consults a matcher (for its grouping checks) only at stricter leniencies
         self._groupers = {r: PhoneNumberMatcher("", r, self.leniency) for r in self.regions}
-        self.candidate_could_match = lru_cache(maxsize=cache_size)(self._could_match)
-        self.parses_valid = lru_cache(maxsize=cache_size)(self._parses_valid)
+        self._cached_regions = lru_cache(maxsize=cache_size)(self._regions)
+        self.valid_regions = lru_cache(maxsize=cache_size)(self._valid_regions)
         self.attempts = lru_cache(maxsize=cache_size)(self._attempts)
 
     def ruled_out(self, text: str) -> bool:
@@ -144,15 +152,49 @@ class PhoneScreen:
             end = start + len(candidate)
             # all the context the matcher reads: the character before (letter or currency
             # sign rejects), and three after (the next character; a ":mm" time-stamp suffix)
-            if self.candidate_could_match(text[start - 1 : start], candidate, text[end : end + 3]):
+            if self.candidate_regions(text[start - 1 : start], candidate, text[end : end + 3]):
                 return False
         return True
 
-    def _could_match(self, before: str, candidate: str, after: str) -> bool:
-        if sum(ch.isalnum() for ch in candidate) < self.min_alnum:
+    def candidate_could_match(self, before: str, candidate: str, after: str) -> bool:
+        return bool(self.candidate_regions(before, candidate, after))
+
+    def candidate_regions(self, before: str, candidate: str, after: str) -> frozenset[str]:
+        """The regions whose matcher finds a number at this candidate (empty for most)."""
+        if self.glued_digits(before, candidate, after):
+            return _NONE
+        return self._cached_regions(before, candidate, after)
+
+    def glued_digits(self, before: str, candidate: str, after: str) -> bool:
+        """A run of ASCII digits and hyphens touching an ASCII letter: the matcher parses nothing.
+
+        Ids and hashes (`a716-446655440000`, `cf256d`) are common in logs. Such a
+        candidate has no inner match, and at VALID leniency the whole candidate is refused
+        before parsing when a Latin letter precedes it (it cannot start with a lead bracket or
+        plus) or follows it: no attempt, no try used, in every region.
+        """
+        if self.leniency < Leniency.VALID or _PLAIN_DIGITS.fullmatch(candidate) is None:
             return False
+        # `before` is empty at the start of the text, where the matcher checks nothing
+        return before in _ASCII_LETTERS or after[:1] in _ASCII_LETTERS
+
+    def step_attempts(self, before: str, candidate: str, after: str) -> tuple[tuple[str, ...], int]:
+        """What the matcher's step would parse here, and the tries it uses when none matches."""
+        if self.glued_digits(before, candidate, after):
+            return _NO_ATTEMPTS
+        return self.attempts(before, candidate, after)
+
+    def _could_match(self, before: str, candidate: str, after: str) -> bool:
+        return bool(self._regions(before, candidate, after))
+
+    def _regions(self, before: str, candidate: str, after: str) -> frozenset[str]:
+        if sum(ch.isalnum() for ch in candidate) < self.min_alnum:
+            return _NONE
         to_parse, _ = self.attempts(before, candidate, after)
-        return any(map(self.parses_valid, to_parse))
+        found: frozenset[str] = _NONE
+        for attempt in to_parse:
+            found |= self.valid_regions(attempt)
+        return found
 
     def _attempts(self, before: str, candidate: str, after: str) -> tuple[tuple[str, ...], int]:
         """What the matcher's step would parse, and the tries it uses when none matches.
@@ -165,16 +207,17 @@ class PhoneScreen:
         attempts._extract_match(candidate, len(before))
         return tuple(attempts.to_parse), attempts.budget - attempts._max_tries
 
-    def _parses_valid(self, attempt: str) -> bool:
-        """Whether the matcher, in some region, accepts `attempt` once it parses it."""
+    def _valid_regions(self, attempt: str) -> frozenset[str]:
+        """The regions whose matcher accepts `attempt` once it parses it."""
         alnum = sum(ch.isalnum() for ch in attempt)
         if alnum < self.min_alnum:
-            return False
+            return _NONE
         local_only = not (
             any(ch in _PLUS for ch in attempt)
             or any(ch.isalpha() for ch in attempt)
             or _a_run_starts_with_zero(attempt)
         )
+        valid: list[str] = []
         for region in self.regions:
             if local_only and alnum < self._own_min[region]:
                 continue
@@ -183,8 +226,8 @@ class PhoneScreen:
             except NumberParseException:
                 continue
             if _verify(self.leniency, number, attempt, self._groupers[region]):
-                return True
-        return False
+                valid.append(region)
+        return frozenset(valid)
 
 
 def _a_run_starts_with_zero(candidate: str) -> bool:

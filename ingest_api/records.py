@@ -42,47 +42,81 @@ def to_record(
     redactor: Redactor | None,
     entity_counts: Counter[str],
 ) -> bytes:
-    """One NDJSON line (with its newline) for the stored object."""
-    doc: dict[str, Any] = EVENT_ADAPTER.dump_python(event, mode="json")
+    """One NDJSON line (with its newline) for the stored object.
+
+    Works on the validated model and lets pydantic write the JSON: converting every event to
+    a dict and back cost more than validation itself. Models are frozen, so a changed field
+    means a copy, which only events with PII or long previews pay for.
+    """
     found: set[str] = set()
-    if redactor is not None:
-        _redact_fields(doc, FREE_TEXT_FIELDS[doc["log_type"]], redactor, found, entity_counts)
-        for call in doc.get("tool_calls") or ():
-            _redact_fields(call, ("arguments_preview",), redactor, found, entity_counts)
-        metadata = doc.get("metadata") or {}
-        _redact_fields(metadata, tuple(metadata), redactor, found, entity_counts)
-    _truncate_previews(doc)
-    for call in doc.get("tool_calls") or ():
-        _truncate_previews(call)
-    # server fields last, so nothing the client sent can survive under these names
-    doc["received_at"] = received_at.isoformat()
-    doc["project_id"] = project_id
-    doc["pii_detected"] = bool(found)
-    doc["pii_entities"] = sorted(found)
-    doc["schema_version"] = SCHEMA_VERSION
-    return orjson.dumps(doc, option=orjson.OPT_APPEND_NEWLINE)
+    updates = _cleaned(event, FREE_TEXT_FIELDS[event.log_type], redactor, found, entity_counts)
+    calls = getattr(event, "tool_calls", None)
+    if calls:
+        cleaned = [_copy(c, _cleaned(c, _CALL_TEXT, redactor, found, entity_counts)) for c in calls]
+        if any(new is not old for new, old in zip(cleaned, calls, strict=True)):
+            updates["tool_calls"] = cleaned
+    if redactor is not None and event.metadata:
+        metadata = dict(event.metadata)
+        if _cleaned_into(metadata, tuple(metadata), redactor, found, entity_counts):
+            updates["metadata"] = metadata
+    body = EVENT_ADAPTER.dump_json(_copy(event, updates))
+    # server fields last, so nothing the client sent can survive under these names (the
+    # models drop unknown keys, so the dump holds none of them)
+    server = orjson.dumps(
+        {
+            "received_at": received_at.isoformat(),
+            "project_id": project_id,
+            "pii_detected": bool(found),
+            "pii_entities": sorted(found),
+            "schema_version": SCHEMA_VERSION,
+        }
+    )
+    return body[:-1] + b"," + server[1:] + b"\n"
 
 
-def _redact_fields(
-    doc: dict[str, Any],
+_CALL_TEXT = ("arguments_preview",)
+
+
+def _cleaned(
+    model: Any,
+    names: tuple[str, ...],
+    redactor: Redactor | None,
+    found: set[str],
+    entity_counts: Counter[str],
+) -> dict[str, Any]:
+    """The model's changed text fields: redacted, then previews cut to length."""
+    values = {name: getattr(model, name, None) for name in names}
+    updates: dict[str, Any] = {}
+    if redactor is not None and _cleaned_into(values, names, redactor, found, entity_counts):
+        updates = {n: v for n, v in values.items() if v is not getattr(model, n, None)}
+    for name in _PREVIEW_FIELDS:
+        value = updates.get(name, getattr(model, name, None))
+        # after redaction, so a cut can never split an entity into an unrecognisable remainder
+        if isinstance(value, str) and len(value) > PREVIEW_MAX_CHARS:
+            updates[name] = value[:PREVIEW_MAX_CHARS]
+    return updates
+
+
+def _cleaned_into(
+    values: dict[str, Any],
     names: tuple[str, ...],
     redactor: Redactor,
     found: set[str],
     entity_counts: Counter[str],
-) -> None:
+) -> bool:
+    """Redact the string values of `names` in place; True when any changed."""
+    changed = False
     for name in names:
-        value = doc.get(name)
+        value = values.get(name)
         if isinstance(value, str) and value:
             clean, entities = redactor.redact(value)
             if entities:
-                doc[name] = clean
+                values[name] = clean
                 found.update(entities)
                 entity_counts.update(entities)
+                changed = True
+    return changed
 
 
-def _truncate_previews(doc: dict[str, Any]) -> None:
-    # after redaction, so a cut can never split an entity into an unrecognisable remainder
-    for name in _PREVIEW_FIELDS:
-        value = doc.get(name)
-        if isinstance(value, str) and len(value) > PREVIEW_MAX_CHARS:
-            doc[name] = value[:PREVIEW_MAX_CHARS]
+def _copy(model: Any, updates: dict[str, Any]) -> Any:
+    return model.model_copy(update=updates) if updates else model

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from ingest_api.body import RawEvent
+from ingest_api.body import RawEvent, parse_line
 from ollive.contract.events import (
     EVENT_ADAPTER,
     LOG_TYPES,
@@ -61,6 +61,15 @@ def validate_events(raw: list[RawEvent]) -> Validated:
     rejected: list[Rejection] = []
     seen: set = set()
     for index, item in enumerate(raw):
+        if item.line is not None:
+            try:
+                event = EVENT_ADAPTER.validate_json(item.line)
+            except ValidationError:
+                item = parse_line(item.line)  # refused: find out why, as for a parsed item
+            else:
+                if _first(event, index, seen, rejected):
+                    events.append(event)
+                continue
         if item.parse_error is not None:
             rejected.append(Rejection(index, item.parse_error, "bad_json"))
             continue
@@ -72,14 +81,20 @@ def validate_events(raw: list[RawEvent]) -> Validated:
         except ValidationError as exc:
             rejected.append(Rejection(index, describe(exc), "invalid"))
             continue
-        if event.event_id in seen:
-            rejected.append(
-                Rejection(index, "event_id repeats an earlier event of this request", "duplicate")
-            )
-            continue
-        seen.add(event.event_id)
-        events.append(event)
+        if _first(event, index, seen, rejected):
+            events.append(event)
     return Validated(events, rejected)
+
+
+def _first(event: ContractEvent, index: int, seen: set, rejected: list[Rejection]) -> bool:
+    """False (and a rejection) when an earlier event of the request had this event_id."""
+    if event.event_id in seen:
+        rejected.append(
+            Rejection(index, "event_id repeats an earlier event of this request", "duplicate")
+        )
+        return False
+    seen.add(event.event_id)
+    return True
 
 
 def describe(exc: ValidationError, max_errors: int = 5) -> str:

@@ -7,7 +7,7 @@ import tracemalloc
 
 import pytest
 
-from ingest_api.body import BodyError, decode, gunzip_limited, parse_events
+from ingest_api.body import BodyError, decode, gunzip_limited, parse_events, parse_line
 
 
 def test_formats_json_array_wrapper_and_ndjson() -> None:
@@ -18,8 +18,10 @@ def test_formats_json_array_wrapper_and_ndjson() -> None:
     wrapped = parse_events(b'{"events":[{"a":1}]}', "application/json; charset=utf-8", 10)
     assert [e.value for e in wrapped] == [{"a": 1}]
     lines = parse_events(b'{"a":1}\n\nnot json\n{"a":2}\n', "application/x-ndjson", 10)
-    assert [e.value for e in lines] == [{"a": 1}, None, {"a": 2}]
-    assert lines[1].parse_error
+    # NDJSON lines stay bytes until validation; blank lines are skipped
+    assert [e.line for e in lines] == [b'{"a":1}', b"not json", b'{"a":2}']
+    assert [parse_line(e.line).value for e in lines] == [{"a": 1}, None, {"a": 2}]
+    assert parse_line(lines[1].line).parse_error
 
 
 @pytest.mark.parametrize(

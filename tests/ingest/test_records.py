@@ -13,7 +13,7 @@ from ingest_api.records import to_record
 from ingest_api.redaction import Redactor
 from ingest_api.settings import DEFAULT_PII_ENTITIES
 from ingest_api.validation import validate_events
-from ollive.contract.events import PREVIEW_MAX_CHARS
+from ollive.contract.events import EVENT_ADAPTER, PREVIEW_MAX_CHARS
 from tests.ingest.factories import application, inference
 
 EMAIL = "jane.doe@example.com"
@@ -79,3 +79,26 @@ def test_previews_truncated_after_redaction(redactor: Redactor) -> None:
 def test_pii_off_keeps_text(redactor: Redactor) -> None:
     doc, _ = _store(inference(input_preview=f"mail {EMAIL}"), None)
     assert doc["input_preview"] == f"mail {EMAIL}" and doc["pii_detected"] is False
+
+
+@pytest.mark.parametrize("with_pii", [False, True])
+def test_line_is_the_contract_dump_plus_server_fields(redactor: Redactor, with_pii: bool) -> None:
+    """The stored line holds what pydantic's JSON dump of the event holds, then server fields."""
+    event = inference(
+        input_preview="x" * (PREVIEW_MAX_CHARS + 10),
+        output_preview=f"write to {EMAIL}" if with_pii else "fine",
+        latency_ms=12.3456789,
+        tool_calls=[{"name": "send", "arguments_preview": "y" * (PREVIEW_MAX_CHARS + 1)}],
+        metadata={"note": "plain", "n": 3, "ratio": 0.25, "flag": False},
+    )
+    doc, _ = _store(event, redactor)
+    [valid] = validate_events([RawEvent(event)]).events
+    expected = EVENT_ADAPTER.dump_python(valid, mode="json")
+    expected["input_preview"] = expected["input_preview"][:PREVIEW_MAX_CHARS]
+    expected["tool_calls"][0]["arguments_preview"] = "y" * PREVIEW_MAX_CHARS
+    if with_pii:
+        expected["output_preview"] = "write to <EMAIL_ADDRESS>"
+    server = ["received_at", "project_id", "pii_detected", "pii_entities", "schema_version"]
+    assert list(doc) == [*expected, *server]
+    assert {k: doc[k] for k in expected} == expected
+    assert doc["pii_entities"] == (["EMAIL_ADDRESS"] if with_pii else [])

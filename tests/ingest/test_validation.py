@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ingest_api.body import RawEvent
+import orjson
+
+from ingest_api.body import RawEvent, parse_line
 from ingest_api.validation import validate_events
 from tests.ingest.factories import application, inference, tool_execution
 
@@ -49,3 +51,28 @@ def test_server_fields_from_the_client_are_dropped() -> None:
     event = inference(project_id="other", pii_detected=True, received_at="2000-01-01T00:00:00Z")
     result = validate_events([RawEvent(event)])
     assert not hasattr(result.events[0], "project_id")
+
+
+def test_ndjson_lines_validate_like_parsed_items() -> None:
+    """Lines validated straight from JSON keep, refuse and explain exactly as parsed items do."""
+    good = [inference(), tool_execution(metadata={"n": 1.5, "ok": True}), application()]
+    items = [
+        *good,
+        {"log_type": "inference", "event_id": "nope"},
+        {**good[0], "input_preview": "again"},
+        SECRET,
+        [SECRET],
+        inference(input_tokens=SECRET),
+        inference(started_at="2026-11-23 10:00:00.5+01:00", latency_ms="12.5"),
+    ]
+    lines = [orjson.dumps(item) for item in items] + [b"{not json", b"\xff\xfe"]
+    from_lines = validate_events([RawEvent(None, line=line) for line in lines])
+    from_items = validate_events([parse_line(line) for line in lines])
+    assert from_lines.events == from_items.events
+    assert from_lines.rejected == from_items.rejected
+    assert len(from_lines.events) == 4
+    codes = [r.code for r in from_lines.rejected]
+    assert (
+        codes
+        == ["invalid", "duplicate", "not_an_object", "not_an_object", "invalid"] + ["bad_json"] * 2
+    )
