@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -50,7 +51,7 @@ def to_record(
     """
     found: set[str] = set()
     updates = _cleaned(event, FREE_TEXT_FIELDS[event.log_type], redactor, found, entity_counts)
-    calls = getattr(event, "tool_calls", None)
+    calls = event.tool_calls if isinstance(event, InferenceEvent) else None
     if calls:
         cleaned = [_copy(c, _cleaned(c, _CALL_TEXT, redactor, found, entity_counts)) for c in calls]
         if any(new is not old for new, old in zip(cleaned, calls, strict=True)):
@@ -62,16 +63,26 @@ def to_record(
     body = EVENT_ADAPTER.dump_json(_copy(event, updates))
     # server fields last, so nothing the client sent can survive under these names (the
     # models drop unknown keys, so the dump holds none of them)
-    server = orjson.dumps(
-        {
-            "received_at": received_at.isoformat(),
-            "project_id": project_id,
-            "pii_detected": bool(found),
-            "pii_entities": sorted(found),
-            "schema_version": SCHEMA_VERSION,
-        }
+    return body[:-1] + _request_fields(received_at, project_id) + _pii_fields(frozenset(found))
+
+
+@functools.lru_cache(maxsize=64)
+def _request_fields(received_at: datetime, project_id: str) -> bytes:
+    """The same for every event of a request: serialised once."""
+    return (
+        b","
+        + orjson.dumps({"received_at": received_at.isoformat(), "project_id": project_id})[1:-1]
     )
-    return body[:-1] + b"," + server[1:] + b"\n"
+
+
+@functools.lru_cache(maxsize=256)
+def _pii_fields(found: frozenset[str]) -> bytes:
+    doc = {
+        "pii_detected": bool(found),
+        "pii_entities": sorted(found),
+        "schema_version": SCHEMA_VERSION,
+    }
+    return b"," + orjson.dumps(doc)[1:] + b"\n"
 
 
 _CALL_TEXT = ("arguments_preview",)
@@ -85,16 +96,23 @@ def _cleaned(
     entity_counts: Counter[str],
 ) -> dict[str, Any]:
     """The model's changed text fields: redacted, then previews cut to length."""
-    values = {name: getattr(model, name, None) for name in names}
     updates: dict[str, Any] = {}
-    if redactor is not None and _cleaned_into(values, names, redactor, found, entity_counts):
-        updates = {n: v for n, v in values.items() if v is not getattr(model, n, None)}
-    for name in _PREVIEW_FIELDS:
-        value = updates.get(name, getattr(model, name, None))
+    if redactor is not None:
+        values = {name: getattr(model, name) for name in names}
+        if _cleaned_into(values, names, redactor, found, entity_counts):
+            updates = {n: v for n, v in values.items() if v is not getattr(model, n)}
+    for name in _previews_of(type(model)):
+        value = updates.get(name, getattr(model, name))
         # after redaction, so a cut can never split an entity into an unrecognisable remainder
         if isinstance(value, str) and len(value) > PREVIEW_MAX_CHARS:
             updates[name] = value[:PREVIEW_MAX_CHARS]
     return updates
+
+
+@functools.cache
+def _previews_of(model: type) -> tuple[str, ...]:
+    # only the model's own fields: a missing attribute costs pydantic an exception
+    return tuple(name for name in _PREVIEW_FIELDS if name in model.model_fields)
 
 
 def _cleaned_into(
