@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from ollive.stack.ports import free_port
+from ollive.stack.ports import free_port, free_ports
 from ollive.stack.process import launch
 from ollive.stack.seaweedfs import S3Credentials, SeaweedPorts, seaweed_spec
 
@@ -30,28 +30,20 @@ class Stack:
     api_key: str
     creds: S3Credentials
     state: Path
-
-
-def _ports(n: int) -> list[int]:
-    found: set[int] = set()
-    while len(found) < n:
-        port = free_port()
-        if port < 55000:  # SeaweedFS gRPC ports sit at +10000
-            found.add(port)
-    return sorted(found)
+    pid: int  # the API's main process; its prepare workers are its children
 
 
 @contextlib.contextmanager
-def seaweed() -> Iterator[tuple[S3Credentials, Path]]:
+def seaweed() -> Iterator[tuple[S3Credentials, Path, int]]:
     state = Path(tempfile.mkdtemp(prefix="ollive-bench-"))
-    s3, master, volume, filer = _ports(4)
+    s3, master, volume, filer = free_ports(4)
     creds = S3Credentials(f"http://127.0.0.1:{s3}", "bench", "bench-secret", "ollive-bench")
     service = launch(
         seaweed_spec(state, "127.0.0.1", SeaweedPorts(s3, master, volume, filer), creds),
         state / "seaweedfs.log",
     )
     try:
-        yield creds, state
+        yield creds, state, service.pid
     finally:
         service.stop()
 
@@ -82,7 +74,7 @@ def ingest_api(creds: S3Credentials, state: Path, **env: str) -> Iterator[Stack]
                 if httpx.get(f"{url}/healthz").status_code == 200:
                     break
             time.sleep(0.1)
-        yield Stack(url, key, creds, run_dir)
+        yield Stack(url, key, creds, run_dir, proc.pid)
     finally:
         proc.terminate()
         proc.wait(60)
@@ -104,3 +96,30 @@ def report(name: str, figures: dict[str, tuple[float, str]], extra: dict | None 
     }
     path.write_text(json.dumps(doc, indent=2) + "\n")
     return path
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its live descendants (from /proc; Linux only)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        with contextlib.suppress(OSError):
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as f:
+                    todo += [int(c) for c in f.read().split()]
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far (all their threads)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _TICK

@@ -6,6 +6,11 @@ Load generators are separate processes (multiprocessing); each prepares its gzip
 `--inflight` requests open. The API runs as `python -m ingest_api` against a real
 SeaweedFS: a 202 means the object PUT (durable) succeeded.
 
+Besides throughput and latency it prints the CPU each side used per accepted event (the API
+with its prepare workers, the store, the generators; from /proc, so busy neighbours move these
+figures less than the wall-clock ones) and the rate the API and store could sustain with every
+core to themselves.
+
     uv run python bench/ingest_load.py [--seconds 20] [--procs 2] [--inflight 4] [--batch 500]
 """
 
@@ -14,6 +19,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import multiprocessing as mp
+import os
 import random
 import statistics
 import sys
@@ -27,7 +33,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.ingest_common import Stack, ingest_api, report, seaweed
+from bench.ingest_common import Stack, cpu_seconds, ingest_api, process_tree, report, seaweed
 from ollive.contract.events import FREE_TEXT_FIELDS
 
 WORDS = (
@@ -246,7 +252,9 @@ def _worker(
     out.put((accepted, errors, latencies, time.time() - start_at))
 
 
-def run(stack: Stack, args: argparse.Namespace, label: str) -> dict[str, tuple[float, str]]:
+def run(
+    stack: Stack, store_pid: int, args: argparse.Namespace, label: str
+) -> dict[str, tuple[float, str]]:
     out: mp.Queue = mp.Queue()
     go = mp.Barrier(args.procs + 1)
     procs = [
@@ -257,10 +265,17 @@ def run(stack: Stack, args: argparse.Namespace, label: str) -> dict[str, tuple[f
         p.start()
     print(f"[{label}] generators preparing their bodies", flush=True)
     go.wait()
+    groups = {
+        "api": process_tree(stack.pid),
+        "store": process_tree(store_pid),
+        "generators": [p.pid for p in procs if p.pid is not None],
+    }
+    cpu_before = {name: cpu_seconds(pids) for name, pids in groups.items()}
     for s in range(int(args.seconds)):
         time.sleep(1)
         print(f"[{label}] {s + 1}/{int(args.seconds)}s", end="\r", flush=True)
     results = [out.get() for _ in procs]
+    cpu = {name: cpu_seconds(pids) - cpu_before[name] for name, pids in groups.items()}
     for p in procs:
         p.join()
     accepted = sum(r[0] for r in results)
@@ -269,8 +284,20 @@ def run(stack: Stack, args: argparse.Namespace, label: str) -> dict[str, tuple[f
     elapsed = max(r[3] for r in results)
     q = statistics.quantiles(lat, n=100) if len(lat) >= 2 else [0.0] * 99
     print()
+    per_event = {
+        f"{label}_cpu_{name}": (1e6 * used / max(accepted, 1), "CPU-us/event")
+        for name, used in cpu.items()
+    }
+    # what the server side (API + store) could sustain if it had every core to itself
+    server = (cpu["api"] + cpu["store"]) / max(accepted, 1)
     return {
         f"{label}_events_per_s": (accepted / elapsed, "events/s"),
+        **per_event,
+        f"{label}_cores_busy": (sum(cpu.values()) / elapsed, "cores"),
+        f"{label}_server_capacity_{os.cpu_count()}_cores": (
+            os.cpu_count() / server if server else 0.0,
+            "events/s",
+        ),
         f"{label}_ack_p50": (q[49] * 1000, "ms"),
         f"{label}_ack_p95": (q[94] * 1000, "ms"),
         f"{label}_ack_p99": (q[98] * 1000, "ms"),
@@ -294,11 +321,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     figures = mix_shares()
-    with seaweed() as (creds, state):
+    with seaweed() as (creds, state, store_pid):
         for mode in args.modes.split(","):
             env = {"OLLIVE_INGEST_PII_ENABLED": "true" if mode == "pii_on" else "false"}
             with ingest_api(creds, state, **env) as stack:
-                figures |= run(stack, args, mode)
+                figures |= run(stack, store_pid, args, mode)
     report("ingest_load", figures, {"args": vars(args)})
 
 
