@@ -97,6 +97,19 @@ def test_partial_rejections_are_counted_and_never_retried(fake_ingest, make_clie
     assert (stats.sent, stats.dropped) == (4, {"rejected": 2})
 
 
+def test_all_invalid_batch_counts_each_event_as_rejected(fake_ingest, make_client):
+    """The API's 422 for a batch with nothing valid lists every event: counted per event."""
+    rejected = [{"index": i, "code": "invalid", "reason": "x: bad"} for i in range(3)]
+    body = {"error": {"code": "no_valid_events"}, "accepted": 0, "rejected": rejected}
+    fake_ingest.reply(Reply(422, body=body))
+    client = make_client(fake_ingest.url, transport={"max_batch_events": 3, "flush_interval_s": 10})
+    emit(client, 3)
+    assert client.flush(5)
+    assert len(fake_ingest.requests) == 1
+    stats = client.stats()
+    assert (stats.sent, stats.dropped, stats.retried) == (0, {"rejected": 3}, 0)
+
+
 def test_connection_refused_then_up(make_client):
     port = free_port()
     client = make_client(f"http://127.0.0.1:{port}")

@@ -114,15 +114,24 @@ class HttpSender:
         self._lock = threading.Lock()
 
 
+def _rejections(payload: bytes) -> list[dict]:
+    """The per-event rejections a response lists (none when its body is unreadable)."""
+    try:
+        doc = json.loads(payload) if payload else {}
+    except ValueError:
+        return []
+    if isinstance(doc, dict) and isinstance(doc.get("rejected"), list):
+        return [r for r in doc["rejected"] if isinstance(r, dict)]
+    return []
+
+
 def _classify(status: int, payload: bytes, retry_after: str | None) -> SendResult:
     if 200 <= status < 300:
-        rejected: list[dict] = []
-        try:
-            doc = json.loads(payload) if payload else {}
-            if isinstance(doc, dict) and isinstance(doc.get("rejected"), list):
-                rejected = [r for r in doc["rejected"] if isinstance(r, dict)]
-        except ValueError:
-            pass  # a 2xx without a readable body still means accepted
+        # a 2xx without a readable body still means accepted
+        return SendResult("sent", status=status, rejected=_rejections(payload))
+    if status == 422 and (rejected := _rejections(payload)):
+        # no event of the batch was valid, and the API says why for each: the batch was
+        # delivered and judged event by event, as in a 202 with rejections
         return SendResult("sent", status=status, rejected=rejected)
     if status in _RETRY_STATUSES or status >= 500:
         return SendResult(
