@@ -9,67 +9,109 @@ per million rows. A second pass over the same objects measures the replay (dedup
 `name: value unit` lines and writes bench/results/load_throughput.json. Goal: ≥ 300,000 rows/s.
 
 `--compare` instead loads disjoint slices of the objects with several loader configurations
-(parallelism, objects per INSERT, insert settings) interleaved over rounds in the same run, and
-reports each one's rows/s, CPU per row and ratio to the first (the baseline): the machine is
-shared, so only same-run ratios mean much.
+(`--variants`: parallelism, objects per INSERT, insert settings, parse types) interleaved over
+rounds in the same run, and reports each one's rows/s, CPU per row and their ratios to the first
+(the baseline): the machine is shared, so only same-run ratios mean much.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from load_common import ROOT, cpu_seconds, load_stack, put_objects
 
+from dagster_project.clickhouse.staging_schema import event_columns
+from dagster_project.ingestion import load as load_module
 from dagster_project.ingestion.load import load_objects
 from ollive.contract.tables import staging_table
 
-# (name, parallelism, objects per INSERT, extra insert settings); the first is the baseline
-VARIANTS: list[tuple[str, int, int, dict]] = [
-    ("p4_single", 4, 1, {}),  # the loader before batching: one object per INSERT
-    ("p4_batch8", 4, 8, {}),
-    ("p2_batch8", 2, 8, {}),
-    ("p2_single", 2, 1, {}),
-    ("p4_batch8_serial_parse", 4, 8, {"input_format_parallel_parsing": 0, "max_threads": 1}),
-]
+
+@dataclass(frozen=True)
+class Variant:
+    """A loader configuration `--compare` measures."""
+
+    parallelism: int = 4  # concurrent INSERTs
+    per_insert: int = 8  # objects per INSERT
+    settings: dict = field(default_factory=dict)  # extra insert settings
+    table_types: bool = False  # parse into the table's own types (LowCardinality and all)
 
 
-def compare(ch_res, store, objects, per_object: int, rounds: int, pids: list[int]) -> dict:
+VARIANTS: dict[str, Variant] = {
+    # the loader before parse types dropped LowCardinality (dagster_project/clickhouse)
+    "table_types": Variant(table_types=True),
+    "now": Variant(),  # 8 objects per INSERT, 4 concurrent, plain parse types
+    "p2": Variant(parallelism=2),
+    "single": Variant(per_insert=1),
+    "batch16": Variant(per_insert=16),
+    "serial_parse": Variant(settings={"input_format_parallel_parsing": 0, "max_threads": 1}),
+    "no_parallel_parsing": Variant(settings={"input_format_parallel_parsing": 0}),
+    "insert_threads1": Variant(settings={"max_insert_threads": 1}),
+}
+DEFAULT_COMPARE = "table_types,now,p2,serial_parse"
+
+
+@contextlib.contextmanager
+def parse_types(table_types: bool) -> Iterator[None]:
+    """Have the loader parse into the staging table's own column types (the old way)."""
+    if not table_types:
+        yield
+        return
+    real = load_module.s3_structure
+    load_module.s3_structure = lambda lt: ", ".join(f"{n} {t}" for n, t in event_columns(lt))
+    try:
+        yield
+    finally:
+        load_module.s3_structure = real
+
+
+def compare(stack, objects, per_object: int, rounds: int, names: list[str]) -> dict:
     """Each variant loads its own slices of `objects`, round-robin, so noise hits all alike."""
-    slices = len(VARIANTS) * rounds
-    size = len(objects) // slices
-    seconds = dict.fromkeys((v[0] for v in VARIANTS), 0.0)
-    rows = dict.fromkeys(seconds, 0)
-    cpu = dict.fromkeys(seconds, 0.0)
+    size = len(objects) // (len(names) * rounds)
+    seconds = dict.fromkeys(names, 0.0)
+    rows = dict.fromkeys(names, 0)
+    cpu = dict.fromkeys(names, 0.0)
+    load_averages = [os.getloadavg()[0]]
     for r in range(rounds):
-        for i, (name, parallelism, per_insert, extra) in enumerate(VARIANTS):
-            part = objects[(r * len(VARIANTS) + i) * size : (r * len(VARIANTS) + i + 1) * size]
-            started, cpu_started = time.monotonic(), cpu_seconds(pids)
-            outcomes = load_objects(
-                ch_res,
-                store,
-                part,
-                f"bench-{name}",
-                parallelism=parallelism,
-                extra_settings=extra,
-                objects_per_insert=per_insert,
-            )
+        for i, name in enumerate(names):
+            v = VARIANTS[name]
+            part = objects[(r * len(names) + i) * size : (r * len(names) + i + 1) * size]
+            started, cpu_started = time.monotonic(), cpu_seconds(stack.pids)
+            with parse_types(v.table_types):
+                outcomes = load_objects(
+                    stack.clickhouse,
+                    stack.store,
+                    part,
+                    f"bench-{name}",
+                    parallelism=v.parallelism,
+                    extra_settings=v.settings,
+                    objects_per_insert=v.per_insert,
+                )
             seconds[name] += time.monotonic() - started
-            cpu[name] += cpu_seconds(pids) - cpu_started
+            cpu[name] += cpu_seconds(stack.pids) - cpu_started
             rows[name] += sum(o.rows for o in outcomes)
+            assert all(o.status == "loaded" for o in outcomes), "an object failed to load"
             print(f"  round {r + 1} {name}: {rows[name] / seconds[name]:,.0f} rows/s", flush=True)
-    base = rows[VARIANTS[0][0]] / seconds[VARIANTS[0][0]]
+        load_averages.append(os.getloadavg()[0])
+    base_rate = rows[names[0]] / seconds[names[0]]
+    base_cpu = cpu[names[0]] / rows[names[0]]
     figures: dict = {"events_per_object": per_object, "objects_per_variant": size * rounds}
-    for name in seconds:
+    for name in names:
         figures[f"{name}_rows_per_s"] = round(rows[name] / seconds[name])
-        figures[f"{name}_ratio"] = round(rows[name] / seconds[name] / base, 2)
-        figures[f"{name}_server_cpu_s_per_1m_rows"] = round(cpu[name] / rows[name] * 1e6, 1)
+        figures[f"{name}_ratio"] = round(rows[name] / seconds[name] / base_rate, 2)
+        figures[f"{name}_server_cpu_s_per_1m_rows"] = round(cpu[name] / rows[name] * 1e6, 2)
+        figures[f"{name}_cpu_ratio"] = round(cpu[name] / rows[name] / base_cpu, 2)
+    figures["load_average_1m_min"] = min(load_averages)
+    figures["load_average_1m_max"] = max(load_averages)
     return figures
 
 
@@ -81,6 +123,11 @@ def main() -> None:
     parser.add_argument("--objects-per-insert", type=int, default=8)
     parser.add_argument("--compare", action="store_true", help="loader variants, same run")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--variants",
+        default=DEFAULT_COMPARE,
+        help=f"comma-separated, the first is the baseline; of {', '.join(VARIANTS)}",
+    )
     args = parser.parse_args()
 
     with load_stack() as stack:
@@ -97,7 +144,8 @@ def main() -> None:
         load_objects(ch_res, store, objects[:1], "bench-warmup")
         objects = objects[1:]
         if args.compare:
-            figures = compare(ch_res, store, objects, args.per_object, args.rounds, pids)
+            names = args.variants.split(",")
+            figures = compare(stack, objects, args.per_object, args.rounds, names)
             for name, value in figures.items():
                 print(f"{name}: {value}")
             out = ROOT / "bench" / "results" / "load_throughput_compare.json"
