@@ -2,7 +2,9 @@
 
 SQLite storage under the state directory; a run queue that never runs two dbt builds at once
 (tag limit on `ollive/dbt` for the `dbt_build` job, and pool `dbt` limited to 1 for a build
-started any other way); automatic re-execution of runs that die; telemetry off. The caller
+started any other way) nor two runs that write one log type's staging rows (tag limit on
+`ollive/log_type` for sensor loads, pool `ollive_load_<log_type>` for loads and replays however
+launched); automatic re-execution of runs that die; telemetry off. The caller
 (`ollive.stack`) launches the processes with its own environment plus `env` below.
 """
 
@@ -56,7 +58,8 @@ def instance_config(home: Path, max_concurrent_runs: int) -> dict[str, Any]:
                     {"key": LOG_TYPE_TAG, "limit": 1, "value": {"applyLimitPerUniqueValue": True}},
                 ],
             },
-            # only dbt assets declare a pool (`dbt`); one at a time, however they were launched
+            # pools `dbt` (dbt assets) and `ollive_load_<log_type>` (a log type's staging asset
+            # and replay op): one run holding a pool at a time, however it was launched
             "pools": {"default_limit": 1, "granularity": "run"},
         },
         # a run whose process died (OOM, kill -9, a reboot) is re-executed; loads are idempotent

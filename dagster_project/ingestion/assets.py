@@ -29,6 +29,13 @@ def staging_asset_key(log_type: str) -> dg.AssetKey:
     return dg.AssetKey([STAGING_DATABASE, STAGING_TABLES[log_type]])
 
 
+def load_pool(log_type: str) -> str:
+    """The concurrency pool of every op that writes `log_type` staging rows (its staging asset,
+    its replay op): `dagster.yaml` runs one run holding a pool at a time, which the loader's
+    "already has rows" check relies on (`ingestion/load.py`)."""
+    return f"ollive_load_{log_type}"
+
+
 def load_op_name(log_type: str) -> str:
     """The op behind the staging asset (run config is keyed by it)."""
     return staging_asset_key(log_type).to_python_identifier()
@@ -83,6 +90,7 @@ def build_staging_asset(log_type: str) -> dg.AssetsDefinition:
         kinds={"clickhouse"},
         retry_policy=LOAD_RETRY,
         op_tags={"ollive/log_type": log_type},
+        pool=load_pool(log_type),
     )
     def _load(
         context: dg.AssetExecutionContext,

@@ -11,11 +11,12 @@ object: measured 1.6x less ClickHouse CPU including merges), but ClickHouse's de
 token covers a whole INSERT, not each object in it. `load_objects(objects_per_insert=n)` batches
 objects of one hour prefix into one INSERT and keeps exactly-once per object another way: right
 before the INSERT it asks staging which of the batch's objects already have rows (`_object_key`)
-— left by a run that died before its manifest rows — and records those instead of loading them
-again. That check is race-free only if no other load of the same objects runs at the same time:
-objects within a run are disjoint, and `dagster.yaml` allows one load run per log type at a time
-(tag `ollive/log_type`). The batch's token (a digest of its keys) still stops an exact retry.
-Replays and manual loads use the default, one object per INSERT with the object key as token.
+— left by a run that died before its manifest rows, or loaded in a batch of another composition
+— and records those instead of loading them again; a single object is checked the same way,
+since the batch that loaded it had another token. That check is race-free only if no other load
+of the same objects runs at the same time: objects within a run are disjoint, and `dagster.yaml`
+gives each log type's load pool (`assets.load_pool`: its staging asset and its replay op) one
+run at a time. The batch's token (a digest of its keys) still stops an exact retry.
 """
 
 from __future__ import annotations
@@ -104,6 +105,11 @@ def load_object(
         log_type = ObjectKey.parse(key).log_type
     except ValueError as exc:
         return _quarantine(client, store, key, "unknown", str(exc), size, run_id)
+    present = _rows_by_key(client, staging_table(log_type), [key]).get(key)
+    if present:  # loaded in a batch (another token) whose manifest row is missing
+        row = manifest.ManifestRow(key, log_type, manifest.LOADED, present, size, run_id)
+        manifest.record(client, [row])
+        return Outcome(key, log_type, manifest.LOADED, present, size)
     try:
         result = client.query(
             insert_sql(log_type),

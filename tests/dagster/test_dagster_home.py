@@ -33,5 +33,8 @@ def test_dagster_home_is_a_valid_instance(tmp_path: Path) -> None:
             ("ollive/dbt", 1),
             ("ollive/log_type", 1),  # one load run per log type: batched INSERTs rely on it
         ]
-        assert instance.get_concurrency_config().pool_config.default_pool_limit == 1
+        pools = instance.get_concurrency_config().pool_config
+        # one run at a time per pool: `dbt`, and `ollive_load_<log_type>` (loads and replays)
+        assert pools.default_pool_limit == 1
+        assert pools.pool_granularity is not None and pools.pool_granularity.value == "run"
         assert instance.run_retries_enabled
