@@ -10,8 +10,9 @@ per million rows. A second pass over the same objects measures the replay (dedup
 
 `--compare` instead loads disjoint slices of the objects with several loader configurations
 (`--variants`: parallelism, objects per INSERT, insert settings, parse types) interleaved over
-rounds in the same run, and reports each one's rows/s, CPU per row and their ratios to the first
-(the baseline): the machine is shared, so only same-run ratios mean much.
+rounds in the same run with merges stopped, and reports each one's rows/s, CPU per row and their
+ratios to the first (the baseline), then the CPU of the merges once started again: the machine
+is shared, so only same-run ratios mean much.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from load_common import ROOT, cpu_seconds, load_stack, put_objects
 from dagster_project.clickhouse.staging_schema import event_columns
 from dagster_project.ingestion import load as load_module
 from dagster_project.ingestion.load import load_objects
+from dagster_project.ingestion.settings import LoaderSettings
 from ollive.contract.tables import staging_table
 
 
@@ -40,16 +42,18 @@ from ollive.contract.tables import staging_table
 class Variant:
     """A loader configuration `--compare` measures."""
 
-    parallelism: int = 4  # concurrent INSERTs
-    per_insert: int = 8  # objects per INSERT
+    parallelism: int = LoaderSettings().load_parallelism  # concurrent INSERTs
+    per_insert: int = LoaderSettings().objects_per_insert  # objects per INSERT
     settings: dict = field(default_factory=dict)  # extra insert settings
     table_types: bool = False  # parse into the table's own types (LowCardinality and all)
 
 
 VARIANTS: dict[str, Variant] = {
-    # the loader before parse types dropped LowCardinality (dagster_project/clickhouse)
-    "table_types": Variant(table_types=True),
-    "now": Variant(),  # 8 objects per INSERT, 4 concurrent, plain parse types
+    # the loader before parse types dropped LowCardinality (dagster_project/clickhouse) and
+    # before 32 objects per INSERT
+    "table_types": Variant(per_insert=8, table_types=True),
+    "batch8": Variant(per_insert=8),  # plain parse types, 8 objects per INSERT
+    "now": Variant(),  # the loader's defaults: 32 objects per INSERT, 4 concurrent
     "p2": Variant(parallelism=2),
     "single": Variant(per_insert=1),
     "batch16": Variant(per_insert=16),
@@ -57,7 +61,7 @@ VARIANTS: dict[str, Variant] = {
     "no_parallel_parsing": Variant(settings={"input_format_parallel_parsing": 0}),
     "insert_threads1": Variant(settings={"max_insert_threads": 1}),
 }
-DEFAULT_COMPARE = "table_types,now,p2,serial_parse"
+DEFAULT_COMPARE = "table_types,batch8,now"
 
 
 @contextlib.contextmanager
@@ -75,7 +79,11 @@ def parse_types(table_types: bool) -> Iterator[None]:
 
 
 def compare(stack, objects, per_object: int, rounds: int, names: list[str]) -> dict:
-    """Each variant loads its own slices of `objects`, round-robin, so noise hits all alike."""
+    """Each variant loads its own slices of `objects`, round-robin, so noise hits all alike.
+    Merges are stopped meanwhile (a merge of one variant's parts would bill another), then
+    measured once for all."""
+    client = stack.clickhouse.get_client()
+    client.command(f"SYSTEM STOP MERGES {staging_table('inference')}")
     size = len(objects) // (len(names) * rounds)
     seconds = dict.fromkeys(names, 0.0)
     rows = dict.fromkeys(names, 0)
@@ -102,6 +110,8 @@ def compare(stack, objects, per_object: int, rounds: int, names: list[str]) -> d
             assert all(o.status == "loaded" for o in outcomes), "an object failed to load"
             print(f"  round {r + 1} {name}: {rows[name] / seconds[name]:,.0f} rows/s", flush=True)
         load_averages.append(os.getloadavg()[0])
+    client.command(f"SYSTEM START MERGES {staging_table('inference')}")
+    merge_cpu_s, _ = settle_merges(client, stack.pids)
     base_rate = rows[names[0]] / seconds[names[0]]
     base_cpu = cpu[names[0]] / rows[names[0]]
     figures: dict = {"events_per_object": per_object, "objects_per_variant": size * rounds}
@@ -110,17 +120,29 @@ def compare(stack, objects, per_object: int, rounds: int, names: list[str]) -> d
         figures[f"{name}_ratio"] = round(rows[name] / seconds[name] / base_rate, 2)
         figures[f"{name}_server_cpu_s_per_1m_rows"] = round(cpu[name] / rows[name] * 1e6, 2)
         figures[f"{name}_cpu_ratio"] = round(cpu[name] / rows[name] / base_cpu, 2)
+    figures["merges_after_cpu_s_per_1m_rows"] = round(merge_cpu_s / sum(rows.values()) * 1e6, 2)
     figures["load_average_1m_min"] = min(load_averages)
     figures["load_average_1m_max"] = max(load_averages)
     return figures
+
+
+def settle_merges(client, pids: list[int], quiet_s: float = 4, limit_s: float = 300):
+    """Wait until no merge has run for `quiet_s`; the CPU seconds and seconds that took."""
+    started, cpu_started, quiet_since = time.monotonic(), cpu_seconds(pids), time.monotonic()
+    while time.monotonic() - quiet_since < quiet_s and time.monotonic() - started < limit_s:
+        time.sleep(0.5)
+        if client.query("SELECT count() FROM system.merges").result_rows[0][0]:
+            quiet_since = time.monotonic()
+    return cpu_seconds(pids) - cpu_started, time.monotonic() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--per-object", type=int, default=10_000)
-    parser.add_argument("--parallelism", type=int, default=4)
-    parser.add_argument("--objects-per-insert", type=int, default=8)
+    defaults = LoaderSettings()
+    parser.add_argument("--parallelism", type=int, default=defaults.load_parallelism)
+    parser.add_argument("--objects-per-insert", type=int, default=defaults.objects_per_insert)
     parser.add_argument("--compare", action="store_true", help="loader variants, same run")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument(
@@ -166,15 +188,18 @@ def main() -> None:
         load_cpu_s = cpu_seconds(pids) - cpu_started
         rows = sum(o.rows for o in outcomes)
         assert all(o.status == "loaded" for o in outcomes), "an object failed to load"
+        load_average = os.getloadavg()[0]
+        merge_cpu_s, merge_s = settle_merges(ch_res.get_client(), pids)
 
         started = time.monotonic()
-        load_objects(
+        load_objects(  # a replay with ignore_manifest: every object is looked up, none copied
             ch_res,
             store,
             objects,
             "bench-replay",
             parallelism=args.parallelism,
             skip_recorded=False,
+            objects_per_insert=args.objects_per_insert,
         )
         replay_s = time.monotonic() - started
         staged = (
@@ -190,9 +215,15 @@ def main() -> None:
         "load_rows_per_s": round(rows / load_s),
         # CPU of the ClickHouse server and SeaweedFS per million rows: what the load costs
         # whatever else shares the machine; 2 idle cores would give at most 2 / that.
-        "server_cpu_s_per_1m_rows": round(load_cpu_s / rows * 1e6, 1),
+        "server_cpu_s_per_1m_rows": round(load_cpu_s / rows * 1e6, 2),
         "cpu_bound_rows_per_s_on_2_idle_cores": round(2 * rows / load_cpu_s),
-        "load_average_1m": os.getloadavg()[0],
+        "load_average_1m": load_average,
+        # the merges still running when the last INSERT returned, until none has run for 4 s
+        "merges_after_load_cpu_s_per_1m_rows": round(merge_cpu_s / rows * 1e6, 2),
+        "merges_after_load_seconds": round(merge_s, 1),
+        "cpu_bound_rows_per_s_on_2_idle_cores_incl_merges": round(
+            2 * rows / (load_cpu_s + merge_cpu_s)
+        ),
         "replay_dedup_seconds": round(replay_s, 2),
         "staged_rows_after_replay": staged[0],
         "staged_distinct_event_ids": staged[1],
@@ -200,6 +231,7 @@ def main() -> None:
         "objects_per_insert": args.objects_per_insert,
         "events_per_object": args.per_object,
     }
+    assert staged[0] == staged[1] == rows + args.per_object, "the replay pass copied rows"
     units = {"load_rows_per_s": "rows/s", "load_seconds": "s", "replay_dedup_seconds": "s"}
     for name, value in figures.items():
         print(f"{name}: {value} {units.get(name, '')}".rstrip())

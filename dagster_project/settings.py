@@ -35,7 +35,7 @@ class PipelineSettings(BaseSettings):
     loader_max_objects_per_run: int = Field(1000, description="Most objects per load run.")
     loader_parallelism: int = Field(4, description="Concurrent INSERTs per load run.")
     loader_objects_per_insert: int = Field(
-        8, description="Objects of one hour prefix per INSERT in sensor-driven loads."
+        32, description="Objects of one hour prefix per INSERT in sensor loads and replays."
     )
     staging_ttl_days: int | None = Field(None, description="Staging TTL in days; unset: none.")
     lake_start_date: str = Field("2025-01-01", description="First day of the lake partitions.")

@@ -28,11 +28,12 @@ class LoaderSettings(dg.ConfigurableResource):
     )
     load_parallelism: int = Field(4, ge=1, description="Concurrent INSERTs within one run.")
     objects_per_insert: int = Field(
-        8,
+        32,
         ge=1,
         description=(
-            "Objects of one hour prefix read by one INSERT in sensor-driven loads (fewer parts, "
-            "less CPU per row); 1 loads each object alone with its key as deduplication token."
+            "Objects of one hour prefix read by one INSERT in sensor loads and replays (fewer "
+            "parts, less CPU per row); 1 loads each object alone with its key as deduplication "
+            "token."
         ),
     )
     staging_ttl_days: int | None = Field(
