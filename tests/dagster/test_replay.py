@@ -65,8 +65,8 @@ def test_replay_of_a_day_leaves_counts_unchanged(pipeline: Pipeline) -> None:
 
 
 def test_replay_over_batched_loads_copies_nothing(pipeline: Pipeline) -> None:
-    """The sensor's runs load 8 objects per INSERT under a batch token; a replay that re-sends
-    them (`ignore_manifest`) finds their rows by `_object_key` instead of inserting copies."""
+    """The sensor's runs load several objects per INSERT under a batch token; a replay that
+    re-sends them (`ignore_manifest`) finds their rows by `_object_key` instead of copying them."""
     s3, bucket = pipeline.s3(), pipeline.store.bucket
     keys = [
         put_raw_object(s3, bucket, "inference", raw_lines("inference", 20, DAY, start=i * 100), DAY)
@@ -79,9 +79,9 @@ def test_replay_over_batched_loads_copies_nothing(pipeline: Pipeline) -> None:
     )
     assert loaded.success
     assert pipeline.staged("inference", keys) == (60, 60)
-    # one object alone (the single-object path, its key as token) and the whole range
     assert _replay(pipeline, log_types=["inference"], ignore_manifest=True).success
     assert pipeline.staged("inference", keys) == (60, 60)
+    # one object alone: the single-object path, whose token (its key) the batch never used
     pipeline.ch().command(
         "DELETE FROM ollive_staging.load_manifest WHERE object_key = {key:String}",
         parameters={"key": keys[0]},
