@@ -109,9 +109,7 @@ def build_staging_asset(log_type: str) -> dg.AssetsDefinition:
             object_store,
             objects,
             context.run.run_id,
-            parallelism=loader.load_parallelism,
-            ttl_days=loader.staging_ttl_days,
-            objects_per_insert=loader.objects_per_insert,
+            **loader.load_options(),
         )
         for o in outcomes:
             if o.status == QUARANTINED:

@@ -110,11 +110,9 @@ def build_replay_op(log_type: str) -> dg.OpDefinition:
                 object_store,
                 objects,
                 context.run.run_id,
-                parallelism=loader.load_parallelism,
-                ttl_days=loader.staging_ttl_days,
                 skip_recorded=not replay_range.ignore_manifest,
                 progress=progress,
-                objects_per_insert=loader.objects_per_insert,
+                **loader.load_options(),
             )
             metadata = summarize(outcomes)
             context.log.info(

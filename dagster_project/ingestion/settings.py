@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
 from pydantic import Field
 
@@ -39,3 +41,11 @@ class LoaderSettings(dg.ConfigurableResource):
     staging_ttl_days: int | None = Field(
         None, description="TTL of staging rows by received_at; None keeps them forever."
     )
+
+    def load_options(self) -> dict[str, Any]:
+        """The `load_objects` keywords these settings fix (every load path passes the same)."""
+        return {
+            "parallelism": self.load_parallelism,
+            "ttl_days": self.staging_ttl_days,
+            "objects_per_insert": self.objects_per_insert,
+        }
