@@ -106,3 +106,24 @@ def test_dbt_data_tests_pass_on_the_pipelines_marts(embedded_stack, demo_result,
     )
     assert done.returncode == 0, done.stdout[-4000:]
     assert "PASS=" in done.stdout and "ERROR=0" in done.stdout
+
+
+def test_dagster_dbt_builds_run_data_tests_but_not_unit_tests(embedded_stack, demo_result) -> None:
+    """The builds after loads test the data (asset checks); unit tests are left to `make test`."""
+    import dagster as dg
+
+    home = embedded_stack.settings.state_path / "dagster"
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        builds = instance.get_run_records(
+            dg.RunsFilter(job_name="dbt_build", statuses=[dg.DagsterRunStatus.SUCCESS])
+        )
+    assert builds, "no dbt_build run succeeded on the stack"
+    target = Path(__file__).resolve().parents[2] / "dbt_project" / "target"
+    kinds: set[str] = set()
+    for record in builds:
+        run_id = record.dagster_run.run_id
+        for results in target.glob(f"ollive_dbt-{run_id[:7]}-*/run_results.json"):
+            nodes = json.loads(results.read_text())["results"]
+            kinds |= {node["unique_id"].split(".")[0] for node in nodes}
+    assert {"model", "test"} <= kinds, kinds
+    assert "unit_test" not in kinds
