@@ -174,16 +174,9 @@ def main() -> None:
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(figures, indent=2))
             return
+        options = {"parallelism": args.parallelism, "objects_per_insert": args.objects_per_insert}
         started, cpu_started = time.monotonic(), cpu_seconds(pids)
-        outcomes = load_objects(
-            ch_res,
-            store,
-            objects,
-            "bench",
-            parallelism=args.parallelism,
-            progress=progress,
-            objects_per_insert=args.objects_per_insert,
-        )
+        outcomes = load_objects(ch_res, store, objects, "bench", progress=progress, **options)
         load_s = time.monotonic() - started
         load_cpu_s = cpu_seconds(pids) - cpu_started
         rows = sum(o.rows for o in outcomes)
@@ -192,15 +185,8 @@ def main() -> None:
         merge_cpu_s, merge_s = settle_merges(ch_res.get_client(), pids)
 
         started = time.monotonic()
-        load_objects(  # a replay with ignore_manifest: every object is looked up, none copied
-            ch_res,
-            store,
-            objects,
-            "bench-replay",
-            parallelism=args.parallelism,
-            skip_recorded=False,
-            objects_per_insert=args.objects_per_insert,
-        )
+        # a replay with ignore_manifest: every object is looked up, none copied
+        load_objects(ch_res, store, objects, "bench-replay", skip_recorded=False, **options)
         replay_s = time.monotonic() - started
         staged = (
             ch_res.get_client()
