@@ -17,26 +17,7 @@ application_logs as (
 
 ),
 
-{% if is_incremental() %}
-    touched_buckets as (
-
-        -- every bucket a record loaded since the cutoff falls in, however old the bucket
-        select distinct bucket_start from application_logs
-        where loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
-
-    ),
-{% endif %}
-
-bucket_records as (
-
-    select * from application_logs
-    {% if is_incremental() %}
-        where
-            bucket_start in (select bucket_start from touched_buckets)  -- noqa: RF02
-            and logged_at >= (select min(bucket_start) from touched_buckets)  -- noqa: RF02
-    {% endif %}
-
-),
+{{ touched_bucket_ctes('application_logs', name='bucket_records', time_column='logged_at') }},
 
 final as (
 

@@ -17,27 +17,7 @@ inferences as (
 
 ),
 
-{% if is_incremental() %}
-    touched_buckets as (
-
-        -- every bucket an event loaded since the cutoff falls in, however old the bucket
-        select distinct bucket_start from inferences
-        where loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
-
-    ),
-{% endif %}
-
-bucket_events as (
-
-    -- whole buckets, so quantiles are recomputed from every event, never merged
-    select * from inferences
-    {% if is_incremental() %}
-        where
-            bucket_start in (select bucket_start from touched_buckets)  -- noqa: RF02
-            and started_at >= (select min(bucket_start) from touched_buckets)  -- noqa: RF02
-    {% endif %}
-
-),
+{{ touched_bucket_ctes('inferences', time_column='started_at') }},
 
 aggregated as (
 

@@ -25,26 +25,7 @@ failed_inferences as (
 
 ),
 
-{% if is_incremental() %}
-    touched_buckets as (
-
-        -- every bucket an event loaded since the cutoff falls in, however old the bucket
-        select distinct bucket_start from failed_inferences
-        where loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
-
-    ),
-{% endif %}
-
-bucket_events as (
-
-    select * from failed_inferences
-    {% if is_incremental() %}
-        where
-            bucket_start in (select bucket_start from touched_buckets)  -- noqa: RF02
-            and started_at >= (select min(bucket_start) from touched_buckets)  -- noqa: RF02
-    {% endif %}
-
-),
+{{ touched_bucket_ctes('failed_inferences', time_column='started_at') }},
 
 final as (
 

@@ -58,23 +58,7 @@ detections as (
 
 ),
 
-{% if is_incremental() %}
-    touched_buckets as (
-
-        select distinct bucket_start from detections
-        where loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
-
-    ),
-{% endif %}
-
-bucket_detections as (
-
-    select * from detections
-    {% if is_incremental() %}
-        where bucket_start in (select bucket_start from touched_buckets)  -- noqa: RF02
-    {% endif %}
-
-),
+{{ touched_bucket_ctes('detections', name='bucket_detections') }},
 
 final as (
 
