@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import json
 import os
 import sys
 import tempfile
@@ -129,3 +130,19 @@ def cpu_seconds(pids: list[int]) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def report(name: str, figures: dict, units: dict[str, str] | None = None) -> Path:
+    """Print `name: value unit` lines and write the figures to bench/results/<name>.json.
+
+    `units` maps a figure's name, or the end of it, to its unit.
+    """
+    units = units or {}
+    for key, value in figures.items():
+        unit = units.get(key) or next((u for end, u in units.items() if key.endswith(end)), "")
+        shown = f"{value:.2f}" if isinstance(value, float) else str(value)
+        print(f"{key}: {shown} {unit}".rstrip(), flush=True)
+    out = ROOT / "bench" / "results" / f"{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2))
+    return out

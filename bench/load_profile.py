@@ -17,7 +17,6 @@ bench/results/load_profile.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load_common import ROOT, cpu_seconds, load_stack, put_objects
+from load_common import cpu_seconds, load_stack, put_objects, report
 
 from dagster_project.clickhouse.migrate import ensure_schema
 from dagster_project.clickhouse.staging_schema import (
@@ -271,13 +270,7 @@ def main() -> None:
         if name.endswith("_cpu_s_per_1m_rows") and "merge" not in name:
             figures[name.replace("_cpu_s_per_1m_rows", "_cpu_ratio")] = round(value / base, 2)
     figures["load_average_1m"] = os.getloadavg()[0]
-    for name, value in figures.items():
-        unit = next((u for end, u in UNITS.items() if name.endswith(end)), "")
-        shown = f"{value:.2f}" if isinstance(value, float) else str(value)
-        print(f"{name}: {shown} {unit}".rstrip())
-    out = ROOT / "bench" / "results" / "load_profile.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(figures, indent=2))
+    report("load_profile", figures, UNITS)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sys
 import time
@@ -29,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from load_common import ROOT, cpu_seconds, load_stack, put_objects
+from load_common import cpu_seconds, load_stack, put_objects, report
 
 from dagster_project.clickhouse.staging_schema import event_columns
 from dagster_project.ingestion import load as load_module
@@ -168,11 +167,7 @@ def main() -> None:
         if args.compare:
             names = args.variants.split(",")
             figures = compare(stack, objects, args.per_object, args.rounds, names)
-            for name, value in figures.items():
-                print(f"{name}: {value}")
-            out = ROOT / "bench" / "results" / "load_throughput_compare.json"
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(figures, indent=2))
+            report("load_throughput_compare", figures)
             return
         options = {"parallelism": args.parallelism, "objects_per_insert": args.objects_per_insert}
         started, cpu_started = time.monotonic(), cpu_seconds(pids)
@@ -219,11 +214,7 @@ def main() -> None:
     }
     assert staged[0] == staged[1] == rows + args.per_object, "the replay pass copied rows"
     units = {"load_rows_per_s": "rows/s", "load_seconds": "s", "replay_dedup_seconds": "s"}
-    for name, value in figures.items():
-        print(f"{name}: {value} {units.get(name, '')}".rstrip())
-    out = ROOT / "bench" / "results" / "load_throughput.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(figures, indent=2))
+    report("load_throughput", figures, units)
 
 
 if __name__ == "__main__":
