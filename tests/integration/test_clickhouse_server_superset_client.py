@@ -5,6 +5,8 @@ the installed client runs the same script as the baseline."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,25 +29,33 @@ print(version("clickhouse-connect"), total)
 """
 
 
+def _uv() -> str:
+    """`uv run` exports its own path as `UV`; CI's PATH need not contain uv's install dir."""
+    uv = os.environ.get("UV") or shutil.which("uv")
+    if not uv:
+        pytest.fail("uv not found: run the tests with `make test` (it runs pytest through uv)")
+    return uv
+
+
 def _pinned_python() -> Path:
     python = VENV / "bin" / "python"
     if not python.exists():
         uv = subprocess.run(
-            ["uv", "venv", "--python", sys.executable, str(VENV)],
+            [_uv(), "venv", "--python", sys.executable, str(VENV)],
             capture_output=True,
             text=True,
             timeout=120,
         )
         if uv.returncode != 0:
-            pytest.skip(f"cannot build a venv for the pinned client: {uv.stderr[-500:]}")
+            pytest.fail(f"cannot build a venv for the pinned client: {uv.stderr[-500:]}")
         install = subprocess.run(
-            ["uv", "pip", "install", "--python", str(python), SUPERSET_PIN],
+            [_uv(), "pip", "install", "--python", str(python), SUPERSET_PIN],
             capture_output=True,
             text=True,
             timeout=300,
         )
         if install.returncode != 0:
-            pytest.skip(f"cannot install {SUPERSET_PIN}: {install.stderr[-500:]}")
+            pytest.fail(f"cannot install {SUPERSET_PIN}: {install.stderr[-500:]}")
     return python
 
 
