@@ -145,6 +145,8 @@ def main() -> None:
     parser.add_argument("--per-object", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each variant")
     args = parser.parse_args()
+    if args.objects < 10:  # one warm-up object, 8 per variant, 10 timed GETs
+        parser.error(f"--objects must be at least 10 (got {args.objects})")
     figures: dict[str, float] = {}
 
     with load_stack() as stack:
