@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import yaml
 
 from dagster_project.ingestion.jobs import LOG_TYPE_TAG
+from dagster_project.pools import initialize_pools
 from dagster_project.settings import PROJECT_ROOT
 from dagster_project.transformation.assets import DBT_RUN_TAGS
 from ollive.settings import OlliveSettings
@@ -98,6 +100,8 @@ def dagster_processes(
     """Write `<state_dir>/dagster/dagster.yaml` and return the webserver and daemon to start."""
     home = settings.state_path / "dagster"
     write_dagster_home(home, max_concurrent_runs)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        initialize_pools(instance)  # before any run is queued: see dagster_project/pools.py
     venv_bin = str(Path(sys.executable).parent)
     env = {
         "DAGSTER_HOME": str(home),

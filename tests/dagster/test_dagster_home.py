@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.dagster_home import dagster_processes
+from dagster_project.pools import managed_pools
 from ollive.settings import OlliveSettings
 
 
@@ -38,3 +39,7 @@ def test_dagster_home_is_a_valid_instance(tmp_path: Path) -> None:
         assert pools.default_pool_limit == 1
         assert pools.pool_granularity is not None and pools.pool_granularity.value == "run"
         assert instance.run_retries_enabled
+        # limits are in storage before the first run is queued, not set lazily by the queue
+        assert set(managed_pools()) >= {"dbt", "ollive_load_inference"}
+        for pool in managed_pools():
+            assert instance.event_log_storage.get_concurrency_info(pool).slot_count == 1, pool
