@@ -29,4 +29,6 @@ def initialize_pools(instance: dg.DagsterInstance) -> None:
 if __name__ == "__main__":
     with dg.DagsterInstance.get() as current:
         initialize_pools(current)
-        print(f"pool limits set: {', '.join(managed_pools())}")
+        for name in managed_pools():
+            limit = current.event_log_storage.get_concurrency_info(name).slot_count
+            print(f"pool {name}: limit {limit or 'none (no pools.default_limit in dagster.yaml)'}")
