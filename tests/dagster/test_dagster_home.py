@@ -39,6 +39,7 @@ def test_dagster_home_is_a_valid_instance(tmp_path: Path) -> None:
         assert pools.default_pool_limit == 1
         assert pools.pool_granularity is not None and pools.pool_granularity.value == "run"
         assert instance.run_retries_enabled
+        assert instance.run_coordinator.dequeue_interval_seconds == 1
         # limits are in storage before the first run is queued, not set lazily by the queue
         assert set(managed_pools()) >= {"dbt", "ollive_load_inference"}
         for pool in managed_pools():
