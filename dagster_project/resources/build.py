@@ -52,9 +52,9 @@ def build_resources(stack: OlliveSettings, pipeline: PipelineSettings) -> dict[s
         "duckdb": DuckDBResource(database=":memory:"),
     }
     if (pipeline.dbt_project_dir / "dbt_project.yml").exists():
-        from dagster_dbt import DbtCliResource
+        from dagster_project.resources.dbt import DbtBuildResource
 
-        resources["dbt"] = DbtCliResource(
+        resources["dbt"] = DbtBuildResource(
             project_dir=str(pipeline.dbt_project_dir),
             target=pipeline.dbt_target,
             dbt_executable=dbt_executable(),

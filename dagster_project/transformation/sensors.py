@@ -62,6 +62,22 @@ def downstream_of(
     return sorted(found & in_job, key=lambda k: k.to_user_string()) or None
 
 
+def checks_of(
+    repository: dg.RepositoryDefinition | None,
+    job: UnresolvedAssetJobDefinition,
+    assets: list[dg.AssetKey] | None,
+) -> list[dg.AssetCheckKey] | None:
+    """The job's checks on `assets` (the dbt tests), None for the whole job.
+
+    A run request that subsets assets but names no checks gets every check on those assets in
+    the whole repository, the freshness checks included, which belong to their schedule."""
+    if repository is None or assets is None:
+        return None
+    targets = set(assets)
+    in_job = job.selection.resolve_checks(repository.asset_graph)
+    return sorted((k for k in in_job if k.asset_key in targets), key=lambda k: k.to_user_string())
+
+
 def build_dbt_after_loads_sensor(job: UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
     @dg.sensor(
         job=job,
@@ -94,7 +110,13 @@ def build_dbt_after_loads_sensor(job: UnresolvedAssetJobDefinition) -> dg.Sensor
             str(latest.get(k.to_user_string(), 0)) for k in staging_keys
         )
         return dg.SensorResult(
-            run_requests=[dg.RunRequest(run_key=run_key, asset_selection=selection)],
+            run_requests=[
+                dg.RunRequest(
+                    run_key=run_key,
+                    asset_selection=selection,
+                    asset_check_keys=checks_of(context.repository_def, job, selection),
+                )
+            ],
             cursor=json.dumps({**seen, **latest}),
         )
 

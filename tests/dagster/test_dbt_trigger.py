@@ -62,10 +62,31 @@ def application_model() -> None:
     """Stands in for the dbt models fed by application staging."""
 
 
+@dg.asset_check(asset=inference_model)
+def inference_model_test() -> dg.AssetCheckResult:
+    """Stands in for a dbt test: part of the build."""
+    return dg.AssetCheckResult(passed=True)
+
+
+@dg.asset_check(asset=inference_model)
+def inference_model_freshness() -> dg.AssetCheckResult:
+    """Stands in for a freshness check: its own schedule's, not the build's."""
+    return dg.AssetCheckResult(passed=True)
+
+
 def test_dbt_build_selects_only_models_downstream_of_new_loads() -> None:
-    job = dg.define_asset_job("dbt_build", selection=[inference_model, application_model])
+    models = dg.AssetSelection.assets(inference_model, application_model)
+    job = dg.define_asset_job(
+        "dbt_build",
+        selection=models.without_checks() | dg.AssetSelection.checks(inference_model_test),
+    )
     sensor = build_dbt_after_loads_sensor(job)
-    defs = dg.Definitions(assets=[inference_model, application_model], jobs=[job], sensors=[sensor])
+    defs = dg.Definitions(
+        assets=[inference_model, application_model],
+        asset_checks=[inference_model_test, inference_model_freshness],
+        jobs=[job],
+        sensors=[sensor],
+    )
     with dg.DagsterInstance.ephemeral() as instance:
         instance.report_runless_asset_event(dg.AssetMaterialization(staging_asset_key("inference")))
         with dg.build_sensor_context(instance=instance, definitions=defs) as context:
@@ -77,6 +98,8 @@ def test_dbt_build_selects_only_models_downstream_of_new_loads() -> None:
         ) as context:
             first = sensor(context)
         assert first.run_requests[0].asset_selection == [inference_model.key]
+        # the build's own check on that model, not every check on it in the repository
+        assert first.run_requests[0].asset_check_keys == [inference_model_test.check_key]
 
         instance.report_runless_asset_event(
             dg.AssetMaterialization(staging_asset_key("application"))
@@ -86,6 +109,7 @@ def test_dbt_build_selects_only_models_downstream_of_new_loads() -> None:
         ) as context:
             second = sensor(context)
         assert second.run_requests[0].asset_selection == [application_model.key]
+        assert second.run_requests[0].asset_check_keys == []
 
 
 def test_load_sensor_sees_log_types_with_a_waiting_run() -> None:
