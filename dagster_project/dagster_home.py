@@ -39,6 +39,7 @@ class DagsterProcess:
     env: dict[str, str] = field(default_factory=dict)  # to add to the stack's child environment
     cwd: Path = PROJECT_ROOT
     health_url: str | None = None  # answers 200 when up (the daemon has none)
+    grpc_port: int | None = None  # the code server: up when it answers a gRPC ping
     ports: list[int] = field(default_factory=list)
 
 
@@ -102,33 +103,61 @@ def _bin(name: str) -> str:
     return str(local) if local.exists() else (shutil.which(name) or name)
 
 
+def write_workspace(home: Path, host: str, port: int) -> Path:
+    """`workspace.yaml`: the webserver and daemon load the code location from one code server.
+
+    Started with `-m`, each of them spawns its own code server, and the daemon replaces its
+    own every 60 s (`RELOAD_WORKSPACE_INTERVAL`): a full import of the definitions, ~7 CPU-s
+    here, while sensors and launches wait. One long-lived `dagster code-server` costs that once.
+    """
+    workspace = home / "workspace.yaml"
+    location = {"host": host, "port": port, "location_name": CODE_LOCATION}
+    workspace.write_text(
+        "# Written by dagster_project/dagster_home.py on every `ollive up`; edit that instead.\n"
+        + yaml.safe_dump({"load_from": [{"grpc_server": location}]}, sort_keys=False)
+    )
+    return workspace
+
+
 def dagster_processes(
     settings: OlliveSettings, *, max_concurrent_runs: int = 4
 ) -> list[DagsterProcess]:
-    """Write `<state_dir>/dagster/dagster.yaml` and return the webserver and daemon to start."""
+    """Write `<state_dir>/dagster/` (dagster.yaml, workspace.yaml, the pool limits) and return
+    the code server, webserver and daemon to start, in that order."""
     home = settings.state_path / "dagster"
     write_dagster_home(home, max_concurrent_runs)
     with dg.DagsterInstance.from_config(str(home)) as instance:
         initialize_pools(instance)  # before any run is queued: see dagster_project/pools.py
+    host, code_port = settings.host, settings.dagster_code_server_port
+    workspace = str(write_workspace(home, host, code_port))
     venv_bin = str(Path(sys.executable).parent)
     env = {
         "DAGSTER_HOME": str(home),
-        # dagster-dbt shells out to `dbt`; runs are subprocesses of the daemon
+        # dagster-dbt shells out to `dbt`; runs are subprocesses of the code server
         "PATH": os.pathsep.join([venv_bin, os.environ.get("PATH", "")]),
         "DAGSTER_DISABLE_TELEMETRY": "1",
     }
-    host, port = settings.host, settings.dagster_port
+    port = settings.dagster_port
+    code_server = [_bin("dagster"), "code-server", "start", "-h", host, "-p", str(code_port)]
+    code_server += ["-m", CODE_LOCATION, "--location-name", CODE_LOCATION]
     return [
         DagsterProcess(
+            name="dagster-code-server",
+            argv=code_server,
+            env=env,
+            grpc_port=code_port,
+            ports=[code_port],
+        ),
+        DagsterProcess(
             name="dagster-webserver",
-            argv=[_bin("dagster-webserver"), "-h", host, "-p", str(port), "-m", CODE_LOCATION],
+            argv=[_bin("dagster-webserver"), "-h", host, "-p", str(port), "-w", workspace],
             env=env,
             health_url=f"http://{host}:{port}/server_info",
             ports=[port],
         ),
         DagsterProcess(
             name="dagster-daemon",
-            argv=[_bin("dagster-daemon"), "run", "-m", CODE_LOCATION],
+            argv=[_bin("dagster-daemon"), "run", "-w", workspace],
             env=env,
         ),
     ]

@@ -66,6 +66,9 @@ class OlliveSettings(BaseSettings):
 
     # orchestration and dashboards
     dagster_port: int = Field(3000, description="Port of the Dagster webserver.")
+    dagster_code_server_port: int = Field(
+        4266, description="Port of the Dagster code server the webserver and daemon share (gRPC)."
+    )
     superset_port: int = Field(8088, description="Port of Superset.")
     superset_admin_user: str = Field("admin", description="Superset admin the bootstrap creates.")
     superset_admin_password: SecretStr | None = Field(

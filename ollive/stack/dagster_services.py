@@ -1,4 +1,4 @@
-"""Dagster's webserver and daemon as services of the embedded stack."""
+"""Dagster's code server, webserver and daemon as services of the embedded stack."""
 
 from __future__ import annotations
 
@@ -22,6 +22,18 @@ def _daemon_alive(process: DagsterProcess) -> bool:
     return subprocess.run(argv, env=env, capture_output=True, timeout=30).returncode == 0
 
 
+def _code_server_up(host: str, port: int) -> bool:
+    """The code server has loaded the definitions once it answers a gRPC ping."""
+    from dagster._core.errors import DagsterUserCodeUnreachableError
+    from dagster._grpc.client import DagsterGrpcClient
+
+    try:
+        DagsterGrpcClient(port=port, host=host).ping("")
+    except DagsterUserCodeUnreachableError:
+        return False
+    return True
+
+
 def _parse_dbt_project(env: dict[str, str], log_file: Path) -> None:
     """A fresh dbt manifest before Dagster loads it: a stale one would hide new models."""
     project = PipelineSettings().dbt_project_dir
@@ -39,16 +51,20 @@ def specs(settings: OlliveSettings) -> list[ServiceSpec]:
     out = []
     for process in dagster_processes(settings):
         env = {**child_env(settings), **process.env}
-        if process.health_url:
-            url = process.health_url
+        if process.grpc_port:
 
-            def health(url: str = url) -> bool:
+            def health(port: int = process.grpc_port) -> bool:
+                return _code_server_up(settings.host, port)
+        elif process.health_url:
+
+            def health(url: str = process.health_url) -> bool:
                 return http_ok(url)
         else:
 
             def health(process: DagsterProcess = process) -> bool:
                 return _daemon_alive(process)
 
+        code_server = process.grpc_port is not None
         out.append(
             ServiceSpec(
                 name=process.name,
@@ -58,11 +74,11 @@ def specs(settings: OlliveSettings) -> list[ServiceSpec]:
                 url=(process.health_url or "").removesuffix("/server_info"),
                 env=env,
                 cwd=process.cwd,
-                # the webserver creates the instance's SQLite storage; the daemon comes after it
-                wave=1 if process.health_url else 2,
+                # the code server loads the definitions; the webserver and daemon connect to it
+                wave=1 if code_server else 2,
                 before_start=(
                     (lambda log_file, env=env: _parse_dbt_project(env, log_file))
-                    if process.health_url
+                    if code_server
                     else None
                 ),
                 start_timeout_s=180.0,

@@ -1,10 +1,12 @@
-"""The instance `ollive up` starts: a valid dagster.yaml with the dbt limit, and both processes."""
+"""The instance `ollive up` starts: a valid dagster.yaml with the dbt limit, the pool limits,
+and its three processes around one code server."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import dagster as dg
+import yaml
 
 from dagster_project.dagster_home import dagster_processes
 from dagster_project.pools import managed_pools
@@ -12,20 +14,40 @@ from ollive.settings import OlliveSettings
 
 
 def test_dagster_home_is_a_valid_instance(tmp_path: Path) -> None:
-    settings = OlliveSettings(state_dir=tmp_path, dagster_port=3999)
-    webserver, daemon = dagster_processes(settings)
+    settings = OlliveSettings(state_dir=tmp_path, dagster_port=3999, dagster_code_server_port=4299)
+    code_server, webserver, daemon = dagster_processes(settings)
     home = Path(webserver.env["DAGSTER_HOME"])
     assert home == tmp_path.resolve() / "dagster"
-    assert webserver.argv[1:] == [
+    # one long-lived code server: started with -m, the daemon would re-import the definitions
+    # in a fresh code server every 60 s
+    assert code_server.argv[1:] == [
+        "code-server",
+        "start",
         "-h",
         "127.0.0.1",
         "-p",
-        "3999",
+        "4299",
         "-m",
         "dagster_project.definitions",
+        "--location-name",
+        "dagster_project.definitions",
     ]
-    assert daemon.argv[1:] == ["run", "-m", "dagster_project.definitions"]
+    assert code_server.grpc_port == 4299
+    workspace = str(home / "workspace.yaml")
+    assert webserver.argv[1:] == ["-h", "127.0.0.1", "-p", "3999", "-w", workspace]
+    assert daemon.argv[1:] == ["run", "-w", workspace]
     assert webserver.health_url == "http://127.0.0.1:3999/server_info"
+    assert yaml.safe_load(Path(workspace).read_text()) == {
+        "load_from": [
+            {
+                "grpc_server": {
+                    "host": "127.0.0.1",
+                    "port": 4299,
+                    "location_name": "dagster_project.definitions",
+                }
+            }
+        ]
+    }
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
         queue = instance.get_concurrency_config().run_queue_config
