@@ -15,6 +15,8 @@ from pathlib import Path
 from ollive.stack.ports import require_free
 from ollive.stack.process import RunningService, ServiceSpec, launch, load, save
 
+NAME_WIDTH = 20  # the longest service name, dagster-code-server, and a space
+
 Report = Callable[[str], None]
 
 
@@ -54,7 +56,7 @@ class Supervisor:
             require_free(spec.name, self.host, spec.ports)
         for spec in specs:
             if spec not in pending:
-                report(f"  {spec.name:<18} already running  {spec.url}")
+                report(f"  {spec.name:<{NAME_WIDTH}} already running  {spec.url}")
         for wave in sorted({spec.wave for spec in pending}):
             members = [spec for spec in pending if spec.wave == wave]
             with ThreadPoolExecutor(max_workers=len(members)) as pool:
@@ -64,12 +66,12 @@ class Supervisor:
                 raise errors[0]
 
     def _start(self, spec: ServiceSpec, report: Report) -> None:
-        report(f"  {spec.name:<18} starting …")
+        report(f"  {spec.name:<{NAME_WIDTH}} starting …")
         started = time.monotonic()
         service = launch(spec, self.log_dir / f"{spec.name}.log")
         save(service, self.pid_file(spec.name))
         took = time.monotonic() - started
-        report(f"  {spec.name:<18} up in {took:4.1f}s (pid {service.pid})  {spec.url}")
+        report(f"  {spec.name:<{NAME_WIDTH}} up in {took:4.1f}s (pid {service.pid})  {spec.url}")
 
     def down(self, report: Report = print) -> list[str]:
         """Stop what `up` started, in reverse start order; returns the names stopped."""
@@ -78,7 +80,7 @@ class Supervisor:
         for pid_file in files:
             service = load(pid_file)
             if service and service.stop():
-                report(f"  {service.name:<18} stopped")
+                report(f"  {service.name:<{NAME_WIDTH}} stopped")
                 stopped.append(service.name)
             pid_file.unlink(missing_ok=True)
         return stopped
