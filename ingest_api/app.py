@@ -20,6 +20,7 @@ from ingest_api.spool import Spool
 from ingest_api.spool_upload import drain_once, upload_forever
 from ingest_api.state import IngestState
 from ingest_api.store import ObjectStore
+from ingest_api.worker_process import exit_with_parent
 
 log = logging.getLogger("ingest_api")
 DEMO_PROJECT = "demo"
@@ -59,7 +60,7 @@ def build_state(settings: IngestSettings) -> IngestState:
         cpu = ProcessPoolExecutor(
             settings.prepare_workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=prepare.init,
+            initializer=_init_worker,
             initargs=(config,),
         )
         # start and warm every worker now, not on the first requests
@@ -68,6 +69,11 @@ def build_state(settings: IngestSettings) -> IngestState:
         prepare.init(config)
         cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare")
     return IngestState(settings, keys, store, spool, committer, metrics, cpu)
+
+
+def _init_worker(config: prepare.PrepareConfig) -> None:
+    exit_with_parent()  # a SIGKILLed API must not leave its workers behind
+    prepare.init(config)
 
 
 def _noop(_: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
 from pathlib import Path
@@ -41,6 +42,29 @@ def _load(server: IngestServer, acked: list[str], stop: threading.Event, batch: 
                 acked.extend(e["event_id"] for e in events)
 
 
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text()
+                if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+                    found.add(int(entry.name))
+    return found
+
+
+def _alive() -> set[int]:
+    """Processes that exist and are not zombies."""
+    alive = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text()
+                if stat[stat.rindex(")") + 2] != "Z":
+                    alive.add(int(entry.name))
+    return alive
+
+
 def _exactly_once(s3_store, acked: list[str]) -> None:
     counts = Counter(stored_event_ids(s3_store.client(), s3_store.creds.bucket))
     missing = [i for i in acked if counts[i] == 0]
@@ -63,7 +87,11 @@ def test_kill_9_during_load_loses_no_acked_event(tmp_path, s3_store, store_up: b
         w.start()
     try:
         assert wait_until(lambda: len(acked) >= 2000, timeout=60), server.log_tail()
+        workers_of_api = _children(server.proc.pid)
+        assert workers_of_api, "the API runs its prepare workers as child processes"
         server.kill()  # kill -9 while requests are in flight
+        # its prepare workers do not outlive it
+        assert wait_until(lambda: not (workers_of_api & _alive()), timeout=30), workers_of_api
         stop.set()
         for w in workers:
             w.join()
