@@ -3,7 +3,8 @@
 Runs against a running stack (`ollive up`: ingest API, SeaweedFS, ClickHouse, Dagster sensor,
 loads and dbt builds). A background sender keeps a steady load; every `--probe-every` seconds a
 probe event with a unique model name is posted, and ClickHouse is polled until
-`agg_inference_5m` has its row. Prints p50/p95/max and writes bench/results/freshness.json.
+`agg_inference_5m` has its row. Prints p50/p95/max, then the phases of the stack's Dagster runs
+(`bench/dagster_runs.py`), and writes bench/results/freshness.json.
 Goal: p95 ≤ 60 s.
 """
 
@@ -144,6 +145,12 @@ def main() -> None:
     for name, value in figures.items():
         unit = " s" if name.endswith("_s") else ""
         print(f"{name}: {value}{unit}")
+    home = OlliveSettings().state_path / "dagster"
+    if (home / "dagster.yaml").exists():  # the stack's own instance: where its runs spent time
+        from dagster_runs import print_phases, run_phases
+
+        print("Dagster runs of this stack, in seconds:")
+        figures["run_phase_medians_s"] = print_phases(run_phases(home))
     out = ROOT / "bench" / "results" / "freshness.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=2))
