@@ -119,15 +119,20 @@ def write_workspace(home: Path, host: str, port: int) -> Path:
     return workspace
 
 
+def initialize_instance(settings: OlliveSettings) -> None:
+    """Store the pool limits before any run is queued (see `dagster_project/pools.py`); run
+    when the stack starts, after `dagster_processes` wrote `dagster.yaml`."""
+    with dg.DagsterInstance.from_config(str(settings.state_path / "dagster")) as instance:
+        initialize_pools(instance)
+
+
 def dagster_processes(
     settings: OlliveSettings, *, max_concurrent_runs: int = 4
 ) -> list[DagsterProcess]:
-    """Write `<state_dir>/dagster/` (dagster.yaml, workspace.yaml, the pool limits) and return
-    the code server, webserver and daemon to start, in that order."""
+    """Write `<state_dir>/dagster/` (dagster.yaml, workspace.yaml) and return the code server,
+    webserver and daemon to start, in that order."""
     home = settings.state_path / "dagster"
     write_dagster_home(home, max_concurrent_runs)
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        initialize_pools(instance)  # before any run is queued: see dagster_project/pools.py
     host, code_port = settings.host, settings.dagster_code_server_port
     workspace = str(write_workspace(home, host, code_port))
     venv_bin = str(Path(sys.executable).parent)

@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from dagster_project.dagster_home import DagsterProcess, dagster_processes
+from dagster_project.dagster_home import DagsterProcess, dagster_processes, initialize_instance
 from dagster_project.settings import PipelineSettings
 from dagster_project.transformation.assets import dbt_executable
 from ollive.settings import OlliveSettings
@@ -32,6 +32,12 @@ def _code_server_up(host: str, port: int) -> bool:
     except DagsterUserCodeUnreachableError:
         return False
     return True
+
+
+def _prepare_code_server(settings: OlliveSettings, env: dict[str, str], log_file: Path) -> None:
+    """Before the first process of the deployment: pool limits stored, dbt manifest fresh."""
+    initialize_instance(settings)
+    _parse_dbt_project(env, log_file)
 
 
 def _parse_dbt_project(env: dict[str, str], log_file: Path) -> None:
@@ -77,7 +83,7 @@ def specs(settings: OlliveSettings) -> list[ServiceSpec]:
                 # the code server loads the definitions; the webserver and daemon connect to it
                 wave=1 if code_server else 2,
                 before_start=(
-                    (lambda log_file, env=env: _parse_dbt_project(env, log_file))
+                    (lambda log_file, env=env: _prepare_code_server(settings, env, log_file))
                     if code_server
                     else None
                 ),

@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-from dagster_project.dagster_home import dagster_processes
+from dagster_project.dagster_home import dagster_processes, initialize_instance
 from dagster_project.pools import managed_pools
 from ollive.settings import OlliveSettings
 
@@ -49,6 +49,7 @@ def test_dagster_home_is_a_valid_instance(tmp_path: Path) -> None:
         ]
     }
 
+    initialize_instance(settings)  # what `ollive up` runs before the code server starts
     with dg.DagsterInstance.from_config(str(home)) as instance:
         queue = instance.get_concurrency_config().run_queue_config
         assert queue is not None

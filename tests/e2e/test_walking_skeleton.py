@@ -127,3 +127,31 @@ def test_dagster_dbt_builds_run_data_tests_but_not_unit_tests(embedded_stack, de
             kinds |= {node["unique_id"].split(".")[0] for node in nodes}
     assert {"model", "test"} <= kinds, kinds
     assert "unit_test" not in kinds
+
+
+def test_stack_set_pool_limits_and_its_runs_skip_freshness_checks(
+    embedded_stack, demo_result
+) -> None:
+    """`ollive up` stored every pool's limit before the first run; the loads and builds the
+    sensors launched ran no freshness-check step (those are the schedule's)."""
+    import dagster as dg
+
+    from dagster_project.pools import managed_pools
+
+    home = embedded_stack.settings.state_path / "dagster"
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        for pool in managed_pools():
+            assert instance.event_log_storage.get_concurrency_info(pool).slot_count == 1, pool
+        runs = instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS]))
+        sensor_runs = [
+            r for r in runs if r.dagster_run.job_name in ("load_raw_objects", "dbt_build")
+        ]
+        assert sensor_runs
+        steps = {
+            entry.step_key
+            for r in sensor_runs
+            for entry in instance.all_logs(
+                r.dagster_run.run_id, of_type=dg.DagsterEventType.STEP_START
+            )
+        }
+    assert steps and not [s for s in steps if "freshness" in s or "no_stale" in s], steps
