@@ -114,12 +114,15 @@ def process_tree(pid: int) -> list[int]:
     return found
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds the processes have used so far (all their threads)."""
+def cpu_seconds(pids: list[int], *, reaped_children: bool = False) -> float:
+    """User + system CPU seconds the processes have used so far (all their threads), plus,
+    with `reaped_children`, that of the children they have waited for (merge threads do not
+    count there; short-lived helper processes do)."""
+    last = 15 if reaped_children else 13  # utime stime [cutime cstime]
     total = 0
     for pid in pids:
         with contextlib.suppress(OSError):
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+            total += sum(int(v) for v in fields[11:last])
     return total / _TICK

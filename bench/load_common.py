@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import json
-import os
 import sys
 import tempfile
 import time
@@ -23,6 +21,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import bench.ingest_common as common  # noqa: E402
 from dagster_project.resources.clickhouse import ClickHouseResource  # noqa: E402
 from dagster_project.resources.object_store import ObjectStoreResource  # noqa: E402
 from ollive.contract.events import EVENT_ADAPTER  # noqa: E402
@@ -124,25 +123,19 @@ def put_objects(store: ObjectStoreResource, events: int, per_object: int) -> lis
 
 
 def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of `pids` (and their reaped children), from /proc."""
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
-    return total / os.sysconf("SC_CLK_TCK")
+    """CPU of `pids` and of the children they reaped (`ingest_common.cpu_seconds`)."""
+    return common.cpu_seconds(pids, reaped_children=True)
 
 
 def report(name: str, figures: dict, units: dict[str, str] | None = None) -> Path:
-    """Print `name: value unit` lines and write the figures to bench/results/<name>.json.
-
-    `units` maps a figure's name, or the end of it, to its unit.
-    """
+    """`ingest_common.report` for flat figures: `units` maps a figure's name, or the end of
+    it, to its unit; values that are not numbers are written under `details`."""
     units = units or {}
-    for key, value in figures.items():
-        unit = units.get(key) or next((u for end, u in units.items() if key.endswith(end)), "")
-        shown = f"{value:.2f}" if isinstance(value, float) else str(value)
-        print(f"{key}: {shown} {unit}".rstrip(), flush=True)
-    out = ROOT / "bench" / "results" / f"{name}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(figures, indent=2))
-    return out
+
+    def unit(key: str) -> str:
+        return units.get(key) or next((u for end, u in units.items() if key.endswith(end)), "")
+
+    numbers = {k: v for k, v in figures.items() if isinstance(v, int | float)}
+    details = {k: v for k, v in figures.items() if k not in numbers}
+    pairs = {k: (v, unit(k)) for k, v in numbers.items()}
+    return common.report(name, pairs, {"details": details} if details else None)
