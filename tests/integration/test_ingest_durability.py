@@ -43,26 +43,21 @@ def _load(server: IngestServer, acked: list[str], stop: threading.Event, batch: 
 
 
 def _children(pid: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                stat = (entry / "stat").read_text()
-                if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
-                    found.add(int(entry.name))
+    found: set[int] = set()
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        found |= {int(c) for c in children.read_text().split()}
     return found
 
 
-def _alive() -> set[int]:
-    """Processes that exist and are not zombies."""
-    alive = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                stat = (entry / "stat").read_text()
-                if stat[stat.rindex(")") + 2] != "Z":
-                    alive.add(int(entry.name))
-    return alive
+def _running(pids: set[int]) -> set[int]:
+    """Those of `pids` that still exist and are not zombies."""
+    running = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            if stat[stat.rindex(")") + 2] != "Z":
+                running.add(pid)
+    return running
 
 
 def _exactly_once(s3_store, acked: list[str]) -> None:
@@ -91,7 +86,7 @@ def test_kill_9_during_load_loses_no_acked_event(tmp_path, s3_store, store_up: b
         assert workers_of_api, "the API runs its prepare workers as child processes"
         server.kill()  # kill -9 while requests are in flight
         # its prepare workers do not outlive it
-        assert wait_until(lambda: not (workers_of_api & _alive()), timeout=30), workers_of_api
+        assert wait_until(lambda: not _running(workers_of_api), timeout=30), workers_of_api
         stop.set()
         for w in workers:
             w.join()
