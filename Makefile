@@ -5,7 +5,8 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help setup setup-python setup-system setup-superset demo up down status test bench lint fmt schema
+.PHONY: help setup setup-python setup-system setup-superset demo up down status test test-unit \
+	bench lint fmt schema env-example dagster-config
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -20,7 +21,7 @@ setup-system: ## Debian packages the tests need (headless Chromium for the Super
 	@bash scripts/install_system_packages.sh
 
 setup-superset: ## Superset in its own virtualenv (its pins conflict with the pipeline's)
-	@if [ -f superset_config/install.sh ]; then bash superset_config/install.sh; fi
+	@bash superset_config/install.sh
 
 demo: setup ## Set up, start the stack, send traffic, print the 5-minute rollup
 	$(UV) run ollive demo
@@ -37,6 +38,9 @@ status: ## Show the stack's services
 test: setup ## Run the whole test suite against the real embedded stack
 	$(UV) run pytest $(PYTEST_ARGS)
 
+test-unit: setup-python ## The unit tests only: no services, under a minute
+	$(UV) run pytest tests/unit $(PYTEST_ARGS)
+
 # benches that measure a running `ollive up` (docs/dagster.md), and modules the benches share
 STACK_BENCHES := bench/freshness.py bench/dagster_runs.py
 BENCH_LIBS := bench/load_common.py bench/ingest_common.py
@@ -46,14 +50,21 @@ bench: setup ## Run the self-contained benchmarks (figures printed and written t
 		echo "== $$b"; $(UV) run python $$b || exit 1; done
 	@echo "Not run, they measure a running stack: $(STACK_BENCHES) (start \`ollive up\` first)"
 
-lint: setup-python ## ruff + sqlfluff
+lint: setup-python ## ruff, the import-linter layer contracts, sqlfluff
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	@if [ -f dbt_project/.sqlfluff ]; then cd dbt_project && $(UV) run sqlfluff lint models; fi
+	$(UV) run lint-imports
+	cd dbt_project && $(UV) run sqlfluff lint models
 
 fmt: setup-python ## Format the Python code
 	$(UV) run ruff format .
 	$(UV) run ruff check --fix .
 
 schema: setup-python ## Regenerate the wire contract's JSON Schema
-	$(UV) run python -m ollive.contract.json_schema
+	$(UV) run python -m ollive_contract.json_schema
+
+env-example: setup-python ## Regenerate .env.example from the settings registry
+	$(UV) run python -m ollive.env_example
+
+dagster-config: setup-python ## Regenerate the production docker/dagster/dagster.yaml
+	$(UV) run python -m ollive.stack.dagster_home

@@ -41,7 +41,7 @@ def main() -> None:
             [
                 sys.executable,
                 "-m",
-                "ollive.clickhouse_server",
+                "clickhouse_server",
                 "--path",
                 f"{tmp}/data",
                 "--port",

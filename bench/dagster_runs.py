@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ollive.settings import OlliveSettings  # noqa: E402
+from ollive_contract.settings import StackSettings  # noqa: E402
 
 PHASES = ("queued", "launch", "step", "work", "events", "total")
 
@@ -84,7 +84,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=100, help="how many of the newest runs")
     args = parser.parse_args()
-    home = OlliveSettings().state_path / "dagster"
+    home = StackSettings().state_path / "dagster"
     if not (home / "dagster.yaml").exists():
         parser.error(f"no Dagster instance at {home}: start `ollive up` (same OLLIVE_STATE_DIR)")
     runs = run_phases(home, args.runs)

@@ -24,7 +24,7 @@ import clickhouse_connect
 import httpx
 
 from dagster_project.clickhouse import staging_schema
-from ollive.contract.tables import staging_table
+from ollive_contract.tables import staging_table
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = ROOT / "dbt_project"
@@ -123,7 +123,7 @@ class Server:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ollive.clickhouse_server", "--path", str(path),
+            [sys.executable, "-m", "clickhouse_server", "--path", str(path),
              "--port", str(self.port), "--log-level", "warning"],
             env={**os.environ, "OLLIVE_CLICKHOUSE_PASSWORD": PASSWORD},
         )  # fmt: skip
@@ -146,8 +146,8 @@ def dbt(server: Server, workdir: Path, *args: str) -> tuple[float, dict[str, flo
     """Wall time of a dbt command and the execution time of each model it ran."""
     env = {
         **os.environ,
-        "DBT_CLICKHOUSE_PORT": str(server.port),
-        "DBT_CLICKHOUSE_PASSWORD": PASSWORD,
+        "OLLIVE_CLICKHOUSE_PORT": str(server.port),
+        "OLLIVE_CLICKHOUSE_PASSWORD": PASSWORD,
         "DBT_TARGET_PATH": str(workdir / "target"),
         "DBT_LOG_PATH": str(workdir / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

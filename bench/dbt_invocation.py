@@ -24,7 +24,7 @@ import sys, time
 from dagster_dbt import DbtCliResource
 from dagster_project.resources.build import dbt_executable
 from dagster_project.resources.dbt import DbtBuildResource
-from dagster_project.settings import PipelineSettings
+from ollive_contract.settings.pipeline import PipelineSettings
 cls = DbtCliResource if sys.argv[1] == "stock" else DbtBuildResource
 dbt = cls(project_dir=str(PipelineSettings().dbt_project_dir), dbt_executable=dbt_executable())
 started = time.perf_counter()

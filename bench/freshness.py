@@ -28,9 +28,9 @@ from clickhouse_connect.driver.exceptions import DatabaseError
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ollive.contract.events import EVENT_ADAPTER  # noqa: E402
-from ollive.contract.tables import MARTS_DATABASE  # noqa: E402
-from ollive.settings import OlliveSettings  # noqa: E402
+from ollive_contract.events import EVENT_ADAPTER  # noqa: E402
+from ollive_contract.settings import StackSettings  # noqa: E402
+from ollive_contract.tables import MARTS_DATABASE  # noqa: E402
 from tests.fixtures.raw_objects import make_event  # noqa: E402
 
 
@@ -93,14 +93,14 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300, help="give up on a probe after")
     args = parser.parse_args()
 
-    settings = OlliveSettings()
-    url = f"{settings.ingest_url}/v1/logs"
-    key = settings.demo_api_key.get_secret_value()
+    settings = StackSettings()
+    url = f"{settings.ingest.url}/v1/logs"
+    key = settings.ingest.demo_api_key.get_secret_value()
     ch = clickhouse_connect.get_client(
-        host=settings.clickhouse_host,
-        port=settings.clickhouse_port,
-        username=settings.clickhouse_user,
-        password=settings.clickhouse_password.get_secret_value(),
+        host=settings.clickhouse.host,
+        port=settings.clickhouse.port,
+        username=settings.clickhouse.user,
+        password=settings.clickhouse.password.get_secret_value(),
     )
     stop = threading.Event()
     loader = threading.Thread(target=steady_load, args=(url, key, args.rate, stop), daemon=True)
@@ -145,7 +145,7 @@ def main() -> None:
     for name, value in figures.items():
         unit = " s" if name.endswith("_s") else ""
         print(f"{name}: {value}{unit}")
-    home = OlliveSettings().state_path / "dagster"
+    home = StackSettings().state_path / "dagster"
     if (home / "dagster.yaml").exists():  # the stack's own instance: where its runs spent time
         from dagster_runs import print_phases, run_phases
 

@@ -34,7 +34,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.ingest_common import Stack, cpu_seconds, ingest_api, process_tree, report, seaweed
-from ollive.contract.events import FREE_TEXT_FIELDS
+from ollive_contract.events import FREE_TEXT_FIELDS
 
 WORDS = (
     "the",

@@ -22,7 +22,7 @@ from bench.ingest_common import report
 from bench.ingest_load import _bodies, mix_shares
 from ingest_api import prepare
 from ingest_api.app import prepare_config
-from ingest_api.settings import IngestSettings
+from ollive_contract.settings import IngestSettings
 
 
 def _events_per_cpu_second(rounds: list[list[bytes]], batch: int) -> float:

@@ -24,12 +24,12 @@ sys.path.insert(0, str(ROOT))
 import bench.ingest_common as common  # noqa: E402
 from dagster_project.resources.clickhouse import ClickHouseResource  # noqa: E402
 from dagster_project.resources.object_store import ObjectStoreResource  # noqa: E402
-from ollive.contract.events import EVENT_ADAPTER  # noqa: E402
-from ollive.contract.object_keys import ObjectKey  # noqa: E402
-from ollive.settings import OlliveSettings  # noqa: E402
 from ollive.stack.ports import free_ports  # noqa: E402
 from ollive.stack.services import clickhouse, s3_credentials, seaweedfs  # noqa: E402
 from ollive.stack.supervisor import Supervisor  # noqa: E402
+from ollive_contract.events import EVENT_ADAPTER  # noqa: E402
+from ollive_contract.object_keys import ObjectKey  # noqa: E402
+from ollive_contract.settings import StackSettings  # noqa: E402
 from tests.fixtures.raw_objects import make_event  # noqa: E402
 
 
@@ -49,7 +49,7 @@ def load_stack() -> Iterator[LoadStack]:
     ports with a temporary state dir, stopped and removed on exit."""
     with tempfile.TemporaryDirectory(prefix="ollive-bench-") as tmp:
         s3p, master, volume, filer, ch = free_ports(5)
-        settings = OlliveSettings(
+        settings = StackSettings(
             state_dir=Path(tmp),
             s3_port=s3p,
             seaweedfs_master_port=master,
@@ -69,10 +69,10 @@ def load_stack() -> Iterator[LoadStack]:
                     bucket=creds.bucket,
                 ),
                 clickhouse=ClickHouseResource(
-                    host=settings.clickhouse_host,
-                    port=settings.clickhouse_port,
-                    username=settings.clickhouse_user,
-                    password=settings.clickhouse_password.get_secret_value(),
+                    host=settings.clickhouse.host,
+                    port=settings.clickhouse.port,
+                    username=settings.clickhouse.user,
+                    password=settings.clickhouse.password.get_secret_value(),
                 ),
                 state=Path(tmp),
                 pids=[supervisor.running(n).pid for n in ("clickhouse", "seaweedfs")],

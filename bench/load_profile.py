@@ -37,7 +37,7 @@ from dagster_project.clickhouse.staging_schema import (
 from dagster_project.ingestion import load as load_module
 from dagster_project.ingestion.load import INSERT_SETTINGS, insert_sql
 from dagster_project.resources.object_store import ObjectStoreResource
-from ollive.contract.tables import staging_table
+from ollive_contract.tables import staging_table
 
 SCRATCH = "bench_scratch.t"
 NULL_TABLE = "bench_scratch.null"

@@ -34,7 +34,7 @@ from dagster_project.clickhouse.staging_schema import event_columns
 from dagster_project.ingestion import load as load_module
 from dagster_project.ingestion.load import load_objects
 from dagster_project.ingestion.settings import LoaderSettings
-from ollive.contract.tables import staging_table
+from ollive_contract.tables import staging_table
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from superset_data import build_marts  # noqa: E402
 
-from ollive.settings import OlliveSettings  # noqa: E402
 from ollive.stack import superset_service  # noqa: E402
 from ollive.stack.ports import free_ports  # noqa: E402
 from ollive.stack.services import clickhouse  # noqa: E402
 from ollive.stack.supervisor import Supervisor  # noqa: E402
+from ollive_contract.settings import StackSettings  # noqa: E402
 from superset_config.bundle import BUNDLE_DIR  # noqa: E402
 from superset_config.launch import superset_env  # noqa: E402
 
@@ -176,17 +176,17 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-superset-") as tmp:
         ch_port, superset_port = free_ports(2)
-        settings = OlliveSettings(
+        settings = StackSettings(
             state_dir=Path(tmp) / "state", clickhouse_port=ch_port, superset_port=superset_port
         )
         supervisor = Supervisor(settings.state_path, settings.host)
         try:
             supervisor.up([clickhouse(settings)], report=lambda _: None)
             rw = clickhouse_connect.get_client(
-                host=settings.clickhouse_host,
-                port=settings.clickhouse_port,
-                username=settings.clickhouse_user,
-                password=settings.clickhouse_password.get_secret_value(),
+                host=settings.clickhouse.host,
+                port=settings.clickhouse.port,
+                username=settings.clickhouse.user,
+                password=settings.clickhouse.password.get_secret_value(),
                 send_receive_timeout=3600,
             )
             build = build_marts(settings, rw, args.events, args.days, Path(tmp))
@@ -194,15 +194,15 @@ def main() -> None:
             supervisor.up(superset_service.specs(settings), report=lambda _: None)
             env = superset_env(settings)
             api = login(
-                f"http://{settings.host}:{settings.superset_port}",
+                f"http://{settings.host}:{settings.superset.port}",
                 env["OLLIVE_SUPERSET_ADMIN_USER"],
                 env["OLLIVE_SUPERSET_ADMIN_PASSWORD"],
             )
             ro = clickhouse_connect.get_client(
-                host=settings.clickhouse_host,
-                port=settings.clickhouse_port,
-                username=settings.clickhouse_readonly_user,
-                password=settings.clickhouse_readonly_password.get_secret_value(),
+                host=settings.clickhouse.host,
+                port=settings.clickhouse.port,
+                username=settings.clickhouse.readonly_user,
+                password=settings.clickhouse.readonly_password.get_secret_value(),
             )
             contexts = {}
             for row in api.get("/api/v1/chart/", params={"q": "(page_size:100)"}).json()["result"]:

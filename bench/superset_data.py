@@ -49,10 +49,10 @@ def dbt_run(settings, workdir: Path) -> dict[str, float]:
     """`dbt seed` + `dbt run` (models only: tests are dbt's own benchmark); each model's time."""
     env = {
         **os.environ,
-        "DBT_CLICKHOUSE_HOST": settings.clickhouse_host,
-        "DBT_CLICKHOUSE_PORT": str(settings.clickhouse_port),
-        "DBT_CLICKHOUSE_USER": settings.clickhouse_user,
-        "DBT_CLICKHOUSE_PASSWORD": settings.clickhouse_password.get_secret_value(),
+        "OLLIVE_CLICKHOUSE_HOST": settings.clickhouse.host,
+        "OLLIVE_CLICKHOUSE_PORT": str(settings.clickhouse.port),
+        "OLLIVE_CLICKHOUSE_USER": settings.clickhouse.user,
+        "OLLIVE_CLICKHOUSE_PASSWORD": settings.clickhouse.password.get_secret_value(),
         "DBT_TARGET_PATH": str(workdir / "target"),
         "DBT_LOG_PATH": str(workdir / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

@@ -7,7 +7,7 @@ import logging
 import uvicorn
 
 from chatbot.app import create_app
-from chatbot.settings import ChatbotSettings
+from ollive_contract.settings import ChatbotSettings
 
 
 def main() -> None:

@@ -19,9 +19,9 @@ from pydantic import BaseModel, Field
 from chatbot.gemini import make_genai_client
 from chatbot.inflight import InFlight
 from chatbot.service import ChatError, ChatRequest, ChatService, TurnResult
-from chatbot.settings import ChatbotSettings
 from chatbot.telemetry import attach_log_handler, detach_log_handler, init_sdk
 from chatbot.tools import Toolbox
+from ollive_contract.settings import ChatbotSettings
 
 log = logging.getLogger("chatbot.app")
 CANCELLED = 409  # the turn was cancelled by `POST /chat/{id}/cancel`

@@ -11,7 +11,7 @@ from ollive_sdk.integrations.google_genai import instrument_google_genai
 
 from chatbot.offline_transport import OfflineTransport
 from chatbot.responder import OfflineResponder
-from chatbot.settings import ChatbotSettings
+from ollive_contract.settings import ChatbotSettings
 
 OFFLINE_API_KEY = "offline"  # the client insists on a key; the offline transport ignores it
 

@@ -21,8 +21,8 @@ from google import genai
 from google.genai import errors, types
 
 from chatbot.history import History
-from chatbot.settings import ChatbotSettings
 from chatbot.tools import TOOLS, Toolbox
+from ollive_contract.settings import ChatbotSettings
 
 log = logging.getLogger("chatbot.service")
 OnEvent = Callable[[dict[str, Any]], None]

@@ -20,9 +20,9 @@ from chatbot.counting import CountingClient
 from chatbot.gemini import make_genai_client
 from chatbot.scenarios import PlannedConversation, PlannedTurn, plan
 from chatbot.service import ChatError, ChatRequest, ChatService
-from chatbot.settings import ChatbotSettings
 from chatbot.telemetry import attach_log_handler, detach_log_handler, init_sdk
 from chatbot.tools import Toolbox
+from ollive_contract.settings import ChatbotSettings
 
 
 @dataclass

@@ -6,15 +6,15 @@ import logging
 
 import ollive_sdk
 
-from chatbot.settings import ChatbotSettings
+from ollive_contract.settings import ChatbotSettings
 
 LOGGER = "chatbot"
 
 
 def init_sdk(settings: ChatbotSettings) -> ollive_sdk.Client:
-    """The process-wide client from settings (telemetry is off without an endpoint and key)."""
-    key = settings.ollive_api_key.get_secret_value() if settings.ollive_api_key else None
-    return ollive_sdk.init(endpoint=settings.ollive_endpoint, api_key=key, service=settings.service)
+    """The process-wide client; endpoint and key are the SDK's own `OLLIVE_ENDPOINT` and
+    `OLLIVE_API_KEY` (telemetry is off without them)."""
+    return ollive_sdk.init(service=settings.service)
 
 
 def attach_log_handler(sdk: ollive_sdk.Client, level: str | int = "INFO") -> logging.Handler:

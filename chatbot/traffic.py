@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import ollive_sdk
 
-from chatbot.settings import ChatbotSettings
 from chatbot.simulate import simulate
+from ollive_contract.settings import ChatbotSettings
 
 
 @dataclass

@@ -14,14 +14,13 @@ from dagster_project.ingestion.sensors import raw_objects_sensor
 from dagster_project.lake.compaction import build_lake_assets
 from dagster_project.lake.reconciliation import build_reconciliation_checks
 from dagster_project.resources.build import build_resources
-from dagster_project.settings import PipelineSettings
 from dagster_project.transformation.assets import build_dbt_assets, build_dbt_job, load_dbt_project
 from dagster_project.transformation.exposures import dashboard_specs
 from dagster_project.transformation.sensors import build_dbt_after_loads_sensor
-from ollive.settings import OlliveSettings
+from ollive_contract.settings import PipelineSettings
 
 
-def build_definitions(stack: OlliveSettings, pipeline: PipelineSettings) -> dg.Definitions:
+def build_definitions(pipeline: PipelineSettings) -> dg.Definitions:
     """Everything Dagster shows, for one environment's settings."""
     partitions, lake_assets = build_lake_assets(pipeline.lake_start_date)
     assets: list = [*raw_objects, *staging_assets, *lake_assets]
@@ -50,8 +49,8 @@ def build_definitions(stack: OlliveSettings, pipeline: PipelineSettings) -> dg.D
         jobs=jobs,
         sensors=sensors,
         schedules=[build_freshness_schedule(freshness)],
-        resources=build_resources(stack, pipeline),
+        resources=build_resources(pipeline),
     )
 
 
-defs = build_definitions(OlliveSettings(), PipelineSettings())
+defs = build_definitions(PipelineSettings())

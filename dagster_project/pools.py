@@ -12,7 +12,7 @@ import dagster as dg
 
 from dagster_project.ingestion.assets import load_pool
 from dagster_project.transformation.assets import DBT_POOL
-from ollive.contract.events import LOG_TYPES
+from ollive_contract.events import LOG_TYPES
 
 
 def managed_pools() -> list[str]:

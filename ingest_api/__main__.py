@@ -7,7 +7,7 @@ import logging
 import uvicorn
 
 from ingest_api.app import create_app
-from ingest_api.settings import IngestSettings
+from ollive_contract.settings import IngestSettings
 
 
 def main() -> None:
@@ -15,8 +15,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     uvicorn.run(
         create_app(settings),
-        host=settings.bind_host,
-        port=settings.bind_port,
+        host=settings.host,
+        port=settings.port,
         log_level="info",
         access_log=False,  # per-request lines would cost more than the request at high rates
         timeout_graceful_shutdown=30,

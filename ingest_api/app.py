@@ -15,33 +15,33 @@ from ingest_api import health, prepare, routes
 from ingest_api.group_commit import GroupCommitter
 from ingest_api.keys import KeyStore
 from ingest_api.metrics import IngestMetrics
-from ingest_api.settings import IngestSettings
 from ingest_api.spool import Spool
 from ingest_api.spool_upload import drain_once, upload_forever
 from ingest_api.state import IngestState
 from ingest_api.store import ObjectStore
 from ingest_api.worker_process import exit_with_parent
+from ollive_contract.settings import IngestSettings
 
 log = logging.getLogger("ingest_api")
 DEMO_PROJECT = "demo"
 
 
 def build_state(settings: IngestSettings) -> IngestState:
-    stack = settings.stack
+    s3 = settings.s3
     metrics = IngestMetrics()
     store = ObjectStore(
-        endpoint=stack.s3_url,
-        access_key=stack.s3_access_key,
-        secret_key=stack.s3_secret_key.get_secret_value(),
-        bucket=stack.s3_bucket,
-        region=stack.s3_region,
+        endpoint=s3.endpoint,
+        access_key=s3.access_key,
+        secret_key=s3.secret_key.get_secret_value(),
+        bucket=s3.bucket,
+        region=s3.region,
         timeout=settings.store_timeout_seconds,
         threads=max(8, settings.commit_concurrency * 3),
     )
     spool = Spool(settings.spool_path, settings.spool_max_bytes)
     keys = KeyStore(settings.keys_path)
     if settings.provision_demo_key:
-        keys.add(stack.demo_api_key.get_secret_value(), DEMO_PROJECT, "demo key (local stack)")
+        keys.add(settings.demo_api_key.get_secret_value(), DEMO_PROJECT, "demo key (local stack)")
     committer = GroupCommitter(
         store,
         spool,

@@ -16,7 +16,7 @@ from datetime import datetime
 from ingest_api.metrics import IngestMetrics
 from ingest_api.spool import Spool, SpooledObject
 from ingest_api.store import ObjectStore
-from ollive.contract.object_keys import (
+from ollive_contract.object_keys import (
     META_EVENT_COUNT,
     META_MAX_RECEIVED_AT,
     META_MIN_RECEIVED_AT,

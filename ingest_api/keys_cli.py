@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from ingest_api.keys import KeyStore
-from ingest_api.settings import IngestSettings
+from ollive_contract.settings import IngestSettings
 
 app = typer.Typer(
     help="Create, list and revoke ingest API keys (stored hashed).", no_args_is_help=True

@@ -11,7 +11,7 @@ import orjson
 
 from ingest_api.redaction import Redactor
 from ingest_api.validation import ContractEvent
-from ollive.contract.events import (
+from ollive_contract.events import (
     EVENT_ADAPTER,
     FREE_TEXT_FIELDS,
     PREVIEW_MAX_CHARS,

@@ -54,7 +54,7 @@ _BODY_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "description": 'A JSON array of events, `{"events": [...]}`, or NDJSON; '
-        "optionally `Content-Encoding: gzip`. Schema: ollive/contract/event.v1.schema.json.",
+        "optionally `Content-Encoding: gzip`. Schema: ollive_contract/event.v1.schema.json.",
         "content": {
             "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
             "application/x-ndjson": {"schema": {"type": "string"}},

@@ -16,7 +16,7 @@ from ingest_api.group_commit import GroupCommitter
 from ingest_api.metrics import IngestMetrics
 from ingest_api.spool import Spool, SpooledObject
 from ingest_api.store import StoreError
-from ollive.contract.object_keys import ObjectKey, hour_prefix
+from ollive_contract.object_keys import ObjectKey, hour_prefix
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from ingest_api.group_commit import GroupCommitter
 from ingest_api.keys import KeyStore
 from ingest_api.metrics import IngestMetrics
-from ingest_api.settings import IngestSettings
 from ingest_api.spool import Spool
 from ingest_api.store import ObjectStore
+from ollive_contract.settings import IngestSettings
 
 
 @dataclass

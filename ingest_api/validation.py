@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from ingest_api.body import RawEvent, parse_line
-from ollive.contract.events import (
+from ollive_contract.events import (
     EVENT_ADAPTER,
     LOG_TYPES,
     ApplicationEvent,

@@ -11,19 +11,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ollive.settings import OlliveSettings
 from ollive.stack.ports import PortInUseError
 from ollive.stack.process import StartError
 from ollive.stack.services import all_services
 from ollive.stack.supervisor import Supervisor
+from ollive_contract.settings import StackSettings
 
 app = typer.Typer(help="Ollive: LLM observability pipeline, embedded on one machine.")
 # wide enough for the demo's rollup table even when output is piped to a log
 console = Console(width=max(Console().width, 120))
 
 
-def _context() -> tuple[OlliveSettings, Supervisor]:
-    settings = OlliveSettings()
+def _context() -> tuple[StackSettings, Supervisor]:
+    settings = StackSettings()
     return settings, Supervisor(settings.state_path, settings.host)
 
 
@@ -31,7 +31,7 @@ def _say(line: str) -> None:
     console.print(line, highlight=False)
 
 
-def start_stack(settings: OlliveSettings, supervisor: Supervisor, only: list[str] | None) -> None:
+def start_stack(settings: StackSettings, supervisor: Supervisor, only: list[str] | None) -> None:
     specs = [s for s in all_services(settings) if not only or s.name in only]
     if only and len(specs) != len(only):
         known = ", ".join(s.name for s in all_services(settings))

@@ -12,8 +12,8 @@ from rich.progress import Progress
 from rich.table import Table
 
 from chatbot.traffic import TrafficSummary, send_traffic
-from ollive.contract.tables import MARTS_DATABASE, staging_table
-from ollive.settings import OlliveSettings
+from ollive_contract.settings import StackSettings
+from ollive_contract.tables import MARTS_DATABASE, staging_table
 
 DEMO_SERVICE = "ollive-demo"
 ROLLUP_QUERY = f"""
@@ -59,7 +59,7 @@ class DemoResult:
 
 
 def run_demo(
-    settings: OlliveSettings,
+    settings: StackSettings,
     conversations: int,
     timeout_s: float,
     console: Console,
@@ -67,15 +67,15 @@ def run_demo(
 ) -> DemoResult | None:
     """Simulate `conversations` chats, wait until the rollup counts them; None on time-out."""
     ch = clickhouse_connect.get_client(
-        host=settings.clickhouse_host,
-        port=settings.clickhouse_port,
-        username=settings.clickhouse_user,
-        password=settings.clickhouse_password.get_secret_value(),
+        host=settings.clickhouse.host,
+        port=settings.clickhouse.port,
+        username=settings.clickhouse.user,
+        password=settings.clickhouse.password.get_secret_value(),
     )
     before = _stage_counts(ch)
     sdk = ollive_sdk.Client(
-        endpoint=settings.ingest_url,
-        api_key=settings.demo_api_key.get_secret_value(),
+        endpoint=settings.ingest.url,
+        api_key=settings.ingest.demo_api_key.get_secret_value(),
         service=DEMO_SERVICE,
         environment="local",
     )
@@ -127,14 +127,14 @@ def run_demo(
     console.print(table)
     password_file = settings.state_path / "superset" / "admin_password"
     login = (
-        f"user {settings.superset_admin_user}, password in {password_file}"
-        if settings.superset_admin_password is None
-        else f"user {settings.superset_admin_user}, password from OLLIVE_SUPERSET_ADMIN_PASSWORD"
+        f"user {settings.superset.admin_user}, password in {password_file}"
+        if settings.superset.admin_password is None
+        else f"user {settings.superset.admin_user}, password from OLLIVE_SUPERSET_ADMIN_PASSWORD"
     )
     console.print(
         f"Dagster UI:      http://{settings.host}:{settings.dagster_port}\n"
-        f"Superset:        http://{settings.host}:{settings.superset_port} ({login})\n"
-        f"Ingest API docs: {settings.ingest_url}/docs"
+        f"Superset:        http://{settings.host}:{settings.superset.port} ({login})\n"
+        f"Ingest API docs: {settings.ingest.url}/docs"
     )
     reached = {stage: count - before[stage] for stage, count in _stage_counts(ch).items()}
     return DemoResult(summary, stats.sent, stats.dropped_total, reached, result.result_rows)

@@ -22,6 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bundle import ClickHouseConnection, build_zip, passwords
 
 HERE = Path(__file__).resolve().parent
+# The database dbt builds the marts in (ollive_contract/tables.py MARTS_DATABASE; this file
+# runs in Superset's virtualenv, which does not have that package).
+MARTS_DATABASE = "ollive"
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,8 @@ class BootstrapSettings:
                 port=int(env.get("OLLIVE_CLICKHOUSE_PORT", "8123")),
                 user=env.get("OLLIVE_CLICKHOUSE_READONLY_USER", "analyst"),
                 password=env.get("OLLIVE_CLICKHOUSE_READONLY_PASSWORD", ""),
-                database=env.get("OLLIVE_CLICKHOUSE_DATABASE", "ollive"),
-                secure=env.get("OLLIVE_CLICKHOUSE_SECURE", "0") == "1",
+                database=MARTS_DATABASE,
+                secure=env.get("OLLIVE_CLICKHOUSE_SECURE", "false").lower() in {"1", "true"},
             ),
         )
 

@@ -38,31 +38,37 @@ def _persisted_secret(state_dir: Path, name: str) -> str:
 
 
 def superset_env(settings: Any) -> dict[str, str]:
-    """The environment both commands need, from an `OlliveSettings` (or any object like it).
+    """The environment both commands need, from a `StackSettings` (or any object like it).
 
     A secret key or admin password the settings do not carry is generated once and kept in
     `<state_dir>/superset/` (`secret_key`, `admin_password`), never a shipped default.
     """
     state = Path(settings.state_path)
-    return {
+    superset, clickhouse = settings.superset, settings.clickhouse
+    env = {
         "SUPERSET_CONFIG_PATH": str(CONFIG_PATH),
-        "OLLIVE_STATE_DIR": str(state),
-        "OLLIVE_SUPERSET_PORT": str(settings.superset_port),
-        "OLLIVE_SUPERSET_SECRET_KEY": _secret(settings, "superset_secret_key")
+        "OLLIVE_SUPERSET_STATE_DIR": str(state / "superset"),
+        "OLLIVE_SUPERSET_PORT": str(superset.port),
+        "OLLIVE_SUPERSET_SECRET_KEY": _secret(superset, "secret_key")
         or _persisted_secret(state, "secret_key"),
-        "OLLIVE_SUPERSET_ADMIN_USER": getattr(settings, "superset_admin_user", None) or "admin",
-        "OLLIVE_SUPERSET_ADMIN_PASSWORD": _secret(settings, "superset_admin_password")
+        "OLLIVE_SUPERSET_ADMIN_USER": superset.admin_user,
+        "OLLIVE_SUPERSET_ADMIN_EMAIL": superset.admin_email,
+        "OLLIVE_SUPERSET_ADMIN_PASSWORD": _secret(superset, "admin_password")
         or _persisted_secret(state, "admin_password"),
-        "OLLIVE_CLICKHOUSE_HOST": settings.clickhouse_host,
-        "OLLIVE_CLICKHOUSE_PORT": str(settings.clickhouse_port),
-        "OLLIVE_CLICKHOUSE_READONLY_USER": settings.clickhouse_readonly_user,
-        "OLLIVE_CLICKHOUSE_READONLY_PASSWORD": _secret(settings, "clickhouse_readonly_password")
-        or "",
+        "OLLIVE_SUPERSET_DATA_CACHE_SECONDS": str(superset.data_cache_seconds),
+        "OLLIVE_CLICKHOUSE_HOST": clickhouse.host,
+        "OLLIVE_CLICKHOUSE_PORT": str(clickhouse.port),
+        "OLLIVE_CLICKHOUSE_SECURE": str(clickhouse.secure).lower(),
+        "OLLIVE_CLICKHOUSE_READONLY_USER": clickhouse.readonly_user,
+        "OLLIVE_CLICKHOUSE_READONLY_PASSWORD": _secret(clickhouse, "readonly_password") or "",
         "PYTHONUNBUFFERED": "1",
         # Superset's own venv only: nothing of the pipeline's venv may leak onto its path.
         "PYTHONPATH": "",
         "VIRTUAL_ENV": str(VENV_BIN.parent),
     }
+    if superset.database_uri is not None:
+        env["OLLIVE_SUPERSET_DATABASE_URI"] = superset.database_uri.get_secret_value()
+    return env
 
 
 def bootstrap_command(settings: Any) -> tuple[list[str], dict[str, str]]:
@@ -73,10 +79,10 @@ def bootstrap_command(settings: Any) -> tuple[list[str], dict[str, str]]:
 def superset_command(
     settings: Any, workers: int = 2, threads: int = 4
 ) -> tuple[list[str], dict[str, str]]:
-    """Gunicorn serving Superset on `settings.host:settings.superset_port` (health: GET /health)."""
+    """Gunicorn serving Superset on `settings.host:settings.superset.port` (health: GET /health)."""
     argv = [
         str(VENV_BIN / "gunicorn"),
-        f"--bind={settings.host}:{settings.superset_port}",
+        f"--bind={settings.host}:{settings.superset.port}",
         f"--workers={workers}",
         "--worker-class=gthread",
         f"--threads={threads}",

@@ -1,6 +1,6 @@
 """Superset's configuration for Ollive, read from the environment (loaded via SUPERSET_CONFIG_PATH).
 
-Embedded: SQLite metadata and file caches under `$OLLIVE_STATE_DIR/superset`. Compose: Postgres
+Embedded: SQLite metadata and file caches under `$OLLIVE_SUPERSET_STATE_DIR`. Compose: Postgres
 metadata through `OLLIVE_SUPERSET_DATABASE_URI`. Superset refuses to start without a real secret.
 """
 
@@ -20,10 +20,12 @@ _KNOWN_DEFAULTS = {
     "replace-with-a-long-random-string",
 }
 _MIN_SECRET_LENGTH = 32
+# Booleans spelled as pydantic-settings (ollive_contract/settings/superset.py) accepts them.
+_TRUE = {"1", "true", "yes", "on"}
 
 
 def _secret_key() -> str:
-    key = os.environ.get("OLLIVE_SUPERSET_SECRET_KEY") or os.environ.get("SUPERSET_SECRET_KEY", "")
+    key = os.environ.get("OLLIVE_SUPERSET_SECRET_KEY", "")
     if key in _KNOWN_DEFAULTS or len(key) < _MIN_SECRET_LENGTH:
         raise RuntimeError(
             "Superset refuses to start: OLLIVE_SUPERSET_SECRET_KEY is missing, a known default, "
@@ -34,7 +36,7 @@ def _secret_key() -> str:
     return key
 
 
-STATE_DIR = Path(os.environ.get("OLLIVE_STATE_DIR", ".ollive")).resolve() / "superset"
+STATE_DIR = Path(os.environ.get("OLLIVE_SUPERSET_STATE_DIR", ".ollive/superset")).resolve()
 STATE_DIR.mkdir(parents=True, exist_ok=True)
 DATA_DIR = str(STATE_DIR)
 
@@ -42,7 +44,6 @@ SECRET_KEY = _secret_key()
 # Compose sets Postgres; the embedded default is SQLite in the state dir.
 SQLALCHEMY_DATABASE_URI = (
     os.environ.get("OLLIVE_SUPERSET_DATABASE_URI")
-    or os.environ.get("SQLALCHEMY_DATABASE_URI")
     or f"sqlite:///{STATE_DIR / 'superset.db'}?check_same_thread=false"
 )
 SQLALCHEMY_TRACK_MODIFICATIONS = False
@@ -94,8 +95,8 @@ SQL_MAX_ROW = 100000
 SQLLAB_TIMEOUT = 60
 
 # Behind compose's proxy the app sees X-Forwarded-*; locally it serves plain HTTP on loopback.
-ENABLE_PROXY_FIX = os.environ.get("OLLIVE_SUPERSET_BEHIND_PROXY", "0") == "1"
-SESSION_COOKIE_SECURE = os.environ.get("OLLIVE_SUPERSET_SECURE_COOKIES", "0") == "1"
+ENABLE_PROXY_FIX = os.environ.get("OLLIVE_SUPERSET_BEHIND_PROXY", "false").lower() in _TRUE
+SESSION_COOKIE_SECURE = os.environ.get("OLLIVE_SUPERSET_SECURE_COOKIES", "false").lower() in _TRUE
 SESSION_COOKIE_SAMESITE = "Lax"
 TALISMAN_ENABLED = SESSION_COOKIE_SECURE
 WTF_CSRF_ENABLED = True

@@ -13,8 +13,8 @@ from dagster_project.ingestion.discovery import unloaded_objects
 from dagster_project.ingestion.settings import LoaderSettings
 from dagster_project.resources.clickhouse import ClickHouseResource
 from dagster_project.resources.object_store import ObjectStoreResource
-from ollive.contract.events import LOG_TYPES
-from ollive.contract.object_keys import ObjectKey
+from ollive_contract.events import LOG_TYPES
+from ollive_contract.object_keys import ObjectKey
 
 
 def build_staging_freshness_check(log_type: str, max_lag: timedelta) -> dg.AssetChecksDefinition:

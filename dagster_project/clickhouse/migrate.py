@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 from dagster_project.clickhouse import staging_schema
-from ollive.contract.events import LOG_TYPES
+from ollive_contract.events import LOG_TYPES
 
 _done: set[tuple[str, int | None]] = set()
 _lock = threading.Lock()

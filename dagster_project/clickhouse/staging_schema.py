@@ -9,7 +9,7 @@ the INSERT converts whole blocks.
 
 from __future__ import annotations
 
-from ollive.contract.tables import (
+from ollive_contract.tables import (
     LOAD_MANIFEST_TABLE,
     QUARANTINE_TABLE,
     STAGING_DATABASE,

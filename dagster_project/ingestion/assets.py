@@ -10,9 +10,9 @@ from dagster_project.ingestion.manifest import LOADED, QUARANTINED
 from dagster_project.ingestion.settings import LoaderSettings
 from dagster_project.resources.clickhouse import ClickHouseResource
 from dagster_project.resources.object_store import ObjectStoreResource
-from ollive.contract.events import LOG_TYPES
-from ollive.contract.object_keys import RAW_PREFIX
-from ollive.contract.tables import STAGING_DATABASE, STAGING_TABLES
+from ollive_contract.events import LOG_TYPES
+from ollive_contract.object_keys import RAW_PREFIX
+from ollive_contract.tables import STAGING_DATABASE, STAGING_TABLES
 
 # Transient failures (network, ClickHouse restarting, S3 5xx) retry with growing delays; a bad
 # object never reaches this: it is quarantined, not raised.

@@ -11,8 +11,8 @@ from typing import Any
 
 from dagster_project.ingestion import manifest
 from dagster_project.resources.object_store import ObjectStoreResource
-from ollive.contract.events import LOG_TYPES
-from ollive.contract.object_keys import SUFFIX, recent_hour_prefixes
+from ollive_contract.events import LOG_TYPES
+from ollive_contract.object_keys import SUFFIX, recent_hour_prefixes
 
 
 def unloaded_objects(

@@ -37,8 +37,8 @@ from dagster_project.ingestion import manifest
 from dagster_project.ingestion.quarantine import is_data_error, quarantine, reason_of
 from dagster_project.resources.clickhouse import ClickHouseResource
 from dagster_project.resources.object_store import ObjectStoreResource
-from ollive.contract.object_keys import ObjectKey
-from ollive.contract.tables import staging_table
+from ollive_contract.object_keys import ObjectKey
+from ollive_contract.tables import staging_table
 
 SKIPPED = "skipped"
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ollive.contract.tables import LOAD_MANIFEST_TABLE, STAGING_DATABASE
+from ollive_contract.tables import LOAD_MANIFEST_TABLE, STAGING_DATABASE
 
 MANIFEST = f"{STAGING_DATABASE}.{LOAD_MANIFEST_TABLE}"
 LOADED, QUARANTINED = "loaded", "quarantined"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ollive.contract.tables import QUARANTINE_TABLE, STAGING_DATABASE
+from ollive_contract.tables import QUARANTINE_TABLE, STAGING_DATABASE
 
 QUARANTINE = f"{STAGING_DATABASE}.{QUARANTINE_TABLE}"
 

@@ -27,8 +27,8 @@ from dagster_project.ingestion.load import load_objects
 from dagster_project.ingestion.settings import LoaderSettings
 from dagster_project.resources.clickhouse import ClickHouseResource
 from dagster_project.resources.object_store import ObjectStoreResource
-from ollive.contract.events import LOG_TYPES
-from ollive.contract.object_keys import SUFFIX, day_prefix
+from ollive_contract.events import LOG_TYPES
+from ollive_contract.object_keys import SUFFIX, day_prefix
 
 REPLAY_TAGS = {"ollive/stage": "replay"}
 

@@ -7,15 +7,24 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from ollive_contract.settings import PipelineSettings
+
+# Defaults are the registry's (OLLIVE_PIPELINE_LOADER_*), written once there.
+_DEFAULTS = PipelineSettings.model_fields
+
 
 class LoaderSettings(dg.ConfigurableResource):
     """How far back the sensor looks, how it batches, how hard a load pushes ClickHouse."""
 
     lookback_hours: int = Field(
-        3, ge=1, description="Arrival-hour prefixes re-listed per log type on every tick."
+        _DEFAULTS["loader_lookback_hours"].default,
+        ge=1,
+        description=_DEFAULTS["loader_lookback_hours"].description,
     )
     max_objects_per_run: int = Field(
-        1000, ge=1, description="Most objects one load run takes; more become more runs."
+        _DEFAULTS["loader_max_objects_per_run"].default,
+        ge=1,
+        description=_DEFAULTS["loader_max_objects_per_run"].description,
     )
     max_runs_per_tick: int = Field(
         20, ge=1, description="Most runs one tick requests; the rest wait for the next tick."
@@ -28,18 +37,18 @@ class LoaderSettings(dg.ConfigurableResource):
             "failed for good) is requested again."
         ),
     )
-    load_parallelism: int = Field(4, ge=1, description="Concurrent INSERTs within one run.")
-    objects_per_insert: int = Field(
-        32,
+    load_parallelism: int = Field(
+        _DEFAULTS["loader_parallelism"].default,
         ge=1,
-        description=(
-            "Objects of one hour prefix read by one INSERT in sensor loads and replays (fewer "
-            "parts, less CPU per row); 1 loads each object alone with its key as deduplication "
-            "token."
-        ),
+        description=_DEFAULTS["loader_parallelism"].description,
+    )
+    objects_per_insert: int = Field(
+        _DEFAULTS["loader_objects_per_insert"].default,
+        ge=1,
+        description=_DEFAULTS["loader_objects_per_insert"].description,
     )
     staging_ttl_days: int | None = Field(
-        None, description="TTL of staging rows by received_at; None keeps them forever."
+        _DEFAULTS["staging_ttl_days"].default, description=_DEFAULTS["staging_ttl_days"].description
     )
 
     def load_options(self) -> dict[str, Any]:

@@ -18,8 +18,8 @@ from dagster_project.ingestion.manifest import MANIFEST, QUARANTINED
 from dagster_project.lake.schema import json_columns
 from dagster_project.resources.clickhouse import ClickHouseResource
 from dagster_project.resources.object_store import ObjectStoreResource
-from ollive.contract.events import LOG_TYPES
-from ollive.contract.object_keys import SUFFIX, day_prefix
+from ollive_contract.events import LOG_TYPES
+from ollive_contract.object_keys import SUFFIX, day_prefix
 
 LAKE_PREFIX = "lake"
 

@@ -9,9 +9,9 @@ from dagster_duckdb import DuckDBResource
 from dagster_project.lake.compaction import lake_asset_key, lake_object_key
 from dagster_project.resources.clickhouse import ClickHouseResource
 from dagster_project.resources.object_store import ObjectStoreResource
-from ollive.contract.events import LOG_TYPES
-from ollive.contract.object_keys import day_prefix
-from ollive.contract.tables import staging_table
+from ollive_contract.events import LOG_TYPES
+from ollive_contract.object_keys import day_prefix
+from ollive_contract.tables import staging_table
 
 
 def clickhouse_counts(clickhouse: ClickHouseResource, log_type: str, day: str) -> tuple[int, int]:

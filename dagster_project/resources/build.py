@@ -1,4 +1,8 @@
-"""The one place that chooses resource configuration for the environment (embedded/production)."""
+"""The one place that turns the pipeline's settings into resources.
+
+Secrets reach the resources as `dg.EnvVar`, so Dagster resolves them at run time and never shows
+or stores their values; the embedded stack and compose both set every variable they name.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from dagster_project.ingestion.settings import LoaderSettings
 from dagster_project.resources.clickhouse import ClickHouseResource
 from dagster_project.resources.object_store import ObjectStoreResource
-from dagster_project.settings import PipelineSettings
-from ollive.settings import OlliveSettings
+from ollive_contract.settings import ClickHouseSettings, ObjectStoreSettings, env_name
+from ollive_contract.settings.pipeline import PipelineSettings
 
 
 def dbt_executable() -> str:
@@ -22,23 +27,24 @@ def dbt_executable() -> str:
     return str(local) if local.exists() else (shutil.which("dbt") or "dbt")
 
 
-def build_resources(stack: OlliveSettings, pipeline: PipelineSettings) -> dict[str, Any]:
+def build_resources(pipeline: PipelineSettings) -> dict[str, Any]:
     """Resources keyed as the assets, sensors and checks name their parameters."""
+    s3, clickhouse = pipeline.s3, pipeline.clickhouse
     resources: dict[str, Any] = {
         "object_store": ObjectStoreResource(
-            endpoint=stack.s3_url,
-            access_key=stack.s3_access_key,
-            secret_key=stack.s3_secret_key.get_secret_value(),
-            bucket=stack.s3_bucket,
-            region=stack.s3_region,
-            clickhouse_endpoint=pipeline.s3_clickhouse_endpoint,
+            endpoint=s3.endpoint,
+            access_key=s3.access_key,
+            secret_key=dg.EnvVar(env_name(ObjectStoreSettings, "secret_key")),
+            bucket=s3.bucket,
+            region=s3.region,
+            clickhouse_endpoint=s3.clickhouse_endpoint,
         ),
         "clickhouse": ClickHouseResource(
-            host=stack.clickhouse_host,
-            port=stack.clickhouse_port,
-            username=stack.clickhouse_user,
-            password=stack.clickhouse_password.get_secret_value(),
-            secure=pipeline.clickhouse_secure,
+            host=clickhouse.host,
+            port=clickhouse.port,
+            username=clickhouse.user,
+            password=dg.EnvVar(env_name(ClickHouseSettings, "password")),
+            secure=clickhouse.secure,
         ),
         "loader": LoaderSettings(
             lookback_hours=pipeline.loader_lookback_hours,

@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
 from dagster_project.ingestion.assets import staging_asset_key
-from ollive.contract.tables import STAGING_TABLES
+from ollive_contract.tables import STAGING_TABLES
 
 DBT_SOURCE_NAME = "staging"
 _LOG_TYPE_BY_TABLE = {table: lt for lt, table in STAGING_TABLES.items()}

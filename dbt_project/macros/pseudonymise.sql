@@ -1,5 +1,6 @@
 {#- A stable pseudonym for an identifier: hex SHA-256 of salt || value, NULL stays NULL. The
-    salt comes from DBT_USER_ID_SALT; the production target refuses to run without one. -#}
+    salt comes from OLLIVE_PIPELINE_USER_ID_SALT; the production target refuses the public
+    default. -#}
 {% macro pseudonymise(expression) %}
     {{ return(adapter.dispatch('pseudonymise', 'ollive')(expression, user_id_salt())) }}
 {% endmacro %}
@@ -17,11 +18,10 @@
 
 {% macro user_id_salt() %}
     {%- set salt = var('user_id_salt') -%}
-    {%- if not salt -%}
-        {%- if target.name == 'production' -%}
-            {{ exceptions.raise_compiler_error('DBT_USER_ID_SALT must be set on the production target') }}
-        {%- endif -%}
-        {%- set salt = 'ollive-local-dev-salt' -%}
+    {%- if target.name == 'production' and salt in ('', 'ollive-local-dev-salt') -%}
+        {{ exceptions.raise_compiler_error(
+            'OLLIVE_PIPELINE_USER_ID_SALT must be set to a secret of your own on the production '
+            ~ 'target: the default salt is public, so pseudonyms made with it can be reversed.') }}
     {%- endif -%}
     {{ return(salt | replace("\\", "\\\\") | replace("'", "\\'")) }}
 {% endmacro %}

@@ -6,13 +6,13 @@ import os
 import subprocess
 from pathlib import Path
 
-from dagster_project.dagster_home import DagsterProcess, dagster_processes, initialize_instance
-from dagster_project.settings import PipelineSettings
 from dagster_project.transformation.assets import dbt_executable
-from ollive.settings import OlliveSettings
+from ollive.stack.dagster_home import DagsterProcess, dagster_processes, initialize_instance
+from ollive.stack.environment import child_env
 from ollive.stack.health import http_ok
 from ollive.stack.process import ServiceSpec, StartError
-from ollive.stack.services import child_env
+from ollive_contract.settings import StackSettings
+from ollive_contract.settings.pipeline import PipelineSettings
 
 
 def _daemon_alive(process: DagsterProcess) -> bool:
@@ -34,7 +34,7 @@ def _code_server_up(host: str, port: int) -> bool:
     return True
 
 
-def _prepare_code_server(settings: OlliveSettings, env: dict[str, str], log_file: Path) -> None:
+def _prepare_code_server(settings: StackSettings, env: dict[str, str], log_file: Path) -> None:
     """Before the first process of the deployment: pool limits stored, dbt manifest fresh."""
     initialize_instance(settings)
     _parse_dbt_project(env, log_file)
@@ -53,7 +53,7 @@ def _parse_dbt_project(env: dict[str, str], log_file: Path) -> None:
         raise StartError(f"`dbt parse` failed (exit {done.returncode}); see {log_file}")
 
 
-def specs(settings: OlliveSettings) -> list[ServiceSpec]:
+def specs(settings: StackSettings) -> list[ServiceSpec]:
     out = []
     for process in dagster_processes(settings):
         env = {**child_env(settings), **process.env}

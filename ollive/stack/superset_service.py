@@ -6,9 +6,9 @@ import os
 import subprocess
 from pathlib import Path
 
-from ollive.settings import OlliveSettings
 from ollive.stack.health import http_ok
 from ollive.stack.process import ServiceSpec, StartError
+from ollive_contract.settings import StackSettings
 from superset_config.launch import VENV_BIN, bootstrap_command, superset_command
 
 
@@ -17,7 +17,7 @@ def installed() -> bool:
     return (VENV_BIN / "gunicorn").exists()
 
 
-def _bootstrap(settings: OlliveSettings, log_file: Path) -> None:
+def _bootstrap(settings: StackSettings, log_file: Path) -> None:
     argv, env = bootstrap_command(settings)
     with log_file.open("ab") as log:
         done = subprocess.run(
@@ -27,17 +27,17 @@ def _bootstrap(settings: OlliveSettings, log_file: Path) -> None:
         raise StartError(f"superset bootstrap failed (exit {done.returncode}); see {log_file}")
 
 
-def specs(settings: OlliveSettings) -> list[ServiceSpec]:
+def specs(settings: StackSettings) -> list[ServiceSpec]:
     if not installed():
         return []
     argv, env = superset_command(settings)
-    url = f"http://{settings.host}:{settings.superset_port}"
+    url = f"http://{settings.host}:{settings.superset.port}"
     return [
         ServiceSpec(
             name="superset",
             wave=1,
             argv=argv,
-            ports=[settings.superset_port],
+            ports=[settings.superset.port],
             health=lambda: http_ok(f"{url}/health"),
             url=url,
             env=env,

@@ -12,7 +12,7 @@ from typing import Any
 import ollive_sdk
 import pytest
 
-from chatbot.settings import ChatbotSettings
+from ollive_contract.settings import ChatbotSettings
 from tests.sdk.fake_ingest import FakeIngest
 
 

@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 
 from chatbot.scenarios import plan
-from chatbot.settings import ChatbotSettings
 from chatbot.simulate import simulate
 from chatbot.traffic import send_traffic
-from ollive.contract.events import EVENT_ADAPTER
+from ollive_contract.events import EVENT_ADAPTER
+from ollive_contract.settings import ChatbotSettings
 from tests.chatbot.conftest import fast_settings
 
 ROOT = Path(__file__).resolve().parents[2]

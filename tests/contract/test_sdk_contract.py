@@ -18,8 +18,8 @@ from ollive_sdk.encode import encode
 from ollive_sdk.integrations.google_genai import instrument_google_genai
 from ollive_sdk.masking import regex_mask
 
-from ollive.contract import events as contract
-from ollive.contract.json_schema import SCHEMA_PATH
+from ollive_contract import events as contract
+from ollive_contract.json_schema import SCHEMA_PATH
 from tests.sdk.fake_ingest import FakeIngest
 from tests.sdk.test_google_genai import MODEL, gemini
 

@@ -17,7 +17,7 @@ from dagster_project.clickhouse.migrate import ensure_schema
 from dagster_project.ingestion.settings import LoaderSettings
 from dagster_project.resources.clickhouse import ClickHouseResource
 from dagster_project.resources.object_store import ObjectStoreResource
-from ollive.contract.tables import staging_table
+from ollive_contract.tables import staging_table
 
 
 @dataclass

@@ -8,13 +8,20 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-from dagster_project.dagster_home import dagster_processes, initialize_instance
 from dagster_project.pools import managed_pools
-from ollive.settings import OlliveSettings
+from ollive.stack.dagster_home import (
+    PRODUCTION_CONFIG,
+    dagster_processes,
+    embedded_storage,
+    initialize_instance,
+    instance_config,
+    production_config_text,
+)
+from ollive_contract.settings import StackSettings
 
 
 def test_dagster_home_is_a_valid_instance(tmp_path: Path) -> None:
-    settings = OlliveSettings(state_dir=tmp_path, dagster_port=3999, dagster_code_server_port=4299)
+    settings = StackSettings(state_dir=tmp_path, dagster_port=3999, dagster_code_server_port=4299)
     code_server, webserver, daemon = dagster_processes(settings)
     home = Path(webserver.env["DAGSTER_HOME"])
     assert home == tmp_path.resolve() / "dagster"
@@ -67,3 +74,16 @@ def test_dagster_home_is_a_valid_instance(tmp_path: Path) -> None:
         assert set(managed_pools()) >= {"dbt", "ollive_load_inference"}
         for pool in managed_pools():
             assert instance.event_log_storage.get_concurrency_info(pool).slot_count == 1, pool
+
+
+def test_production_dagster_yaml_is_generated_from_the_same_source() -> None:
+    """docker/dagster/dagster.yaml is the embedded config over Postgres: same queue, pools,
+    retries and monitoring; regenerate it with `python -m ollive.stack.dagster_home`."""
+    assert PRODUCTION_CONFIG.read_text() == production_config_text()
+    config = yaml.safe_load(PRODUCTION_CONFIG.read_text())
+    embedded = yaml.safe_load(
+        yaml.safe_dump(instance_config(embedded_storage(Path("/home")), 8), sort_keys=False)
+    )
+    shared = {k: v for k, v in embedded.items() if k not in ("storage", "local_artifact_storage")}
+    assert {k: v for k, v in config.items() if k != "storage"} == shared
+    assert config["storage"] == {"postgres": {"postgres_url": {"env": "DAGSTER_PG_URL"}}}

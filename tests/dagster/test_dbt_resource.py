@@ -8,7 +8,7 @@ from dagster_dbt import DbtCliResource
 
 from dagster_project.resources.build import dbt_executable
 from dagster_project.resources.dbt import DbtBuildResource
-from dagster_project.settings import PipelineSettings
+from ollive_contract.settings.pipeline import PipelineSettings
 
 
 def _kwargs() -> dict:

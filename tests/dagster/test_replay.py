@@ -9,7 +9,6 @@ import dagster as dg
 import pytest
 from dagster._core.op_concurrency_limits_counter import GlobalOpConcurrencyLimitsCounter
 
-from dagster_project.dagster_home import write_dagster_home
 from dagster_project.ingestion.assets import (
     build_staging_asset,
     load_op_name,
@@ -19,6 +18,7 @@ from dagster_project.ingestion.assets import (
 from dagster_project.ingestion.jobs import load_raw_objects_job
 from dagster_project.ingestion.load import load_objects
 from dagster_project.ingestion.replay import replay_op_name, replay_raw_objects_job
+from ollive.stack.dagster_home import write_dagster_home
 from tests.dagster.conftest import Pipeline
 from tests.fixtures.raw_objects import put_raw_object, raw_lines
 

@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from dagster_project.clickhouse import staging_schema
-from ollive.contract.tables import staging_table
+from ollive_contract.tables import staging_table
 from tests.fixtures.clickhouse import ClickHouseServer, start_clickhouse_server
 
 pytestmark = pytest.mark.integration
@@ -149,11 +149,11 @@ def load(server: ClickHouseServer, batch: dict[str, list[dict]]) -> None:
 def dbt(server: ClickHouseServer, tmp_path: Path, *args: str) -> str:
     env = {
         **os.environ,
-        "DBT_CLICKHOUSE_HOST": server.host,
-        "DBT_CLICKHOUSE_PORT": str(server.port),
-        "DBT_CLICKHOUSE_USER": server.user,
-        "DBT_CLICKHOUSE_PASSWORD": server.password,
-        "DBT_USER_ID_SALT": "integration-test-salt",
+        "OLLIVE_CLICKHOUSE_HOST": server.host,
+        "OLLIVE_CLICKHOUSE_PORT": str(server.port),
+        "OLLIVE_CLICKHOUSE_USER": server.user,
+        "OLLIVE_CLICKHOUSE_PASSWORD": server.password,
+        "OLLIVE_PIPELINE_USER_ID_SALT": "integration-test-salt",
         "DBT_TARGET_PATH": str(tmp_path / "target"),
         "DBT_LOG_PATH": str(tmp_path / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from ollive.contract.object_keys import ObjectKey
 from ollive.demo import DEMO_SERVICE
-from ollive.settings import settings_env
 from ollive.stack.services import s3_credentials
+from ollive_contract.object_keys import ObjectKey
+from ollive_contract.settings import settings_env
 from tests.fixtures.demo import PII, PROBE_SERVICE
 
 pytestmark = pytest.mark.e2e
@@ -93,7 +93,7 @@ def test_dbt_data_tests_pass_on_the_pipelines_marts(embedded_stack, demo_result,
         "DBT_TARGET_PATH": str(tmp_path / "target"),
         "DBT_LOG_PATH": str(tmp_path / "logs"),
     }
-    for name in ("DBT_CLICKHOUSE_HOST", "DBT_CLICKHOUSE_PORT", "DBT_TARGET"):
+    for name in ("OLLIVE_CLICKHOUSE_HOST", "OLLIVE_CLICKHOUSE_PORT", "OLLIVE_PIPELINE_DBT_TARGET"):
         env.pop(name, None)
     dbt = str(Path(sys.executable).with_name("dbt"))
     argv = [dbt, "test", "--exclude", "test_type:unit", "--project-dir", str(project)]

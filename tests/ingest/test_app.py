@@ -10,9 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ingest_api.app import create_app
-from ingest_api.settings import IngestSettings
-from ollive.settings import OlliveSettings
 from ollive.stack.ports import free_port
+from ollive_contract.settings import IngestSettings, ObjectStoreSettings
 from tests.ingest.factories import application, inference, ndjson
 
 KEY = "olk_unit_test_key_0123456789"
@@ -20,13 +19,13 @@ KEY = "olk_unit_test_key_0123456789"
 
 @pytest.fixture()
 def client(tmp_path: Path) -> Iterator[TestClient]:
-    stack = OlliveSettings(
-        state_dir=tmp_path,
-        s3_endpoint=f"http://127.0.0.1:{free_port()}",  # nothing listens: every ack is spooled
-        demo_api_key=KEY,
-    )
     settings = IngestSettings(
-        stack=stack,
+        s3=ObjectStoreSettings(
+            endpoint=f"http://127.0.0.1:{free_port()}"  # nothing listens: every ack is spooled
+        ),
+        demo_api_key=KEY,
+        spool_dir=tmp_path / "ingest" / "spool",
+        keys_db=tmp_path / "ingest" / "keys.sqlite",
         max_body_bytes=200_000,
         max_decompressed_bytes=1_000_000,
         max_events_per_request=100,

@@ -14,7 +14,7 @@ from ingest_api.group_commit import GroupCommitter
 from ingest_api.metrics import IngestMetrics
 from ingest_api.spool import Spool, SpooledObject, SpoolFull
 from ingest_api.spool_upload import drain_once
-from ollive.contract.object_keys import META_EVENT_COUNT, ObjectKey
+from ollive_contract.object_keys import META_EVENT_COUNT, ObjectKey
 
 
 class MemoryStore:

@@ -17,7 +17,7 @@ from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
 from ingest_api.phone_screen import candidates
 from ingest_api.redaction import Redactor
-from ingest_api.settings import DEFAULT_PII_ENTITIES
+from ollive_contract.settings import DEFAULT_PII_ENTITIES
 
 WORDS = ["order", "call", "phone", "id", "ref", "total", "at", "v", "room", "x", "ext", "the"]
 SEPARATORS = ["", " ", "-", ".", "/", " - ", "  ", "\u2013", "(", ")", "x", "\u00a0", ":", ","]

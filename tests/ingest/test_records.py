@@ -11,9 +11,9 @@ import pytest
 from ingest_api.body import RawEvent
 from ingest_api.records import to_record
 from ingest_api.redaction import Redactor
-from ingest_api.settings import DEFAULT_PII_ENTITIES
 from ingest_api.validation import validate_events
-from ollive.contract.events import EVENT_ADAPTER, PREVIEW_MAX_CHARS
+from ollive_contract.events import EVENT_ADAPTER, PREVIEW_MAX_CHARS
+from ollive_contract.settings import DEFAULT_PII_ENTITIES
 from tests.ingest.factories import application, inference
 
 EMAIL = "jane.doe@example.com"

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from ollive.settings import settings_env
 from ollive.stack.process import load
+from ollive_contract.settings import settings_env
 from tests.fixtures.stack import stack_settings
 
 

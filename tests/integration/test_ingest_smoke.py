@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from ollive.contract.object_keys import META_EVENT_COUNT, ObjectKey
+from ollive_contract.object_keys import META_EVENT_COUNT, ObjectKey
 from tests.ingest.factories import application, inference, stored_objects, tool_execution
 
 

@@ -21,7 +21,7 @@ def superset(embedded_stack) -> Superset:
     env = superset_env(settings)  # the secrets the service was started with, from the state dir
     return Superset(
         settings,
-        f"http://{settings.host}:{settings.superset_port}",
+        f"http://{settings.host}:{settings.superset.port}",
         env["OLLIVE_SUPERSET_ADMIN_USER"],
         env["OLLIVE_SUPERSET_ADMIN_PASSWORD"],
         env,

@@ -62,7 +62,7 @@ def test_database_connects_as_the_read_only_user(superset, superset_data) -> Non
     (db,) = api.get("/api/v1/database/").json()["result"]
     detail = api.get(f"/api/v1/database/{db['id']}/connection").json()["result"]
     assert detail["sqlalchemy_uri"].startswith(
-        f"clickhousedb://{superset.settings.clickhouse_readonly_user}:XXXXXXXXXX@"
+        f"clickhousedb://{superset.settings.clickhouse.readonly_user}:XXXXXXXXXX@"
     )
 
     def sql(statement: str):

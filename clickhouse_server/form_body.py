@@ -12,7 +12,7 @@ from __future__ import annotations
 import email.parser
 import email.policy
 
-from ollive.clickhouse_server import errors
+from clickhouse_server import errors
 
 # ClickHouse's http_max_multipart_form_data_size is 1 GiB; the form path is meant for a query
 # and its parameters, so a much smaller cap keeps a mistaken upload from filling memory.

@@ -21,8 +21,8 @@ from typing import Any
 
 import chdb
 
-from ollive.clickhouse_server import errors
-from ollive.clickhouse_server.query_settings import SettingsCatalog
+from clickhouse_server import errors
+from clickhouse_server.query_settings import SettingsCatalog
 
 # chDB turns these "formats" into Python objects instead of bytes; they are not wire formats.
 _NON_WIRE_FORMATS = frozenset({"dataframe", "arrowtable", "datastore", "debug"})

@@ -1,25 +1,21 @@
-"""Typed configuration of the chatbot, read from the environment once, at the entry point."""
+"""The reference chatbot (prefix `OLLIVE_CHATBOT_`), read once at `python -m chatbot`."""
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings
+
+from ollive_contract.settings.base import env_config
 
 
 class ChatbotSettings(BaseSettings):
     """Where the chatbot listens, which model it calls, and how its offline responder behaves.
 
-    The SDK's own variables (OLLIVE_ENDPOINT, OLLIVE_API_KEY, OLLIVE_SERVICE) and GEMINI_API_KEY
-    are read here too, so nothing below `python -m chatbot` touches the environment.
+    Where its events go is the SDK's own configuration (`OLLIVE_ENDPOINT`, `OLLIVE_API_KEY`),
+    read by the SDK; GEMINI_API_KEY is the name google-genai users already set.
     """
 
-    model_config = SettingsConfigDict(
-        env_prefix="OLLIVE_CHATBOT_",
-        env_file=".env",
-        env_file_encoding="utf-8",
-        extra="ignore",
-        populate_by_name=True,
-    )
+    model_config = {**env_config("OLLIVE_CHATBOT_"), "populate_by_name": True}
 
     host: str = Field("127.0.0.1", description="Address the HTTP server binds.")
     port: int = Field(8080, description="Port the HTTP server binds.")
@@ -41,24 +37,10 @@ class ChatbotSettings(BaseSettings):
 
     gemini_api_key: SecretStr | None = Field(
         None,
-        validation_alias=AliasChoices("GEMINI_API_KEY", "OLLIVE_CHATBOT_GEMINI_API_KEY"),
+        validation_alias="GEMINI_API_KEY",
         description="Talk to Gemini when set; the offline responder answers otherwise.",
     )
-    ollive_endpoint: str | None = Field(
-        None,
-        validation_alias=AliasChoices("OLLIVE_ENDPOINT", "OLLIVE_CHATBOT_OLLIVE_ENDPOINT"),
-        description="Ingest API the SDK sends events to (telemetry is off without it).",
-    )
-    ollive_api_key: SecretStr | None = Field(
-        None,
-        validation_alias=AliasChoices("OLLIVE_API_KEY", "OLLIVE_CHATBOT_OLLIVE_API_KEY"),
-        description="SDK key of the project the events belong to.",
-    )
-    service: str = Field(
-        "chatbot",
-        validation_alias=AliasChoices("OLLIVE_SERVICE", "OLLIVE_CHATBOT_SERVICE"),
-        description="Service name on every event.",
-    )
+    service: str = Field("chatbot", description="Service name on every event it sends.")
 
     @property
     def offline(self) -> bool:

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import anyio
 
-from ollive.clickhouse_server import errors
-from ollive.clickhouse_server.auth import User
-from ollive.clickhouse_server.engine import Connection, Engine
+from clickhouse_server import errors
+from clickhouse_server.auth import User
+from clickhouse_server.engine import Connection, Engine
 
 log = logging.getLogger(__name__)
 

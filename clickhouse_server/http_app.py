@@ -13,12 +13,12 @@ import anyio
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from ollive.clickhouse_server import handlers
-from ollive.clickhouse_server.auth import Authenticator
-from ollive.clickhouse_server.engine import Engine
-from ollive.clickhouse_server.sessions import SessionRegistry
+from clickhouse_server import handlers
+from clickhouse_server.auth import Authenticator
+from clickhouse_server.engine import Engine
+from clickhouse_server.sessions import SessionRegistry
 
-log = logging.getLogger("ollive.clickhouse_server")
+log = logging.getLogger("clickhouse_server")
 
 
 def create_app(

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from ollive.contract.events import LOG_TYPES, SCHEMA_VERSION
+from ollive_contract.events import LOG_TYPES, SCHEMA_VERSION
 
 RAW_PREFIX = "raw"
 SUFFIX = ".ndjson.gz"

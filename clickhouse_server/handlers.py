@@ -16,7 +16,7 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
-from ollive.clickhouse_server import (
+from clickhouse_server import (
     compression,
     connection_setup,
     errors,
@@ -24,10 +24,10 @@ from ollive.clickhouse_server import (
     formats,
     statements,
 )
-from ollive.clickhouse_server import query_settings as qs
-from ollive.clickhouse_server.auth import Authenticator, User
-from ollive.clickhouse_server.engine import Connection, Engine, Stats, check_output_format
-from ollive.clickhouse_server.sessions import Session, SessionRegistry
+from clickhouse_server import query_settings as qs
+from clickhouse_server.auth import Authenticator, User
+from clickhouse_server.engine import Connection, Engine, Stats, check_output_format
+from clickhouse_server.sessions import Session, SessionRegistry
 
 # A result smaller than this is sent in one piece, with an exact X-ClickHouse-Summary.
 BUFFER_BYTES = 1 << 20

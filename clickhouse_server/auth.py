@@ -12,7 +12,7 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ollive.clickhouse_server import errors
+from clickhouse_server import errors
 
 
 @dataclass(frozen=True)

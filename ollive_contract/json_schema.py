@@ -1,4 +1,4 @@
-"""Writes the JSON Schema of the wire contract beside it: `python -m ollive.contract.json_schema`.
+"""Writes the JSON Schema of the wire contract beside it: `python -m ollive_contract.json_schema`.
 
 The committed file is what non-Python producers validate against; a test fails when it drifts
 from the models.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ollive.contract.events import EVENT_ADAPTER
+from ollive_contract.events import EVENT_ADAPTER
 
 SCHEMA_PATH = Path(__file__).with_name("event.v1.schema.json")
 

@@ -13,7 +13,7 @@ from typing import Protocol
 import lz4.frame
 from backports import zstd
 
-from ollive.clickhouse_server import errors
+from clickhouse_server import errors
 
 # Preference when the client accepts several: cheapest first (loopback is CPU-bound).
 RESPONSE_ENCODINGS = ("lz4", "zstd", "gzip", "deflate")

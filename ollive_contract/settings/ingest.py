@@ -1,13 +1,14 @@
-"""The ingest API's own knobs (prefix `OLLIVE_INGEST_`), read once at the edge and passed down."""
+"""The ingest API (prefix `OLLIVE_INGEST_`): where it listens, its limits, spool, keys and PII."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings
 
-from ollive.settings import OlliveSettings
+from ollive_contract.settings.base import env_config
+from ollive_contract.settings.object_store import ObjectStoreSettings
 
 DEFAULT_PII_ENTITIES = [
     "EMAIL_ADDRESS",
@@ -22,16 +23,14 @@ DEFAULT_PII_ENTITIES = [
 class IngestSettings(BaseSettings):
     """Limits, group-commit bounds, spool and PII redaction of the ingest API."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="OLLIVE_INGEST_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = env_config("OLLIVE_INGEST_")
 
-    stack: OlliveSettings = Field(
-        default_factory=OlliveSettings,
-        description="Shared stack settings (S3, port, state dir, demo key), prefix OLLIVE_.",
+    host: str = Field("127.0.0.1", description="Address the API binds.")
+    port: int = Field(8000, description="Port the API listens on.")
+    demo_api_key: SecretStr = Field(
+        SecretStr("olk_demo_local_only_key"),
+        description="SDK key provisioned for project `demo` when `provision_demo_key` is on.",
     )
-    host: str | None = Field(None, description="Bind address; defaults to the stack's host.")
-    port: int | None = Field(None, description="Listen port; defaults to OLLIVE_INGEST_PORT.")
 
     # request limits
     max_body_bytes: int = Field(5 * 2**20, description="Largest request body as sent (413).")
@@ -58,8 +57,9 @@ class IngestSettings(BaseSettings):
     gzip_level: int = Field(3, ge=1, le=9, description="zlib level of the stored objects.")
 
     # durability when the store is down
-    spool_dir: Path | None = Field(
-        None, description="Local spool; defaults to <state_dir>/ingest/spool."
+    spool_dir: Path = Field(
+        Path(".ollive/ingest/spool"),
+        description="Local spool (`ollive up`: <state_dir>/ingest/spool).",
     )
     spool_max_bytes: int = Field(
         2 * 2**30, description="Spool size at which requests get 503 + Retry-After."
@@ -68,11 +68,12 @@ class IngestSettings(BaseSettings):
     store_timeout_seconds: float = Field(5.0, description="Connect/read timeout of one S3 call.")
 
     # keys
-    keys_db: Path | None = Field(
-        None, description="SQLite file of SDK keys; defaults to <state_dir>/ingest/keys.sqlite."
+    keys_db: Path = Field(
+        Path(".ollive/ingest/keys.sqlite"),
+        description="SQLite file of hashed SDK keys (`ollive up`: <state_dir>/ingest/keys.sqlite).",
     )
     provision_demo_key: bool = Field(
-        True, description="Map OLLIVE_DEMO_API_KEY to project `demo` at startup (idempotent)."
+        True, description="Map `demo_api_key` to project `demo` at startup (idempotent)."
     )
 
     # PII
@@ -93,18 +94,18 @@ class IngestSettings(BaseSettings):
     )
     pii_cache_size: int = Field(20_000, description="Redaction results kept (LRU) per process.")
 
-    @property
-    def bind_host(self) -> str:
-        return self.host or self.stack.host
+    s3: ObjectStoreSettings = Field(
+        default_factory=ObjectStoreSettings, description="Where the raw objects go (OLLIVE_S3_*)."
+    )
 
     @property
-    def bind_port(self) -> int:
-        return self.port or self.stack.ingest_port
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
 
     @property
     def spool_path(self) -> Path:
-        return self.spool_dir or self.stack.state_path / "ingest" / "spool"
+        return self.spool_dir.resolve()
 
     @property
     def keys_path(self) -> Path:
-        return self.keys_db or self.stack.state_path / "ingest" / "keys.sqlite"
+        return self.keys_db.resolve()

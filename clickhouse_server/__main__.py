@@ -1,6 +1,7 @@
-"""Entry point: `python -m ollive.clickhouse_server --path DIR --host 127.0.0.1 --port 8123`.
+"""Entry point: `python -m clickhouse_server --path DIR --host 127.0.0.1 --port 8123`.
 
-Defaults and credentials come from `OlliveSettings` (environment / `.env`); flags override.
+Defaults come from the stack's settings (`OLLIVE_STACK_CLICKHOUSE_*`), the address and the users
+it provisions from `OLLIVE_CLICKHOUSE_*`; flags override.
 """
 
 from __future__ import annotations
@@ -11,26 +12,26 @@ from pathlib import Path
 
 import uvicorn
 
-from ollive.clickhouse_server.auth import Authenticator, User
-from ollive.clickhouse_server.engine import Engine
-from ollive.clickhouse_server.http_app import create_app
-from ollive.settings import OlliveSettings
+from clickhouse_server.auth import Authenticator, User
+from clickhouse_server.engine import Engine
+from clickhouse_server.http_app import create_app
+from ollive_contract.settings import StackSettings
 
 
 def main(argv: list[str] | None = None) -> None:
-    settings = OlliveSettings()
-    parser = argparse.ArgumentParser(prog="python -m ollive.clickhouse_server")
+    settings = StackSettings()
+    parser = argparse.ArgumentParser(prog="python -m clickhouse_server")
     parser.add_argument(
         "--path",
         default=str(settings.clickhouse_data_path),
         help="engine data directory (one server per directory)",
     )
-    parser.add_argument("--host", default=settings.clickhouse_host)
-    parser.add_argument("--port", type=int, default=settings.clickhouse_port)
+    parser.add_argument("--host", default=settings.clickhouse.host)
+    parser.add_argument("--port", type=int, default=settings.clickhouse.port)
     parser.add_argument(
         "--threads",
         type=int,
-        default=settings.clickhouse_server_threads,
+        default=settings.clickhouse_threads,
         help="most engine calls running at once",
     )
     parser.add_argument("--log-level", default="info")
@@ -39,13 +40,10 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    clickhouse = settings.clickhouse
     users = [
-        User(settings.clickhouse_user, settings.clickhouse_password.get_secret_value()),
-        User(
-            settings.clickhouse_readonly_user,
-            settings.clickhouse_readonly_password.get_secret_value(),
-            readonly=1,
-        ),
+        User(clickhouse.user, clickhouse.password.get_secret_value()),
+        User(clickhouse.readonly_user, clickhouse.readonly_password.get_secret_value(), readonly=1),
     ]
     app = create_app(Engine(Path(args.path).resolve()), Authenticator(users), args.threads)
     # uvicorn handles SIGTERM/SIGINT: stop accepting, finish in-flight requests, then run the

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ollive.clickhouse_server import errors
-from ollive.clickhouse_server.auth import User
-from ollive.clickhouse_server.engine import Connection
-from ollive.clickhouse_server.query_settings import HttpParams, quote, set_statement
+from clickhouse_server import errors
+from clickhouse_server.auth import User
+from clickhouse_server.engine import Connection
+from clickhouse_server.query_settings import HttpParams, quote, set_statement
 
 # Query classes the engine's readonly=2 would still allow (reads and SET).
 _READONLY_CLASSES = frozenset({"READ_ONLY", "CONTROL"})

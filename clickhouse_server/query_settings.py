@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ollive.clickhouse_server import errors
+from clickhouse_server import errors
 
 # Parameters ClickHouse's HTTP handler consumes itself; they are never settings.
 INTERFACE_PARAMS = frozenset(

@@ -1,0 +1,77 @@
+"""The Dagster code location and dbt (prefix `OLLIVE_PIPELINE_`): loader, dbt, lake, freshness.
+
+Read once, in `dagster_project/definitions.py`; the dbt profile reads the same variables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings
+
+from ollive_contract.settings.base import env_config
+from ollive_contract.settings.clickhouse import ClickHouseSettings
+from ollive_contract.settings.object_store import ObjectStoreSettings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The public salt of local and test builds; `dbt_project/profiles.yml` has the same default
+# and `dbt_project/macros/pseudonymise.sql` refuses it on the production target.
+DEV_USER_ID_SALT = "ollive-local-dev-salt"
+PRODUCTION_TARGET = "production"
+
+
+class PipelineSettings(BaseSettings):
+    """How the loader batches, which dbt target builds, and when data counts as stale."""
+
+    model_config = env_config("OLLIVE_PIPELINE_")
+
+    dbt_project_dir: Path = Field(PROJECT_ROOT / "dbt_project", description="The dbt project.")
+    dbt_target: str = Field(
+        "embedded", description="dbt target: `embedded` (local) or `production`."
+    )
+    dbt_threads: int = Field(2, ge=1, description="dbt threads.")
+    user_id_salt: SecretStr = Field(
+        SecretStr(DEV_USER_ID_SALT),
+        description="Salt of user pseudonyms in the marts; required on the production target.",
+    )
+    loader_lookback_hours: int = Field(
+        3, ge=1, description="Arrival-hour prefixes re-listed per log type on every tick."
+    )
+    loader_max_objects_per_run: int = Field(
+        1000, ge=1, description="Most objects one load run takes; more become more runs."
+    )
+    loader_parallelism: int = Field(4, ge=1, description="Concurrent INSERTs within one run.")
+    loader_objects_per_insert: int = Field(
+        32,
+        ge=1,
+        description=(
+            "Objects of one hour prefix read by one INSERT in sensor loads and replays (fewer "
+            "parts, less CPU per row); 1 loads each object alone with its key as deduplication "
+            "token."
+        ),
+    )
+    staging_ttl_days: int | None = Field(
+        None, description="TTL of staging rows by received_at; unset keeps them forever."
+    )
+    lake_start_date: str = Field("2025-01-01", description="First day of the lake partitions.")
+    staging_max_lag_minutes: float = Field(
+        5, description="Freshness: oldest unloaded raw object may be at most this old."
+    )
+    rollup_max_lag_minutes: float = Field(
+        10, description="Freshness: rollups must have been rebuilt within this many minutes."
+    )
+
+    s3: ObjectStoreSettings = Field(default_factory=ObjectStoreSettings)
+    clickhouse: ClickHouseSettings = Field(default_factory=ClickHouseSettings)
+
+    @model_validator(mode="after")
+    def _production_needs_a_salt(self) -> PipelineSettings:
+        salt = self.user_id_salt.get_secret_value()
+        if self.dbt_target == PRODUCTION_TARGET and salt in ("", DEV_USER_ID_SALT):
+            raise ValueError(
+                "OLLIVE_PIPELINE_USER_ID_SALT must be set to a secret of your own on the "
+                "production target: the default is public, so user pseudonyms made with it "
+                "can be reversed by anyone with a list of user ids."
+            )
+        return self

@@ -1,0 +1,69 @@
+"""The embedded one-machine stack (`ollive up`): its state directory and local-only services."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings
+
+from ollive_contract.settings.base import env_config
+from ollive_contract.settings.chatbot import ChatbotSettings
+from ollive_contract.settings.clickhouse import ClickHouseSettings
+from ollive_contract.settings.ingest import IngestSettings
+from ollive_contract.settings.object_store import ObjectStoreSettings
+from ollive_contract.settings.superset import SupersetSettings
+
+
+class StackSettings(BaseSettings):
+    """Where the embedded stack keeps its state and where its own services listen.
+
+    The services other readers configure (object store, ClickHouse, ingest, Superset, chatbot) are
+    nested, each under its own prefix, so the launcher sees the whole configuration at once.
+    """
+
+    model_config = env_config("OLLIVE_STACK_")
+
+    state_dir: Path = Field(Path(".ollive"), description="All local state: data, logs, pids.")
+    host: str = Field("127.0.0.1", description="Loopback address the embedded services bind.")
+    seaweedfs_master_port: int = Field(9333, description="SeaweedFS master port (+10000 gRPC).")
+    seaweedfs_volume_port: int = Field(18080, description="SeaweedFS volume port (+10000 gRPC).")
+    seaweedfs_filer_port: int = Field(18888, description="SeaweedFS filer port (+10000 gRPC).")
+    clickhouse_path: Path | None = Field(
+        None,
+        description="Data directory of the embedded ClickHouse (default: <state_dir>/clickhouse).",
+    )
+    clickhouse_threads: int = Field(
+        64, description="Most engine calls the embedded ClickHouse server runs at once."
+    )
+    dagster_port: int = Field(3000, description="Port of the Dagster webserver.")
+    dagster_code_server_port: int = Field(
+        4266, description="Port of the Dagster code server the webserver and daemon share (gRPC)."
+    )
+
+    s3: ObjectStoreSettings = Field(default_factory=ObjectStoreSettings)
+    clickhouse: ClickHouseSettings = Field(default_factory=ClickHouseSettings)
+    superset: SupersetSettings = Field(default_factory=SupersetSettings)
+    chatbot: ChatbotSettings = Field(default_factory=ChatbotSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+
+    @cached_property
+    def state_path(self) -> Path:
+        return self.state_dir.resolve()
+
+    @model_validator(mode="after")
+    def _ingest_inside_the_stack(self) -> StackSettings:
+        """The ingest API writes to this stack's object store and keeps its files in its state
+        directory, unless its own settings say otherwise."""
+        paths = {
+            "spool_dir": self.state_path / "ingest" / "spool",
+            "keys_db": self.state_path / "ingest" / "keys.sqlite",
+        }
+        update = {k: v for k, v in paths.items() if k not in self.ingest.model_fields_set}
+        self.ingest = self.ingest.model_copy(update={**update, "s3": self.s3})
+        return self
+
+    @property
+    def clickhouse_data_path(self) -> Path:
+        return (self.clickhouse_path or self.state_path / "clickhouse").resolve()
