@@ -1,29 +1,33 @@
 """The client: configuration, the spans it opens, and the transport its events go through.
 
 A disabled client (no endpoint or key, or `enabled=False`) hands out no-op spans: the host code
-stays the same whether telemetry is on or off.
+stays the same whether telemetry is on or off. Every event it emits is placed in a trace
+(`tracing.py`) and kept or dropped with its whole trace (`sampling.py`).
 """
 
 from __future__ import annotations
 
-import random
 import threading
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, overload
 
 from ollive_sdk import context as ctx
+from ollive_sdk import tool_calls, tracing
 from ollive_sdk._log import warn_once
 from ollive_sdk._version import SDK_NAME, __version__
+from ollive_sdk.blocks import KIND_KEY, SPAN_LOGGER, BlockSpan, Traced
 from ollive_sdk.config import Config
 from ollive_sdk.http_sender import HttpSender
 from ollive_sdk.spans import InferenceSpan, ToolSpan, preview
 from ollive_sdk.spool import Spool
 from ollive_sdk.stats import Stats, StatsSnapshot
+from ollive_sdk.tracing import SpanContext
 from ollive_sdk.transport import Transport
 from ollive_sdk.uuid7 import uuid7
 
 _LEVELS = ("debug", "info", "warning", "error", "critical")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Client:
@@ -64,15 +68,31 @@ class Client:
 
     # ----- events -----
 
-    def _new_event(self, log_type: str) -> dict[str, Any] | None:
-        """A fresh event with the common fields, or None when off or sampled out."""
+    def _place(self, traceparent: str | None = None) -> SpanContext | None:
+        """Where a new event sits in its trace; None when the client is off."""
         if self._transport is None:
             return None
-        rate = self.config.sample_rate
-        if rate < 1.0 and random.random() >= rate:
+        remote = tracing.parse_traceparent(traceparent) if traceparent else None
+        if traceparent and remote is None:
+            warn_once("traceparent", "ollive: ignoring invalid traceparent %r", traceparent[:64])
+        return tracing.open_span(self.config.sample_rate, remote)
+
+    def _new_event(self, log_type: str, span: SpanContext | None) -> dict[str, Any] | None:
+        """A fresh event with the common fields, or None when off or sampled out."""
+        if span is None:
+            return None
+        if not span.sampled:
             self._stats.add("sampled_out")
             return None
-        event = {"event_id": uuid7(), "log_type": log_type, **self._common}
+        event = {
+            "event_id": uuid7(),
+            "log_type": log_type,
+            **self._common,
+            "trace_id": span.trace_id,
+            "span_id": span.span_id,
+            "parent_span_id": span.parent_span_id,
+            "sample_rate": span.sample_rate,
+        }
         event.update(ctx.current())
         return event
 
@@ -93,15 +113,16 @@ class Client:
     ) -> InferenceSpan:
         """A span around one model call: `with client.inference(...) as span:`."""
         try:
-            event = self._new_event("inference")
+            place = self._place()
+            event = self._new_event("inference", place)
             if event is None:
-                return InferenceSpan(None, {})
+                return InferenceSpan(None, {}, context=place)
             event.update(provider=provider, model=model, operation=operation, stream=stream)
             if request_id is not None:
                 event["request_id"] = request_id
             if metadata:
                 event["metadata"] = dict(metadata)
-            span = InferenceSpan(self._emit, event, self.config.capture_previews)
+            span = InferenceSpan(self._emit, event, self.config.capture_previews, place)
             if input is not None:
                 span.set_input(input)
             return span
@@ -117,17 +138,24 @@ class Client:
         arguments: Any = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> ToolSpan:
-        """A span around one tool execution: `with client.tool("search") as span:`."""
+        """A span around one tool execution: `with client.tool("search") as span:`.
+
+        `call_id` is the model's function-call id; without it, the id of the call this run
+        answers is taken from `tool_call_id(...)` or the model call before it (`tool_calls.py`).
+        """
         try:
-            event = self._new_event("tool_execution")
+            place = self._place()
+            if call_id is None and place is not None:
+                call_id = tool_calls.claim(name)
+            event = self._new_event("tool_execution", place)
             if event is None:
-                return ToolSpan(None, {})
+                return ToolSpan(None, {}, context=place)
             event["tool_name"] = name
             if call_id is not None:
                 event["tool_call_id"] = call_id
             if metadata:
                 event["metadata"] = dict(metadata)
-            span = ToolSpan(self._emit, event, self.config.capture_previews)
+            span = ToolSpan(self._emit, event, self.config.capture_previews, place)
             if arguments is not None:
                 span.set_arguments(arguments)
             return span
@@ -148,7 +176,7 @@ class Client:
     ) -> None:
         """Emit one `application` event (the logging handler's path, usable directly)."""
         try:
-            event = self._new_event("application")
+            event = self._new_event("application", self._place())
             if event is None:
                 return
             level = level.lower()
@@ -168,6 +196,68 @@ class Client:
             self._emit(event)
         except Exception as e:
             warn_once("log", "ollive: could not record a log event: %r", e)
+
+    @overload
+    def trace(self, name: F, /) -> F: ...
+    @overload
+    def trace(
+        self,
+        name: str | None = None,
+        *,
+        kind: str = "trace",
+        metadata: Mapping[str, Any] | None = None,
+        traceparent: str | None = None,
+    ) -> Traced: ...
+
+    def trace(
+        self,
+        name: Any = None,
+        *,
+        kind: str = "trace",
+        metadata: Mapping[str, Any] | None = None,
+        traceparent: str | None = None,
+    ) -> Any:
+        """A unit of work (a request, a chat turn, an agent run): `with client.trace("turn"):`
+        or `@client.trace`. It starts a trace where no span is active and nests under the
+        current one otherwise; `traceparent` (a W3C header) continues a trace from elsewhere."""
+        if callable(name):
+            return Traced(self._block, None, kind)(name)
+        return Traced(self._block, name, kind, metadata, traceparent)
+
+    @overload
+    def span(self, name: F, /) -> F: ...
+    @overload
+    def span(
+        self,
+        name: str | None = None,
+        *,
+        kind: str = "span",
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Traced: ...
+
+    def span(
+        self, name: Any = None, *, kind: str = "span", metadata: Mapping[str, Any] | None = None
+    ) -> Any:
+        """A step inside a trace (`kind="agent"`, `"step"`, …): `with client.span("plan"):` or
+        `@client.span`; the parent of everything emitted inside it."""
+        if callable(name):
+            return Traced(self._block, None, kind)(name)
+        return Traced(self._block, name, kind, metadata)
+
+    def _block(
+        self, name: str, kind: str, metadata: Mapping[str, Any] | None, traceparent: str | None
+    ) -> BlockSpan:
+        try:
+            place = self._place(traceparent)
+            event = self._new_event("application", place)
+            if event is None:
+                return BlockSpan(None, {}, context=place)
+            event.update(logger=SPAN_LOGGER, message=name, level="info")
+            event["metadata"] = {**(metadata or {}), KIND_KEY: kind}
+            return BlockSpan(self._emit, event, self.config.capture_previews, place)
+        except Exception as e:
+            warn_once("block", "ollive: could not open a span: %r", e)
+            return BlockSpan(None, {})
 
     # ----- lifecycle -----
 

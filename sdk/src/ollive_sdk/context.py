@@ -1,7 +1,8 @@
 """Conversation, session, user and request ids carried by `contextvars`.
 
 asyncio tasks and `asyncio.to_thread` copy the context by themselves; plain threads and
-`ThreadPoolExecutor.submit` do not, so `propagate(fn)` binds the caller's context to a callable.
+`ThreadPoolExecutor.submit` do not, so `propagate(fn)` binds the caller's context to a callable:
+these ids and the current span (`tracing.py`) alike.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def context(
 
 
 def propagate(fn: Callable[..., T]) -> Callable[..., T]:
-    """Bind the caller's ids to `fn`, for work handed to threads that do not copy the context."""
+    """Bind the caller's ids and current span to `fn`, for work handed to threads that do not
+    copy the context."""
     ctx = contextvars.copy_context()
 
     @functools.wraps(fn)

@@ -2,23 +2,29 @@
 
 A span never raises into the host and never swallows the host's exception: `__exit__` records the
 status (`cancelled` for `asyncio.CancelledError`, `timeout` for timeouts, else `error`) and
-returns False so the exception propagates untouched.
+returns False so the exception propagates untouched. Inside its `with` block a span is the
+current span, so whatever is emitted there (a model call inside a tool, a log line) is its child.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import reprlib
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
+from ollive_sdk import tool_calls, tracing
 from ollive_sdk._limits import PREVIEW_MAX_CHARS
 from ollive_sdk._log import warn_once
+from ollive_sdk.tracing import SpanContext
 
 _CANCELLED = (asyncio.CancelledError, GeneratorExit, KeyboardInterrupt)
 _TIMEOUTS = (TimeoutError, asyncio.TimeoutError, concurrent.futures.TimeoutError)
+
+_S = TypeVar("_S", bound="Span")
 
 _repr = reprlib.Repr()
 _repr.maxstring = PREVIEW_MAX_CHARS
@@ -51,20 +57,25 @@ class Span:
     """Shared timing, status and metadata of inference and tool spans.
 
     `emit` is the client's enqueue; `None` makes the span a no-op (disabled or sampled out).
+    `context` places it in its trace; a sampled-out span keeps one, so that what runs inside it
+    is dropped with it and a trace is never kept in part.
     """
 
-    __slots__ = ("_done", "_emit", "_event", "_t0", "capture_previews")
+    __slots__ = ("_context", "_done", "_emit", "_event", "_t0", "_token", "capture_previews")
 
     def __init__(
         self,
         emit: Callable[[dict[str, Any]], Any] | None,
         event: dict[str, Any],
         capture_previews: bool = True,
+        context: SpanContext | None = None,
     ) -> None:
         self._emit = emit
         self._event = event
         self._t0 = 0.0
         self._done = False
+        self._context = context
+        self._token: contextvars.Token[SpanContext | None] | None = None
         self.capture_previews = capture_previews
 
     @property
@@ -76,24 +87,45 @@ class Span:
     def recording(self) -> bool:
         return self._emit is not None
 
-    def start(self) -> Span:
+    @property
+    def span_context(self) -> SpanContext | None:
+        """Trace id, span id, parent and sampling verdict (None when the client is off)."""
+        return self._context
+
+    @property
+    def trace_id(self) -> str | None:
+        return self._context.trace_id if self._context is not None else None
+
+    @property
+    def span_id(self) -> str | None:
+        return self._context.span_id if self._context is not None else None
+
+    def start(self: _S) -> _S:
         self._event["started_at"] = time.time()
         self._t0 = time.perf_counter()
         return self
 
-    def __enter__(self) -> Span:
-        return self if self._t0 else self.start()
+    def __enter__(self: _S) -> _S:
+        if not self._t0:
+            self.start()
+        if self._context is not None and self._token is None:
+            self._token = tracing.activate(self._context)
+        return self
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        self.end(exc)
+        try:
+            self.end(exc)
+        finally:
+            if self._token is not None:
+                tracing.deactivate(self._token)
+                self._token = None
         return False
 
-    async def __aenter__(self) -> Span:
-        return self if self._t0 else self.start()
+    async def __aenter__(self: _S) -> _S:
+        return self.__enter__()
 
     async def __aexit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
-        self.end(exc)
-        return False
+        return self.__exit__(exc_type, exc, tb)
 
     def end(self, exc: BaseException | None = None) -> None:
         """Finish the span once (later calls do nothing) and hand the event to the transport."""
@@ -115,9 +147,13 @@ class Span:
                 ev.setdefault("error_message", preview(str(exc)) or None)
             else:
                 ev.setdefault("status", "ok")
-            self._emit(ev)
+            self._emit(self._finished(ev))
         except Exception as e:
             warn_once("span", "ollive: could not record a span: %r", e)
+
+    def _finished(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The event to emit, given the timed one (a subclass may reshape it)."""
+        return event
 
     def set_status(self, status: str, code: str | None = None, message: str | None = None) -> None:
         """Mark an outcome that raised nothing (e.g. a refusal returned as data)."""
@@ -176,10 +212,14 @@ class InferenceSpan(Span):
         self._event["cost_usd"] = usd
 
     def add_tool_call(self, name: str, id: str | None = None, arguments: Any = None) -> None:
+        """A function call the model asked for; with an `id`, the tool run that follows under
+        the same span carries it as `tool_call_id`."""
         call = {"name": name, "id": id}
         if self.capture_previews and arguments is not None:
             call["arguments_preview"] = preview(arguments)
         self._event.setdefault("tool_calls", []).append(call)
+        if id and self._context is not None:
+            tool_calls.expect(self._context.parent, name, id)
 
     def first_chunk(self) -> None:
         """Call on each streamed chunk; the first call sets time to first chunk."""

@@ -5,6 +5,8 @@ The wrappers are set on the client's own `Models` / `AsyncModels` instances, so 
 and the library itself stay untouched, and `uninstrument_google_genai` restores them exactly.
 Token counts follow OTel: input includes cached and tool-use prompt tokens; output includes
 thinking tokens (Gemini's `candidates_token_count` excludes them, and bills them as output).
+The function calls a response asks for are recorded with their ids, which the tool runs that
+follow carry as `tool_call_id` (see `tool_calls.py`).
 """
 
 from __future__ import annotations
@@ -64,17 +66,22 @@ def _sync_wrapper(original: Any, stream: bool, provider: str, client: Client | N
 
         @functools.wraps(original)
         def generate_stream(*args: Any, **kwargs: Any) -> Iterator[Any]:
-            with _open(client, provider, kwargs, True).start() as span:
-                collector = _Collector(span)
-                try:
-                    for chunk in original(*args, **kwargs):
-                        collector.chunk(chunk)
-                        yield chunk
-                except BaseException as e:
-                    _note_error(span, e)
-                    raise
-                finally:  # a consumer that stops early still gets what was seen recorded
-                    collector.finish()
+            # Not `with span:`, which would leave the span current in the consumer's code
+            # between chunks, and restore a stale one if the generator is closed late.
+            span = _open(client, provider, kwargs, True).start()
+            collector = _Collector(span)
+            error: BaseException | None = None
+            try:
+                for chunk in original(*args, **kwargs):
+                    collector.chunk(chunk)
+                    yield chunk
+            except BaseException as e:
+                error = e
+                _note_error(span, e)
+                raise
+            finally:  # a consumer that stops early still gets what was seen recorded
+                collector.finish()
+                span.end(error)
 
         return generate_stream
 
