@@ -1,4 +1,9 @@
-"""`@tool_traced`: one `tool_execution` event per call of a sync or async function."""
+"""`@tool_traced`: one `tool_execution` event per call of a sync or async function.
+
+The run is the current span while it executes (a model called inside it is its child), and its
+event carries the model's function-call id as `tool_call_id` when one is waiting for a tool of
+this name, or was given with `tool_call_id(...)` (see `tool_calls.py`).
+"""
 
 from __future__ import annotations
 
