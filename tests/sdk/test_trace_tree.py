@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -269,3 +270,17 @@ def test_a_disabled_client_hands_out_blocks_that_do_nothing():
         assert step() == 1
         assert tracing.current() is None
     assert turn.span_context is None and not turn.recording
+
+
+def test_a_forked_child_draws_ids_of_its_own():
+    """Without a reseed at fork, parent and child would draw the same next trace id."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.write(write, tracing.new_trace_id().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    child = os.read(read, 64).decode()
+    os.close(read)
+    os.close(write)
+    assert len(child) == 32 and child != tracing.new_trace_id()
