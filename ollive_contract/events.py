@@ -42,9 +42,20 @@ class _Event(BaseModel):
     service: Name = Field(description="Emitting service (OTel `service.name`).")
     environment: Name | None = Field(None, description="deployment.environment.name")
     request_id: Id | None = None
-    trace_id: Id | None = Field(None, description="OTel trace id, when the host has one.")
-    span_id: Id | None = None
-    parent_span_id: Id | None = None
+    trace_id: Id | None = Field(
+        None, description="W3C trace id (32 hex), made or adopted by the SDK."
+    )
+    span_id: Id | None = Field(None, description="W3C span id (16 hex) of this event.")
+    parent_span_id: Id | None = Field(None, description="The enclosing span's id; none at a root.")
+    sample_rate: float = Field(
+        1.0,
+        gt=0,
+        le=1,
+        description=(
+            "Head-sampling probability the event's trace was kept with; counts, tokens and "
+            "cost are weighted by 1/sample_rate."
+        ),
+    )
     conversation_id: Id | None = Field(None, description="gen_ai.conversation.id")
     session_id: Id | None = None
     user_id: Id | None = Field(None, description="Pseudonymised downstream; never shown raw.")

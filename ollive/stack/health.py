@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import urllib.error
 import urllib.request
 
@@ -15,10 +14,3 @@ def http_ok(url: str, timeout_s: float = 2.0) -> bool:
     except (urllib.error.URLError, OSError):
         return False
 
-
-def tcp_open(host: str, port: int, timeout_s: float = 1.0) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout_s):
-            return True
-    except OSError:
-        return False
