@@ -14,7 +14,12 @@ from dagster_project.ingestion.sensors import raw_objects_sensor
 from dagster_project.lake.compaction import build_lake_assets
 from dagster_project.lake.reconciliation import build_reconciliation_checks
 from dagster_project.resources.build import build_resources
-from dagster_project.transformation.assets import build_dbt_assets, build_dbt_job, load_dbt_project
+from dagster_project.transformation.assets import (
+    build_dbt_assets,
+    build_dbt_job,
+    load_dbt_project,
+    rollup_keys,
+)
 from dagster_project.transformation.exposures import dashboard_specs
 from dagster_project.transformation.sensors import build_dbt_after_loads_sensor
 from ollive_contract.settings import PipelineSettings
@@ -26,7 +31,7 @@ def build_definitions(pipeline: PipelineSettings) -> dg.Definitions:
     assets: list = [*raw_objects, *staging_assets, *lake_assets]
     jobs: list = [load_raw_objects_job, replay_raw_objects_job]
     sensors: list = [raw_objects_sensor]
-    rollup_keys: list[dg.AssetKey] = []
+    rollups: list[dg.AssetKey] = []
 
     project = load_dbt_project(pipeline.dbt_project_dir, pipeline.dbt_target)
     if project is not None:
@@ -36,11 +41,11 @@ def build_definitions(pipeline: PipelineSettings) -> dg.Definitions:
         assets += dashboard_specs(project)
         jobs.append(dbt_job)
         sensors.append(build_dbt_after_loads_sensor(dbt_job))
-        rollup_keys = [k for k in dbt_assets.keys if k.path[-1].startswith("agg_")]
+        rollups = rollup_keys(dbt_assets)
 
     freshness = build_freshness_checks(
         timedelta(minutes=pipeline.staging_max_lag_minutes),
-        rollup_keys,
+        rollups,
         timedelta(minutes=pipeline.rollup_max_lag_minutes),
     )
     return dg.Definitions(

@@ -6,7 +6,7 @@ import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import (
     UnresolvedAssetJobDefinition,
 )
-from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DbtCliResource, DbtProject, build_dbt_asset_selection, dbt_assets
 
 from dagster_project.resources.build import dbt_executable
 from dagster_project.transformation.translator import OlliveDbtTranslator
@@ -19,6 +19,8 @@ DBT_RUN_TAGS = {"ollive/dbt": "build"}
 # their outcome, and they were over half of each build (10 of 18 s). They run in `make test`
 # (tests/dbt) and on any `dbt build` by hand, as dbt recommends, not after every load.
 BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
+# The rollups: dbt_project.yml tags every model under models/marts/rollups so.
+ROLLUP_SELECT = "tag:rollup"
 
 
 def load_dbt_project(project_dir: Path, target: str | None) -> DbtProject | None:
@@ -61,3 +63,9 @@ def build_dbt_job(assets: dg.AssetsDefinition) -> UnresolvedAssetJobDefinition:
         # one step: a step subprocess would only add its start-up to every build's latency
         executor_def=dg.in_process_executor,
     )
+
+
+def rollup_keys(assets: dg.AssetsDefinition) -> list[dg.AssetKey]:
+    """The rollups' asset keys, as dbt selects them from the manifest (`tag:rollup`)."""
+    selection = build_dbt_asset_selection([assets], dbt_select=ROLLUP_SELECT)
+    return sorted(selection.resolve([assets]), key=lambda key: key.to_user_string())

@@ -13,11 +13,13 @@ from ollive_contract.tables import STAGING_TABLES
 
 DBT_SOURCE_NAME = "staging"
 _LOG_TYPE_BY_TABLE = {table: lt for lt, table in STAGING_TABLES.items()}
-_GROUP_BY_PREFIX = {"stg_": "dbt_staging", "fct_": "facts", "agg_": "rollups"}
+# Layers set their group by folder (dbt_project.yml `+meta: {dagster: {group: ...}}`); this
+# is the group of whatever sits outside them (the seed).
+OTHER_GROUP = "dbt_other"
 
 
 class OlliveDbtTranslator(DagsterDbtTranslator):
-    """Sources → staging asset keys (one lineage graph); models grouped by layer."""
+    """Sources → staging asset keys (one lineage graph); models grouped by their layer's folder."""
 
     def __init__(self) -> None:
         super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
@@ -32,8 +34,4 @@ class OlliveDbtTranslator(DagsterDbtTranslator):
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        name = dbt_resource_props["name"]
-        for prefix, group in _GROUP_BY_PREFIX.items():
-            if name.startswith(prefix):
-                return group
-        return "dbt_other"
+        return super().get_group_name(dbt_resource_props) or OTHER_GROUP

@@ -23,17 +23,7 @@
 {% endmacro %}
 
 
-{#- `text` escaped to sit between single quotes in the target's SQL. -#}
+{#- `text` escaped to sit between single quotes in ClickHouse SQL (backslash escapes). -#}
 {% macro sql_string_body(text) %}
-    {{ return(adapter.dispatch('sql_string_body', 'ollive')(text)) }}
-{% endmacro %}
-
-
-{% macro clickhouse__sql_string_body(text) %}
     {{ return(text | replace('\\', '\\\\') | replace("'", "\\'")) }}
-{% endmacro %}
-
-
-{% macro default__sql_string_body(text) %}
-    {{ return(text | replace("'", "''")) }}
 {% endmacro %}

@@ -2,17 +2,8 @@
     salt comes from OLLIVE_PIPELINE_USER_ID_SALT; the production target refuses the public
     default. -#}
 {% macro pseudonymise(expression) %}
-    {{ return(adapter.dispatch('pseudonymise', 'ollive')(expression, user_id_salt())) }}
-{% endmacro %}
-
-
-{% macro clickhouse__pseudonymise(expression, salt) %}
+    {%- set salt = user_id_salt() -%}
     if(isNull({{ expression }}), null, lower(hex(SHA256(concat('{{ salt }}', assumeNotNull({{ expression }}))))))
-{% endmacro %}
-
-
-{% macro default__pseudonymise(expression, salt) %}
-    case when {{ expression }} is not null then {{ dbt.hash("'" ~ salt ~ "' || " ~ expression) }} end
 {% endmacro %}
 
 

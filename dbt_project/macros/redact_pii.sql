@@ -1,23 +1,9 @@
 {#- Masks email addresses, phone, SSN and card numbers in a text expression with `<ENTITY>`
     placeholders: defence in depth behind the ingest API's Presidio redaction. -#}
 {% macro redact_pii(expression) %}
-    {{ return(adapter.dispatch('redact_pii', 'ollive')(expression)) }}
-{% endmacro %}
-
-
-{% macro clickhouse__redact_pii(expression) %}
     {%- set ns = namespace(sql=expression) -%}
     {%- for entity, pattern in pii_patterns() -%}
         {%- set ns.sql = "replaceRegexpAll(" ~ ns.sql ~ ", '" ~ sql_string_body(pattern) ~ "', '<" ~ entity ~ ">')" -%}
-    {%- endfor -%}
-    {{ ns.sql }}
-{% endmacro %}
-
-
-{% macro default__redact_pii(expression) %}
-    {%- set ns = namespace(sql=expression) -%}
-    {%- for entity, pattern in pii_patterns() -%}
-        {%- set ns.sql = "regexp_replace(" ~ ns.sql ~ ", '" ~ sql_string_body(pattern) ~ "', '<" ~ entity ~ ">', 'g')" -%}
     {%- endfor -%}
     {{ ns.sql }}
 {% endmacro %}

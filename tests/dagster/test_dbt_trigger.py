@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import dagster as dg
 
 from dagster_project.ingestion.assets import staging_asset_key
+from dagster_project.transformation.assets import load_dbt_project
 from dagster_project.transformation.sensors import build_dbt_after_loads_sensor
 from dagster_project.transformation.translator import OlliveDbtTranslator
+from ollive_contract.settings import PipelineSettings
 
 
 @dg.asset
@@ -45,11 +50,20 @@ def test_dbt_build_requested_after_loads_and_not_piled_up() -> None:
         assert len(_tick(sensor, instance, first.cursor).run_requests) == 1
 
 
+def _dbt_model(name: str) -> dict[str, Any]:
+    """The model's node in the parsed dbt manifest, as the translator receives it."""
+    project = load_dbt_project(PipelineSettings().dbt_project_dir, None)
+    assert project is not None
+    return json.loads(project.manifest_path.read_text())["nodes"][f"model.ollive.{name}"]
+
+
 def test_translator_maps_staging_sources_to_loader_assets() -> None:
     translator = OlliveDbtTranslator()
     source = {"resource_type": "source", "source_name": "staging", "name": "inference_events"}
     assert translator.get_asset_key(source) == staging_asset_key("inference")
-    assert translator.get_group_name({"name": "agg_inference_5m"}) == "rollups"
+    assert translator.get_group_name(_dbt_model("agg_inference_5m")) == "rollups"
+    # the group follows the model's folder, not its name
+    assert translator.get_group_name(_dbt_model("pii_detections_5m")) == "rollups"
 
 
 @dg.asset(deps=[staging_asset_key("inference")])

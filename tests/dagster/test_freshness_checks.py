@@ -1,5 +1,6 @@
 """The staging freshness check on real objects: an old unloaded object fails it, loading it
-makes it pass, and a quiet or just-written log type is not reported as stale."""
+makes it pass, and a quiet or just-written log type is not reported as stale. Every rollup,
+whatever its name, has a freshness check."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import dagster as dg
 import pytest
 
 from dagster_project.checks.freshness import build_staging_freshness_check
+from dagster_project.definitions import defs
 from dagster_project.ingestion.assets import build_staging_asset, load_op_name
+from ollive_contract.settings import PipelineSettings
 from tests.dagster.conftest import Pipeline
 from tests.fixtures.raw_objects import put_raw_object, raw_lines
 
@@ -61,3 +64,16 @@ def test_staging_freshness_follows_the_oldest_unloaded_object(pipeline: Pipeline
     assert loaded.success
     caught_up = _evaluate(pipeline)
     assert caught_up.passed and caught_up.metadata["unloaded_objects"].value == 0
+
+
+def test_every_rollup_has_a_freshness_check() -> None:
+    rollups_dir = PipelineSettings().dbt_project_dir / "models" / "marts" / "rollups"
+    rollups = {path.stem for path in rollups_dir.glob("*.sql")}
+    checked = {
+        key.asset_key.path[-1]
+        for key in defs.resolve_asset_graph().asset_check_keys
+        if key.name == "freshness_check"
+    }
+    # pii_detections_5m has no agg_ prefix: the rollups are found by folder, not by name
+    assert "pii_detections_5m" in rollups
+    assert checked == rollups

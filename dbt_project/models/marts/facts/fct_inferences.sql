@@ -1,4 +1,3 @@
--- depends_on: {{ ref('stg_event_loads') }}
 {{
     config(
         unique_key='event_id',
@@ -9,27 +8,7 @@
 
 with
 
-{% if is_incremental() %}
-    loaded_since_cutoff as (
-
-        -- events with a copy loaded since the cutoff: new, late, retried and replayed alike
-        select event_id from {{ ref('stg_event_loads') }}
-        where
-            log_type = 'inference'
-            and loaded_at >= {{ lookback_cutoff('loaded_at') }}
-
-    ),
-{% endif %}
-
-inferences as (
-
-    select * from {{ ref('stg_inferences') }}
-    {% if is_incremental() %}
-        -- each re-deduped over all its copies, then replacing its row (delete+insert)
-        where event_id in (select event_id from loaded_since_cutoff)  -- noqa: RF02
-    {% endif %}
-
-),
+{{ loaded_event_ctes('stg_inferences', log_type='inference', name='inferences') }},
 
 model_prices as (
 
