@@ -21,8 +21,6 @@ from ollive_contract.object_keys import ObjectKey
 from ollive_contract.settings import settings_env
 from tests.fixtures.demo import PII, PROBE_SERVICE
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(scope="module")
 def demo_result(pipeline_demo):

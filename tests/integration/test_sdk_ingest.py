@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from ollive_sdk import Client, TransportConfig
 
-from tests.contract.test_sdk_contract import emit_every_kind
+from tests.fixtures.sdk_events import emit_every_kind
 from tests.ingest.factories import stored_objects
 
 pytestmark = pytest.mark.integration
