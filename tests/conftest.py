@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.fixtures.sdk",
     "tests.fixtures.chatbot",
     "tests.fixtures.superset",
+    "tests.fixtures.pipeline",
 ]
 
 KINDS = ("unit", "integration", "e2e")

@@ -6,13 +6,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import pytest
 from ollive_sdk import Client, TransportConfig
 
 from tests.fixtures.sdk_events import emit_every_kind
 from tests.ingest.factories import stored_objects
-
-pytestmark = pytest.mark.integration
 
 
 def sdk_client(ingest_api, transport: TransportConfig | None = None, **options: Any) -> Client:

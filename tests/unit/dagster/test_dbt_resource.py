@@ -35,7 +35,7 @@ def test_version_is_the_one_the_cli_reports() -> None:
 
 def test_commands_run_without_an_adapter_unless_asked() -> None:
     models, adapter = _listed_models(DbtBuildResource(**_kwargs()))
-    assert "ollive.marts.agg_inference_5m" in models and adapter is None
+    assert "ollive.marts.rollups.agg_inference_5m" in models and adapter is None
 
     same, adapter = _listed_models(DbtBuildResource(**_kwargs(), with_adapter=True))
     assert same == models and type(adapter).__name__ == "ClickHouseAdapter"

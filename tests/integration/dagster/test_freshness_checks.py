@@ -7,16 +7,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-import pytest
 
 from dagster_project.checks.freshness import build_staging_freshness_check
 from dagster_project.definitions import defs
 from dagster_project.ingestion.assets import build_staging_asset, load_op_name
 from ollive_contract.settings import PipelineSettings
-from tests.dagster.conftest import Pipeline
+from tests.fixtures.pipeline import Pipeline
 from tests.fixtures.raw_objects import put_raw_object, raw_lines
-
-pytestmark = pytest.mark.integration
 
 MAX_LAG = timedelta(minutes=5)
 

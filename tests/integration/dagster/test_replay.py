@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
-import pytest
 from dagster._core.op_concurrency_limits_counter import GlobalOpConcurrencyLimitsCounter
 
 from dagster_project.ingestion.assets import (
@@ -19,10 +18,8 @@ from dagster_project.ingestion.jobs import load_raw_objects_job
 from dagster_project.ingestion.load import load_objects
 from dagster_project.ingestion.replay import replay_op_name, replay_raw_objects_job
 from ollive.stack.dagster_home import write_dagster_home
-from tests.dagster.conftest import Pipeline
+from tests.fixtures.pipeline import Pipeline
 from tests.fixtures.raw_objects import put_raw_object, raw_lines
-
-pytestmark = pytest.mark.integration
 
 DAY = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 

@@ -19,9 +19,7 @@ from dagster_project.clickhouse import staging_schema
 from ollive_contract.tables import staging_table
 from tests.fixtures.clickhouse import ClickHouseServer, start_clickhouse_server
 
-pytestmark = pytest.mark.integration
-
-PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
+PROJECT = Path(__file__).resolve().parents[3] / "dbt_project"
 DBT = Path(sys.executable).parent / "dbt"
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import pytest
 
 from dagster_project.ingestion.replay import replay_raw_objects_job
 from dagster_project.lake.compaction import build_lake_assets, lake_object_key
@@ -16,10 +15,8 @@ from dagster_project.lake.reconciliation import (
     clickhouse_counts,
     lake_counts,
 )
-from tests.dagster.conftest import Pipeline
+from tests.fixtures.pipeline import Pipeline
 from tests.fixtures.raw_objects import put_corrupt_object, put_raw_object, raw_lines
-
-pytestmark = pytest.mark.integration
 
 DAY = "2025-06-02"
 AT = datetime(2025, 6, 2, 13, 5, tzinfo=UTC)

@@ -8,15 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-import pytest
 
 from dagster_project.ingestion.assets import build_staging_asset, load_op_name
 from dagster_project.ingestion.sensors import raw_objects_sensor
 from dagster_project.ingestion.settings import LoaderSettings
-from tests.dagster.conftest import Pipeline
+from tests.fixtures.pipeline import Pipeline
 from tests.fixtures.raw_objects import put_raw_object, raw_lines
-
-pytestmark = pytest.mark.integration
 
 
 def _tick(p: Pipeline, cursor: str | None = None, **loader: int) -> dg.SensorResult:
