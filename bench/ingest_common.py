@@ -19,6 +19,7 @@ import httpx
 from ollive.stack.ports import free_port, free_ports
 from ollive.stack.process import launch
 from ollive.stack.seaweedfs import S3Credentials, SeaweedPorts, seaweed_spec
+from ollive_contract.settings import IngestSettings, ObjectStoreSettings, env_name
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -52,15 +53,23 @@ def seaweed() -> Iterator[tuple[S3Credentials, Path, int]]:
 def ingest_api(creds: S3Credentials, state: Path, **env: str) -> Iterator[Stack]:
     port, key = free_port(), "olk_bench_" + secrets.token_urlsafe(16)
     run_dir = Path(tempfile.mkdtemp(dir=state, prefix="ingest-"))
+    ingest = {
+        "host": "127.0.0.1",
+        "port": port,
+        "demo_api_key": key,
+        "spool_dir": run_dir / "spool",
+        "keys_db": run_dir / "keys.sqlite",
+    }
+    s3 = {
+        "endpoint": creds.endpoint,
+        "access_key": creds.access_key,
+        "secret_key": creds.secret_key,
+        "bucket": creds.bucket,
+    }
     full_env = {
         **os.environ,
-        "OLLIVE_STATE_DIR": str(run_dir),
-        "OLLIVE_INGEST_PORT": str(port),
-        "OLLIVE_DEMO_API_KEY": key,
-        "OLLIVE_S3_ENDPOINT": creds.endpoint,
-        "OLLIVE_S3_ACCESS_KEY": creds.access_key,
-        "OLLIVE_S3_SECRET_KEY": creds.secret_key,
-        "OLLIVE_S3_BUCKET": creds.bucket,
+        **{env_name(IngestSettings, field): str(value) for field, value in ingest.items()},
+        **{env_name(ObjectStoreSettings, field): value for field, value in s3.items()},
         **env,
     }
     log = (run_dir / "api.log").open("wb")
