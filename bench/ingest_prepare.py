@@ -1,6 +1,6 @@
 """CPU cost of the ingest worker's step (decode, validate, redact, serialise) per event.
 
-Runs `ingest_api.prepare.prepare` in this process on the load bench's gzip NDJSON bodies and
+Runs `ingest_api.intake.prepare.prepare` in this process on the load bench's gzip NDJSON bodies and
 counts CPU seconds (`time.process_time`), not wall time, so that colleagues' processes on a
 shared machine move the figures less. Same bodies, same run: PII off, PII on with the fast
 path, and PII on with plain Presidio (fewer bodies: it is slow). The bodies come in rounds of
@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.ingest_common import report
 from bench.ingest_load import _bodies, mix_shares
-from ingest_api import prepare
 from ingest_api.app import prepare_config
+from ingest_api.intake import prepare
 from ollive_contract.settings import IngestSettings
 
 

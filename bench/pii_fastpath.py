@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.ingest_common import report
 from bench.ingest_load import _text
-from ingest_api.redaction import Redactor
+from ingest_api.pii.redaction import Redactor
 from ollive_contract.settings import DEFAULT_PII_ENTITIES
 from tests.ingest.pii_corpus import load_corpus, score
 

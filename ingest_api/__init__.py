@@ -1,1 +1,1 @@
-"""ingest_api."""
+"""The ingest API: validated, PII-redacted, durable intake of LLM observability events."""

@@ -11,15 +11,16 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
 from fastapi import FastAPI
 
-from ingest_api import health, prepare, routes
-from ingest_api.group_commit import GroupCommitter
-from ingest_api.keys import KeyStore
+from ingest_api.api import health, logs
+from ingest_api.intake import prepare
+from ingest_api.intake.workers import exit_with_parent
+from ingest_api.keys.store import KeyStore
 from ingest_api.metrics import IngestMetrics
-from ingest_api.spool import Spool
-from ingest_api.spool_upload import drain_once, upload_forever
 from ingest_api.state import IngestState
-from ingest_api.store import ObjectStore
-from ingest_api.worker_process import exit_with_parent
+from ingest_api.storage.group_commit import GroupCommitter
+from ingest_api.storage.object_store import ObjectStore
+from ingest_api.storage.spool import Spool
+from ingest_api.storage.spool_upload import drain_once, upload_forever
 from ollive_contract.settings import IngestSettings
 
 log = logging.getLogger("ingest_api")
@@ -130,6 +131,6 @@ def create_app(settings: IngestSettings) -> FastAPI:
         summary="Validated, PII-redacted, durable intake of LLM observability events.",
         lifespan=lifespan,
     )
-    app.include_router(routes.router)
+    app.include_router(logs.router)
     app.include_router(health.router)
     return app

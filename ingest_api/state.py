@@ -5,11 +5,11 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
-from ingest_api.group_commit import GroupCommitter
-from ingest_api.keys import KeyStore
+from ingest_api.keys.store import KeyStore
 from ingest_api.metrics import IngestMetrics
-from ingest_api.spool import Spool
-from ingest_api.store import ObjectStore
+from ingest_api.storage.group_commit import GroupCommitter
+from ingest_api.storage.object_store import ObjectStore
+from ingest_api.storage.spool import Spool
 from ollive_contract.settings import IngestSettings
 
 

@@ -7,7 +7,7 @@ import tracemalloc
 
 import pytest
 
-from ingest_api.body import BodyError, decode, gunzip_limited, parse_events, parse_line
+from ingest_api.intake.body import BodyError, decode, gunzip_limited, parse_events, parse_line
 
 
 def test_formats_json_array_wrapper_and_ndjson() -> None:

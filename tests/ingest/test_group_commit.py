@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest_api.group_commit import GroupCommitter
 from ingest_api.metrics import IngestMetrics
-from ingest_api.spool import Spool, SpooledObject, SpoolFull
-from ingest_api.spool_upload import drain_once
+from ingest_api.storage.group_commit import GroupCommitter
+from ingest_api.storage.spool import Spool, SpooledObject, SpoolFull
+from ingest_api.storage.spool_upload import drain_once
 from ollive_contract.object_keys import META_EVENT_COUNT, ObjectKey
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest_api.keys import KeyStore
+from ingest_api.keys.store import KeyStore
 
 
 def test_create_check_revoke(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from ingest_api.redaction import Redactor
+from ingest_api.pii.redaction import Redactor
 from ollive_contract.settings import DEFAULT_PII_ENTITIES
 from tests.ingest.pii_corpus import load_corpus, score
 

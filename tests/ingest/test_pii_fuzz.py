@@ -15,8 +15,8 @@ import pytest
 from phonenumbers import PhoneNumberMatcher
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
-from ingest_api.phone_screen import candidates
-from ingest_api.redaction import Redactor
+from ingest_api.pii.phone_screen import candidates
+from ingest_api.pii.redaction import Redactor
 from ollive_contract.settings import DEFAULT_PII_ENTITIES
 
 WORDS = ["order", "call", "phone", "id", "ref", "total", "at", "v", "room", "x", "ext", "the"]

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from ingest_api.body import RawEvent
-from ingest_api.records import to_record
-from ingest_api.redaction import Redactor
-from ingest_api.validation import validate_events
+from ingest_api.intake.body import RawEvent
+from ingest_api.intake.records import to_record
+from ingest_api.intake.validation import validate_events
+from ingest_api.pii.redaction import Redactor
 from ollive_contract.events import EVENT_ADAPTER, PREVIEW_MAX_CHARS
 from ollive_contract.settings import DEFAULT_PII_ENTITIES
 from tests.ingest.factories import application, inference

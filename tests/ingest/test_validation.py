@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import orjson
 
-from ingest_api.body import RawEvent, parse_line
-from ingest_api.validation import validate_events
+from ingest_api.intake.body import RawEvent, parse_line
+from ingest_api.intake.validation import validate_events
 from tests.ingest.factories import application, inference, tool_execution
 
 SECRET = "jane.doe@example.com"

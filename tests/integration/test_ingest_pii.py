@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ingest_api.redaction import Redactor
+from ingest_api.pii.redaction import Redactor
 from ollive_contract.settings import DEFAULT_PII_ENTITIES
 from tests.ingest.factories import application, inference, stored_objects, tool_execution
 from tests.ingest.pii_corpus import load_corpus

@@ -24,7 +24,7 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
-from ingest_api.phone_screen import CANDIDATE, SECOND_NUMBER, PhoneScreen
+from ingest_api.pii.phone_screen import CANDIDATE, SECOND_NUMBER, PhoneScreen
 
 _MAX_TRIES = 65_535  # PhoneNumberMatcher's default, as the parent uses it
 

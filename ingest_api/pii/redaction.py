@@ -1,7 +1,7 @@
 """PII redaction of one string with Presidio (analyzer + anonymizer), offline, with a fast path.
 
 Plain Presidio runs every enabled recognizer on every string. The fast path asks Presidio only
-for the entities `pii_prefilter` cannot rule out (none, for most text) and remembers recent
+for the entities `prefilter` cannot rule out (none, for most text) and remembers recent
 answers; its output is the same by construction, and `tests/ingest/test_pii_corpus.py` checks it.
 """
 
@@ -12,9 +12,9 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterable
 
-from ingest_api.phone_recognizer import use_cached_phone_recognizer
-from ingest_api.phone_screen import PhoneScreen
-from ingest_api.pii_prefilter import PROVABLE, candidate_entities, might_hold_pii
+from ingest_api.pii.phone_recognizer import use_cached_phone_recognizer
+from ingest_api.pii.phone_screen import PhoneScreen
+from ingest_api.pii.prefilter import PROVABLE, candidate_entities, might_hold_pii
 
 _CACHEABLE_CHARS = 2_048
 _NONE: frozenset[str] = frozenset()

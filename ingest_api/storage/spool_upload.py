@@ -12,10 +12,10 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
-from ingest_api.group_commit import GroupCommitter
 from ingest_api.metrics import IngestMetrics
-from ingest_api.spool import Spool, SpooledObject
-from ingest_api.store import StoreError
+from ingest_api.storage.group_commit import GroupCommitter
+from ingest_api.storage.object_store import StoreError
+from ingest_api.storage.spool import Spool, SpooledObject
 from ollive_contract.object_keys import ObjectKey, hour_prefix
 
 log = logging.getLogger(__name__)

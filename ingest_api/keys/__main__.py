@@ -1,10 +1,10 @@
-"""Manage SDK keys: `python -m ingest_api.keys_cli create|list|revoke`."""
+"""Manage SDK keys: `python -m ingest_api.keys create|list|revoke`."""
 
 from __future__ import annotations
 
 import typer
 
-from ingest_api.keys import KeyStore
+from ingest_api.keys.store import KeyStore
 from ollive_contract.settings import IngestSettings
 
 app = typer.Typer(

@@ -10,10 +10,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from ingest_api.body import decode, parse_events
-from ingest_api.records import to_record
-from ingest_api.redaction import Redactor
-from ingest_api.validation import Rejection, validate_events
+from ingest_api.intake.body import decode, parse_events
+from ingest_api.intake.records import to_record
+from ingest_api.intake.validation import Rejection, validate_events
+from ingest_api.pii.redaction import Redactor
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from typing import Any
 
 import orjson
 
-from ingest_api.redaction import Redactor
-from ingest_api.validation import ContractEvent
+from ingest_api.intake.validation import ContractEvent
+from ingest_api.pii.redaction import Redactor
 from ollive_contract.events import (
     EVENT_ADAPTER,
     FREE_TEXT_FIELDS,

@@ -7,7 +7,7 @@ import time
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from ingest_api.json_response import JSONBytes
+from ingest_api.api.json_response import JSONBytes
 from ingest_api.state import IngestState
 
 router = APIRouter()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ingest_api.phone_screen import PhoneScreen
+from ingest_api.pii.phone_screen import PhoneScreen
 
 # any character that can start one of the conditions below: most clean text has none
 _ANY = re.compile(r"[\d@:]")

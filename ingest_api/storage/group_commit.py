@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ingest_api.metrics import IngestMetrics
-from ingest_api.spool import Spool, SpooledObject
-from ingest_api.store import ObjectStore
+from ingest_api.storage.object_store import ObjectStore
+from ingest_api.storage.spool import Spool, SpooledObject
 from ollive_contract.object_keys import (
     META_EVENT_COUNT,
     META_MAX_RECEIVED_AT,

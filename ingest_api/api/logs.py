@@ -10,18 +10,18 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from ingest_api.body import (
+from ingest_api.api.json_response import JSONBytes
+from ingest_api.intake.body import (
     JSON_TYPES,
     NDJSON_TYPES,
     BodyError,
     media_type,
     read_limited,
 )
-from ingest_api.json_response import JSONBytes
-from ingest_api.prepare import prepare
-from ingest_api.spool import SpoolFull
+from ingest_api.intake.prepare import prepare
+from ingest_api.intake.validation import Rejection
 from ingest_api.state import IngestState
-from ingest_api.validation import Rejection
+from ingest_api.storage.spool import SpoolFull
 
 router = APIRouter()
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from ingest_api.body import RawEvent, parse_line
+from ingest_api.intake.body import RawEvent, parse_line
 from ollive_contract.events import (
     EVENT_ADAPTER,
     LOG_TYPES,

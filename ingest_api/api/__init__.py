@@ -1,0 +1,1 @@
+"""HTTP: the routes, their FastAPI dependencies and the JSON they answer."""

@@ -1,0 +1,1 @@
+"""The CPU-bound step of a request, run in worker processes: body, validation, records."""

@@ -1,0 +1,1 @@
+"""PII redaction: Presidio behind an exact fast path (prefilter, phone screen, phone cache)."""
