@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "dbt_sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "fixtures" / "dbt_sample"
 DBT = Path(sys.executable).parent / "dbt"
 
 
