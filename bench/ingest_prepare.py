@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.ingest_common import report
 from bench.ingest_load import _bodies, mix_shares
-from ingest_api.app import prepare_config
 from ingest_api.intake import prepare
+from ingest_api.intake.workers import prepare_config
 from ollive_contract.settings import IngestSettings
 
 

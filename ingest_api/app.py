@@ -5,15 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
 from collections.abc import AsyncIterator
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
 from fastapi import FastAPI
 
 from ingest_api.api import health, logs
-from ingest_api.intake import prepare
-from ingest_api.intake.workers import exit_with_parent
+from ingest_api.api.errors import RequestRefused
+from ingest_api.intake.workers import start_workers
 from ingest_api.keys.store import KeyStore
 from ingest_api.metrics import IngestMetrics
 from ingest_api.state import IngestState
@@ -54,44 +52,7 @@ def build_state(settings: IngestSettings) -> IngestState:
         gzip_level=settings.gzip_level,
         store_backoff_seconds=settings.spool_retry_seconds,
     )
-    config = prepare_config(settings)
-    cpu: Executor
-    if settings.prepare_workers > 0:
-        # spawn, not fork: the parent already runs threads (boto3 pool, event loop)
-        cpu = ProcessPoolExecutor(
-            settings.prepare_workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(config,),
-        )
-        # start and warm every worker now, not on the first requests
-        list(cpu.map(_noop, range(settings.prepare_workers * 4)))
-    else:
-        prepare.init(config)
-        cpu = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare")
-    return IngestState(settings, keys, store, spool, committer, metrics, cpu)
-
-
-def _init_worker(config: prepare.PrepareConfig) -> None:
-    exit_with_parent()  # a SIGKILLed API must not leave its workers behind
-    prepare.init(config)
-
-
-def _noop(_: int) -> bool:
-    return prepare.ready()
-
-
-def prepare_config(settings: IngestSettings) -> prepare.PrepareConfig:
-    return prepare.PrepareConfig(
-        max_decompressed_bytes=settings.max_decompressed_bytes,
-        max_events_per_request=settings.max_events_per_request,
-        pii_enabled=settings.pii_enabled,
-        pii_entities=tuple(settings.pii_entities),
-        pii_ner_entities=tuple(settings.pii_ner_entities),
-        pii_spacy_model=settings.pii_spacy_model,
-        pii_fast_path=settings.pii_fast_path,
-        pii_cache_size=settings.pii_cache_size,
-    )
+    return IngestState(settings, keys, store, spool, committer, metrics, start_workers(settings))
 
 
 def create_app(settings: IngestSettings) -> FastAPI:
@@ -131,6 +92,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
         summary="Validated, PII-redacted, durable intake of LLM observability events.",
         lifespan=lifespan,
     )
+    app.add_exception_handler(RequestRefused, logs.answer_refused)
     app.include_router(logs.router)
     app.include_router(health.router)
     return app

@@ -23,3 +23,5 @@ class IngestState:
     metrics: IngestMetrics
     # decode/validate/redact: worker processes (or one thread when prepare_workers is 0)
     cpu: Executor
+    # (monotonic time, store up) of the last readiness ping, reused briefly by the next probes
+    store_ping: tuple[float, bool] | None = None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from ingest_api.api.dependencies import IngestStateDep
 from ingest_api.api.json_response import JSONBytes
 from ingest_api.state import IngestState
 
@@ -21,10 +22,9 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz", summary="Readiness")
-async def readyz(request: Request) -> JSONBytes:
+async def readyz(state: IngestStateDep) -> JSONBytes:
     """Ready when acks can be durable: the store answers, or the spool has room (degraded)."""
-    state: IngestState = request.app.state.ingest
-    store_up = await _store_up(request, state)
+    store_up = await _store_up(state)
     depth = state.spool.depth()
     state.metrics.spool_depth.set(depth)
     ready = store_up or state.spool.has_room()
@@ -38,19 +38,18 @@ async def readyz(request: Request) -> JSONBytes:
     return JSONBytes(body, status_code=200 if ready else 503)
 
 
-async def _store_up(request: Request, state: IngestState) -> bool:
+async def _store_up(state: IngestState) -> bool:
     # cache the ping briefly so frequent probes do not turn into a HEAD storm on the store
-    cached = getattr(request.app.state, "store_ping", None)
+    cached = state.store_ping
     now = time.monotonic()
     if cached is not None and now - cached[0] < _PING_TTL_SECONDS:
         return cached[1]
     up = await state.store.run(state.store.ping)
-    request.app.state.store_ping = (now, up)
+    state.store_ping = (now, up)
     return up
 
 
 @router.get("/metrics", summary="Prometheus metrics")
-async def metrics(request: Request) -> Response:
-    state: IngestState = request.app.state.ingest
+async def metrics(state: IngestStateDep) -> Response:
     state.metrics.spool_bytes.set(state.spool.bytes)
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

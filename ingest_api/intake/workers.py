@@ -1,4 +1,4 @@
-"""The prepare workers leave when the API does, even when it dies by SIGKILL.
+"""The prepare workers: started and warmed before the first request, gone when the API is.
 
 A `ProcessPoolExecutor` worker whose parent is killed keeps waiting on its call queue: its
 siblings hold the queue's pipe open, so nobody reads EOF, and every worker lives on with its
@@ -8,9 +8,54 @@ warmed Presidio models (hundreds of MB each). A thread in each worker notices th
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import threading
 import time
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+
+from ingest_api.intake import prepare
+from ollive_contract.settings import IngestSettings
+
+
+def prepare_config(settings: IngestSettings) -> prepare.PrepareConfig:
+    return prepare.PrepareConfig(
+        max_decompressed_bytes=settings.max_decompressed_bytes,
+        max_events_per_request=settings.max_events_per_request,
+        pii_enabled=settings.pii_enabled,
+        pii_entities=tuple(settings.pii_entities),
+        pii_ner_entities=tuple(settings.pii_ner_entities),
+        pii_spacy_model=settings.pii_spacy_model,
+        pii_fast_path=settings.pii_fast_path,
+        pii_cache_size=settings.pii_cache_size,
+    )
+
+
+def start_workers(settings: IngestSettings) -> Executor:
+    """`prepare_workers` warmed processes, or one thread in this process when it is 0."""
+    config = prepare_config(settings)
+    if settings.prepare_workers == 0:
+        prepare.init(config)
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare")
+    # spawn, not fork: the parent already runs threads (boto3 pool, event loop)
+    pool = ProcessPoolExecutor(
+        settings.prepare_workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(config,),
+    )
+    # start and warm every worker now, not on the first requests
+    list(pool.map(_ready, range(settings.prepare_workers * 4)))
+    return pool
+
+
+def _init_worker(config: prepare.PrepareConfig) -> None:
+    exit_with_parent()  # a SIGKILLed API must not leave its workers behind
+    prepare.init(config)
+
+
+def _ready(_: int) -> bool:
+    return prepare.ready()
 
 
 def exit_with_parent(poll_seconds: float = 1.0) -> None:
