@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ingest_api.keys.cli import build_app as build_keys_app
 from ollive.stack.ports import PortInUseError
 from ollive.stack.process import StartError
 from ollive.stack.services import all_services
@@ -18,6 +19,9 @@ from ollive.stack.supervisor import Supervisor
 from ollive_contract.settings import StackSettings
 
 app = typer.Typer(help="Ollive: LLM observability pipeline, embedded on one machine.")
+# SDK keys in the stack's own key store (<state_dir>/ingest/keys.sqlite): the running ingest
+# API sees a key created or revoked here within seconds.
+app.add_typer(build_keys_app(lambda: StackSettings().ingest.keys_path), name="keys")
 # wide enough for the demo's rollup table even when output is piped to a log
 console = Console(width=max(Console().width, 120))
 

@@ -1,43 +1,51 @@
-"""Manage SDK keys: create, list, revoke (`python -m ingest_api.keys`)."""
+"""Manage SDK keys: create, list, revoke (`python -m ingest_api.keys`, or `ollive keys` on the
+embedded stack, which points it at the stack's key store)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
 
 import typer
 
 from ingest_api.keys.store import KeyStore
 from ollive_contract.settings import IngestSettings
 
-app = typer.Typer(
-    help="Create, list and revoke ingest API keys (stored hashed).", no_args_is_help=True
-)
+
+def build_app(keys_path: Callable[[], Path]) -> typer.Typer:
+    """The CLI over the key store at `keys_path()` (resolved when a command runs)."""
+    app = typer.Typer(
+        help="Create, list and revoke ingest API keys (stored hashed).", no_args_is_help=True
+    )
+
+    def _store() -> KeyStore:
+        return KeyStore(keys_path())
+
+    @app.command()
+    def create(
+        project: str = typer.Argument(..., help="Project the key writes to."),
+        label: str = typer.Option("", help="A note on who holds the key."),
+    ) -> None:
+        """Create a key; it is printed once and cannot be shown again."""
+        key, info = _store().create(project, label)
+        typer.echo(f"key_id: {info.key_id}\nproject: {info.project_id}\nkey: {key}")
+
+    @app.command("list")
+    def list_keys() -> None:
+        """List keys (ids, projects, states; never the keys)."""
+        for k in _store().list():
+            state = f"revoked {k.revoked_at}" if k.revoked_at else "active"
+            typer.echo(f"{k.key_id}\t{k.project_id}\t{state}\t{k.created_at}\t{k.label}")
+
+    @app.command()
+    def revoke(key_id: str = typer.Argument(..., help="The key_id shown by `list`.")) -> None:
+        """Revoke a key; the API refuses it within seconds."""
+        if not _store().revoke(key_id):
+            typer.echo(f"no active key {key_id}", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"revoked {key_id}")
+
+    return app
 
 
-def _store() -> KeyStore:
-    return KeyStore(IngestSettings().keys_path)
-
-
-@app.command()
-def create(
-    project: str = typer.Argument(..., help="Project the key writes to."),
-    label: str = typer.Option("", help="A note on who holds the key."),
-) -> None:
-    """Create a key; it is printed once and cannot be shown again."""
-    key, info = _store().create(project, label)
-    typer.echo(f"key_id: {info.key_id}\nproject: {info.project_id}\nkey: {key}")
-
-
-@app.command("list")
-def list_keys() -> None:
-    """List keys (ids, projects, states; never the keys)."""
-    for k in _store().list():
-        state = f"revoked {k.revoked_at}" if k.revoked_at else "active"
-        typer.echo(f"{k.key_id}\t{k.project_id}\t{state}\t{k.created_at}\t{k.label}")
-
-
-@app.command()
-def revoke(key_id: str = typer.Argument(..., help="The key_id shown by `list`.")) -> None:
-    """Revoke a key; the API refuses it within seconds."""
-    if not _store().revoke(key_id):
-        typer.echo(f"no active key {key_id}", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"revoked {key_id}")
+app = build_app(lambda: IngestSettings().keys_path)
