@@ -28,10 +28,10 @@ from clickhouse_connect.driver.exceptions import DatabaseError
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from ollive.synthetic_events import make_event  # noqa: E402
 from ollive_contract.events import EVENT_ADAPTER  # noqa: E402
 from ollive_contract.settings import StackSettings  # noqa: E402
 from ollive_contract.tables import MARTS_DATABASE  # noqa: E402
-from tests.fixtures.raw_objects import make_event  # noqa: E402
 
 
 def event(model: str | None = None) -> dict:

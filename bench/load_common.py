@@ -27,10 +27,10 @@ from dagster_project.resources.object_store import ObjectStoreResource  # noqa: 
 from ollive.stack.ports import free_ports  # noqa: E402
 from ollive.stack.services import clickhouse, s3_credentials, seaweedfs  # noqa: E402
 from ollive.stack.supervisor import Supervisor  # noqa: E402
+from ollive.synthetic_events import make_event  # noqa: E402
 from ollive_contract.events import EVENT_ADAPTER  # noqa: E402
 from ollive_contract.object_keys import ObjectKey  # noqa: E402
 from ollive_contract.settings import StackSettings  # noqa: E402
-from tests.fixtures.raw_objects import make_event  # noqa: E402
 
 
 @dataclass

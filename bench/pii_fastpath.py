@@ -2,7 +2,7 @@
 
 Both redact the same strings with the same entities (one process, one core): the labelled
 corpus (tests/fixtures/pii_corpus.jsonl) and a generated log-like mix (unique strings, ~20%
-with numbers, ~5% with PII). Recall and precision of both against the corpus labels too.
+with numbers, ~5% with PII). Recall and precision of both per entity against the corpus labels too.
 
     uv run python bench/pii_fastpath.py [--strings 3000]
 """
@@ -18,9 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.ingest_common import report
 from bench.ingest_load import _text
+from bench.pii_labels import load_rows, per_entity
 from ingest_api.pii.redaction import Redactor
 from ollive_contract.settings import DEFAULT_PII_ENTITIES
-from tests.ingest.pii_corpus import load_corpus, score
 
 
 def _rate(redactor: Redactor, texts: list[str], label: str) -> float:
@@ -40,7 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(42)
     mix = [_text(rng, rng.randrange(5, 60)) for _ in range(args.strings)]
-    rows = load_corpus()
+    rows = load_rows()
     corpus = [r["text"] for r in rows]
     figures: dict[str, tuple[float, str]] = {}
     for name, texts in (("mix", mix), ("corpus", corpus)):
@@ -57,9 +57,9 @@ def main() -> None:
     plain = Redactor(DEFAULT_PII_ENTITIES, fast_path=False)
     fast = Redactor(DEFAULT_PII_ENTITIES)
     for label, redactor in (("plain", plain), ("fast", fast)):
-        s = score(rows, redactor.redact)
-        figures[f"corpus_recall_{label}"] = (s.recall, "ratio")
-        figures[f"corpus_precision_{label}"] = (s.precision, "ratio")
+        for entity, (recall, precision) in per_entity(rows, redactor.redact).items():
+            figures[f"corpus_{entity.lower()}_recall_{label}"] = (recall, "ratio")
+            figures[f"corpus_{entity.lower()}_precision_{label}"] = (precision, "ratio")
     report("pii_fastpath", figures, {"strings": args.strings, "corpus_rows": len(rows)})
 
 

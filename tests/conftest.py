@@ -30,5 +30,6 @@ TESTS = Path(__file__).resolve().parent
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         kind = item.path.resolve().relative_to(TESTS).parts[0]
-        if kind in KINDS:
-            item.add_marker(getattr(pytest.mark, kind))
+        if kind not in KINDS:
+            raise pytest.UsageError(f"{item.nodeid}: tests live under tests/{{{','.join(KINDS)}}}")
+        item.add_marker(getattr(pytest.mark, kind))

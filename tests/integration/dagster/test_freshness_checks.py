@@ -11,9 +11,9 @@ import dagster as dg
 from dagster_project.checks.freshness import build_staging_freshness_check
 from dagster_project.definitions import defs
 from dagster_project.ingestion.assets import build_staging_asset, load_op_name
+from ollive.synthetic_events import put_raw_object, raw_lines
 from ollive_contract.settings import PipelineSettings
 from tests.fixtures.pipeline import Pipeline
-from tests.fixtures.raw_objects import put_raw_object, raw_lines
 
 MAX_LAG = timedelta(minutes=5)
 

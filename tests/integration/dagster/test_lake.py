@@ -15,8 +15,8 @@ from dagster_project.lake.reconciliation import (
     clickhouse_counts,
     lake_counts,
 )
+from ollive.synthetic_events import put_corrupt_object, put_raw_object, raw_lines
 from tests.fixtures.pipeline import Pipeline
-from tests.fixtures.raw_objects import put_corrupt_object, put_raw_object, raw_lines
 
 DAY = "2025-06-02"
 AT = datetime(2025, 6, 2, 13, 5, tzinfo=UTC)

@@ -9,8 +9,8 @@ import pytest
 
 from dagster_project.ingestion import load as load_module
 from dagster_project.ingestion.assets import build_staging_asset, load_op_name
+from ollive.synthetic_events import put_corrupt_object, put_raw_object, raw_lines
 from tests.fixtures.pipeline import Pipeline
-from tests.fixtures.raw_objects import put_corrupt_object, put_raw_object, raw_lines
 
 
 def _objects(p: Pipeline, log_type: str, sizes: list[int]) -> list[str]:

@@ -18,8 +18,8 @@ from dagster_project.ingestion.jobs import load_raw_objects_job
 from dagster_project.ingestion.load import load_objects
 from dagster_project.ingestion.replay import replay_op_name, replay_raw_objects_job
 from ollive.stack.dagster_home import write_dagster_home
+from ollive.synthetic_events import put_raw_object, raw_lines
 from tests.fixtures.pipeline import Pipeline
-from tests.fixtures.raw_objects import put_raw_object, raw_lines
 
 DAY = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 

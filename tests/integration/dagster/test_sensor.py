@@ -12,8 +12,8 @@ import dagster as dg
 from dagster_project.ingestion.assets import build_staging_asset, load_op_name
 from dagster_project.ingestion.sensors import raw_objects_sensor
 from dagster_project.ingestion.settings import LoaderSettings
+from ollive.synthetic_events import put_raw_object, raw_lines
 from tests.fixtures.pipeline import Pipeline
-from tests.fixtures.raw_objects import put_raw_object, raw_lines
 
 
 def _tick(p: Pipeline, cursor: str | None = None, **loader: int) -> dg.SensorResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from ollive_contract.object_keys import META_EVENT_COUNT, ObjectKey
-from tests.ingest.factories import application, inference, stored_objects, tool_execution
+from tests.fixtures.ingest_events import application, inference, stored_objects, tool_execution
 
 
 def test_mixed_batch_is_stored_per_log_type(ingest_api, s3_store) -> None:

@@ -8,9 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.ingest.factories import inference, ndjson, stored_event_ids
-
-pytestmark = pytest.mark.integration
+from tests.fixtures.ingest_events import inference, ndjson, stored_event_ids
 
 JSON = {"Content-Type": "application/json"}
 GZ_JSON = {**JSON, "Content-Encoding": "gzip"}

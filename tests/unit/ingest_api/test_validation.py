@@ -6,7 +6,7 @@ import orjson
 
 from ingest_api.intake.body import RawEvent, parse_line
 from ingest_api.intake.validation import validate_events
-from tests.ingest.factories import application, inference, tool_execution
+from tests.fixtures.ingest_events import application, inference, tool_execution
 
 SECRET = "jane.doe@example.com"
 

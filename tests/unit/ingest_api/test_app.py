@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from ingest_api.app import create_app
 from ollive.stack.ports import free_port
 from ollive_contract.settings import IngestSettings, ObjectStoreSettings
-from tests.ingest.factories import application, inference, ndjson
+from tests.fixtures.ingest_events import application, inference, ndjson
 
 KEY = "olk_unit_test_key_0123456789"
 
@@ -29,6 +29,9 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         max_body_bytes=200_000,
         max_decompressed_bytes=1_000_000,
         max_events_per_request=100,
+        # one thread, not worker processes: the HTTP contract is the same, and the worker
+        # processes are tested where the real `python -m ingest_api` runs (integration)
+        prepare_workers=0,
         commit_max_ms=5,
         store_timeout_seconds=0.5,
     )

@@ -11,10 +11,8 @@ import httpx
 import pytest
 
 from tests.fixtures.ingest import IngestServer, s3_env
-from tests.ingest.factories import application, inference, stored_event_ids, tool_execution
-from tests.integration.ingest_helpers import SwitchableProxy, wait_until
-
-pytestmark = pytest.mark.integration
+from tests.fixtures.ingest_events import application, inference, stored_event_ids, tool_execution
+from tests.fixtures.ingest_proxy import SwitchableProxy, wait_until
 
 
 def _server(tmp_path: Path, s3_store, endpoint: str) -> IngestServer:

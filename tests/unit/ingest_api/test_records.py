@@ -14,7 +14,7 @@ from ingest_api.intake.validation import validate_events
 from ingest_api.pii.redaction import Redactor
 from ollive_contract.events import EVENT_ADAPTER, PREVIEW_MAX_CHARS
 from ollive_contract.settings import DEFAULT_PII_ENTITIES
-from tests.ingest.factories import application, inference
+from tests.fixtures.ingest_events import application, inference
 
 EMAIL = "jane.doe@example.com"
 

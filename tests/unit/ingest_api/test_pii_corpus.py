@@ -8,7 +8,7 @@ import pytest
 
 from ingest_api.pii.redaction import Redactor
 from ollive_contract.settings import DEFAULT_PII_ENTITIES
-from tests.ingest.pii_corpus import load_corpus, score
+from tests.fixtures.pii_corpus import load_corpus, score
 
 
 @pytest.fixture(scope="module")

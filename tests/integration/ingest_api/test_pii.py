@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from ingest_api.pii.redaction import Redactor
 from ollive_contract.settings import DEFAULT_PII_ENTITIES
-from tests.ingest.factories import application, inference, stored_objects, tool_execution
-from tests.ingest.pii_corpus import load_corpus
-
-pytestmark = pytest.mark.integration
+from tests.fixtures.ingest_events import application, inference, stored_objects, tool_execution
+from tests.fixtures.pii_corpus import load_corpus
 
 
 def test_no_pii_value_reaches_the_store(ingest_api, s3_store) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 from ollive_sdk import Client, TransportConfig
 
+from tests.fixtures.ingest_events import stored_objects
 from tests.fixtures.sdk_events import emit_every_kind
-from tests.ingest.factories import stored_objects
 
 
 def sdk_client(ingest_api, transport: TransportConfig | None = None, **options: Any) -> Client:
