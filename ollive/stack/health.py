@@ -13,4 +13,3 @@ def http_ok(url: str, timeout_s: float = 2.0) -> bool:
             return 200 <= resp.status < 300
     except (urllib.error.URLError, OSError):
         return False
-
