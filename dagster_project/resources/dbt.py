@@ -2,8 +2,8 @@
 
 Before every command, `DbtCliResource.cli` runs `dbt --version` in a subprocess to learn which
 CLI it drives, and builds a dbt-core adapter in-process (profile, project and all 570 macros)
-whose only users are `fetch_row_counts()` and `fetch_column_metadata()`. On this 2-core machine
-the two took 12.6 s of a 33 s `dbt_build` step (`bench/freshness.py`, docs/dagster.md). The
+whose only users are `fetch_row_counts()` and `fetch_column_metadata()`. On 2 cores the two
+took 12.6 s of a 33 s `dbt_build` step (`bench/freshness.py`, docs/dagster.md). The
 executable is the dbt of this virtualenv, so its version is the installed dbt-core's; and the
 builds fetch neither row counts nor column metadata, so they need no adapter. dagster-dbt
 already treats the adapter as optional: when building it fails, it logs and runs without one.

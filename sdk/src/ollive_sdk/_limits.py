@@ -1,6 +1,6 @@
 """Limits of wire contract v1, mirrored here because the SDK must not import the server package.
 
-`tests/contract/test_sdk_contract.py` fails when these drift from `ollive_contract.events`.
+`tests/unit/contract/test_sdk_contract.py` fails when these drift from `ollive_contract.events`.
 """
 
 from __future__ import annotations
