@@ -7,7 +7,7 @@ Load generators are separate processes (multiprocessing); each prepares its gzip
 SeaweedFS: a 202 means the object PUT (durable) succeeded.
 
 Besides throughput and latency it prints the CPU each side used per accepted event (the API
-with its prepare workers, the store, the generators; from /proc, so busy neighbours move these
+with its prepare workers, the store, the generators; from /proc, so other processes move these
 figures less than the wall-clock ones) and the rate the API and store could sustain with every
 core to themselves.
 

@@ -1,8 +1,8 @@
 """CPU cost of the ingest worker's step (decode, validate, redact, serialise) per event.
 
 Runs `ingest_api.intake.prepare.prepare` in this process on the load bench's gzip NDJSON bodies and
-counts CPU seconds (`time.process_time`), not wall time, so that colleagues' processes on a
-shared machine move the figures less. Same bodies, same run: PII off, PII on with the fast
+counts CPU seconds (`time.process_time`), not wall time, so that other processes on the
+machine move the figures less. Same bodies, same run: PII off, PII on with the fast
 path, and PII on with plain Presidio (fewer bodies: it is slow). The bodies come in rounds of
 fresh strings; caches stay warm across rounds, as in a running worker.
 

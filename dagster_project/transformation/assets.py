@@ -17,7 +17,7 @@ DBT_POOL = "dbt"
 DBT_RUN_TAGS = {"ollive/dbt": "build"}
 # Unit tests check the models' SQL against fixed fixtures, not the data: new rows cannot change
 # their outcome, and they were over half of each build (10 of 18 s). They run in `make test`
-# (tests/dbt) and on any `dbt build` by hand, as dbt recommends, not after every load.
+# (tests/integration/dbt) and on any `dbt build` by hand, as dbt recommends, not after every load.
 BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 # The rollups: dbt_project.yml tags every model under models/marts/rollups so.
 ROLLUP_SELECT = "tag:rollup"
