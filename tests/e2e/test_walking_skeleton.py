@@ -91,8 +91,6 @@ def test_dbt_data_tests_pass_on_the_pipelines_marts(embedded_stack, demo_result,
         "DBT_TARGET_PATH": str(tmp_path / "target"),
         "DBT_LOG_PATH": str(tmp_path / "logs"),
     }
-    for name in ("OLLIVE_CLICKHOUSE_HOST", "OLLIVE_CLICKHOUSE_PORT", "OLLIVE_PIPELINE_DBT_TARGET"):
-        env.pop(name, None)
     dbt = str(Path(sys.executable).with_name("dbt"))
     argv = [dbt, "test", "--exclude", "test_type:unit", "--project-dir", str(project)]
     done = subprocess.run(

@@ -78,7 +78,7 @@ def test_database_connects_as_the_read_only_user(superset, superset_data) -> Non
 
 @pytest.mark.parametrize("secret", [None, "", "CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET", "short"])
 def test_config_refuses_missing_default_or_weak_secret(monkeypatch, tmp_path, secret) -> None:
-    monkeypatch.setenv("OLLIVE_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("OLLIVE_SUPERSET_STATE_DIR", str(tmp_path / "superset"))
     monkeypatch.delenv("SUPERSET_SECRET_KEY", raising=False)
     if secret is None:
         monkeypatch.delenv("OLLIVE_SUPERSET_SECRET_KEY", raising=False)
@@ -89,10 +89,9 @@ def test_config_refuses_missing_default_or_weak_secret(monkeypatch, tmp_path, se
 
 
 def test_config_reads_secret_and_sqlite_metadata_under_the_state_dir(monkeypatch, tmp_path) -> None:
-    monkeypatch.setenv("OLLIVE_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("OLLIVE_SUPERSET_STATE_DIR", str(tmp_path / "superset"))
     monkeypatch.setenv("OLLIVE_SUPERSET_SECRET_KEY", "x" * 48)
     monkeypatch.delenv("OLLIVE_SUPERSET_DATABASE_URI", raising=False)
-    monkeypatch.delenv("SQLALCHEMY_DATABASE_URI", raising=False)
     config = runpy.run_path(str(CONFIG_PATH))
     assert config["SQLALCHEMY_DATABASE_URI"].startswith(f"sqlite:///{tmp_path}/superset/")
     assert config["FEATURE_FLAGS"]["DASHBOARD_CROSS_FILTERS"] is True
