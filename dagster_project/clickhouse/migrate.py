@@ -13,10 +13,12 @@ _lock = threading.Lock()
 
 
 def schema_statements(ttl_days: int | None) -> list[str]:
-    """Every statement the pipeline needs, in order; each is `IF NOT EXISTS`."""
+    """Every statement the pipeline needs, in order; each is `IF NOT EXISTS`, so a table made
+    by an older contract gains the columns added since."""
     return [
         staging_schema.create_database(),
         *(staging_schema.create_staging_table(lt, ttl_days) for lt in LOG_TYPES),
+        *(stmt for lt in LOG_TYPES for stmt in staging_schema.add_missing_columns(lt)),
         staging_schema.create_load_manifest(),
         staging_schema.create_quarantine(),
     ]

@@ -29,6 +29,8 @@ ENVELOPE: list[tuple[str, str]] = [
     ("trace_id", OPT_ID),
     ("span_id", OPT_ID),
     ("parent_span_id", OPT_ID),
+    # NULL in rows loaded before the contract carried it: read as 1 (unsampled) downstream
+    ("sample_rate", "Nullable(Float64)"),
     ("conversation_id", OPT_ID),
     ("session_id", OPT_ID),
     ("user_id", OPT_ID),
@@ -128,6 +130,18 @@ ENGINE = MergeTree
 PARTITION BY toYYYYMM(received_at)
 ORDER BY (project_id, toStartOfHour(received_at), event_id){ttl}
 SETTINGS non_replicated_deduplication_window = 100000"""
+
+
+def add_missing_columns(log_type: str) -> list[str]:
+    """`ALTER TABLE … ADD COLUMN IF NOT EXISTS` for every event column, each after its
+    predecessor: a table made by an older contract gains the new columns, its rows kept (old
+    rows read NULL, or the type's default, in them)."""
+    columns = event_columns(log_type)
+    return [
+        f"ALTER TABLE {staging_table(log_type)} ADD COLUMN IF NOT EXISTS {name} {ctype}"
+        + (f" AFTER {columns[i - 1][0]}" if i else " FIRST")
+        for i, (name, ctype) in enumerate(columns)
+    ]
 
 
 def create_database() -> str:

@@ -1,6 +1,6 @@
 {#- One row per (model, column, value) of a mart whose text matches a PII pattern. Walks every
-    model under models/marts and every String / Array(String) column it has, so a column added
-    later is covered without touching the test. -#}
+    model under models/marts and every String, Array(String) and Map(…String…) column it has
+    (nullable ones too), so a column added later is covered without touching the test. -#}
 {% macro pii_matches_in_marts() %}
     {%- set regex = sql_string_body(pii_regex()) -%}
     {%- set selects = [] -%}
@@ -16,10 +16,19 @@
                         {%- do selects.append(
                             "select '" ~ node.name ~ "' as model_name, '" ~ column.name
                             ~ "' as column_name, toString(" ~ column.quoted ~ ") as value from "
-                            ~ relation ~ " where arrayExists(x -> match(x, '" ~ regex ~ "'), "
-                            ~ column.quoted ~ ")"
+                            ~ relation ~ " where arrayExists(x -> match(coalesce(x, ''), '"
+                            ~ regex ~ "'), " ~ column.quoted ~ ")"
                         ) -%}
-                    {%- elif 'String' in data_type and not data_type.startswith('Map(') -%}
+                    {%- elif data_type.startswith('Map(') and 'String' in data_type -%}
+                        {%- do selects.append(
+                            "select '" ~ node.name ~ "' as model_name, '" ~ column.name
+                            ~ "' as column_name, toString(" ~ column.quoted ~ ") as value from "
+                            ~ relation ~ " where arrayExists(x -> match(toString(x), '"
+                            ~ regex ~ "'), arrayConcat(arrayMap(k -> toString(k), mapKeys("
+                            ~ column.quoted ~ ")), arrayMap(v -> toString(v), mapValues("
+                            ~ column.quoted ~ "))))"
+                        ) -%}
+                    {%- elif 'String' in data_type -%}
                         {%- do selects.append(
                             "select '" ~ node.name ~ "' as model_name, '" ~ column.name
                             ~ "' as column_name, toString(" ~ column.quoted ~ ") as value from "

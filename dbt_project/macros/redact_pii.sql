@@ -7,3 +7,15 @@
     {%- endfor -%}
     {{ ns.sql }}
 {% endmacro %}
+
+
+{#- A Map(String, String) (the events' `metadata`) as a JSON object string, keys and values
+    masked like any free text: one String column that Superset shows and filters as text, and
+    ClickHouse reads with JSONExtractString(metadata, 'key'). -#}
+{% macro redact_pii_map_as_json(expression) %}
+    {#- toJSONString writes `/` as `\/` (valid JSON, but not what a person reads in a chart) -#}
+    replaceAll(
+        toJSONString(mapApply((k, v) -> ({{ redact_pii('k') }}, {{ redact_pii('v') }}), {{ expression }})),
+        '\\/', '/'
+    )
+{% endmacro %}

@@ -35,7 +35,14 @@ renamed as (
         finish_reason,
         error_code,
         {{ redact_pii('error_message') }} as error_message,
+        {{ redact_pii('input_preview') }} as input_preview,
+        {{ redact_pii('output_preview') }} as output_preview,
         tupleElement(tool_calls, 'name') as tool_call_names,
+        tupleElement(tool_calls, 'id') as tool_call_ids,
+        arrayMap(
+            preview -> {{ redact_pii('preview') }}, tupleElement(tool_calls, 'arguments_preview')
+        ) as tool_call_arguments_previews,
+        {{ redact_pii_map_as_json('metadata') }} as metadata,
         pii_entities,
         _object_key as object_key,
 
@@ -47,6 +54,9 @@ renamed as (
         cached_input_tokens,
         reasoning_tokens,
         cost_usd as producer_cost_usd,
+        -- rows loaded before the contract carried the rate were never sampled
+        coalesce(sample_rate, 1) as sample_rate,
+        1 / coalesce(sample_rate, 1) as sample_weight,
         length(tool_calls) as count_tool_calls,
         schema_version,
 

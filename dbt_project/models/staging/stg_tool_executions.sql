@@ -32,11 +32,17 @@ renamed as (
         status,
         error_code,
         {{ redact_pii('error_message') }} as error_message,
+        {{ redact_pii('arguments_preview') }} as arguments_preview,
+        {{ redact_pii('result_preview') }} as result_preview,
+        {{ redact_pii_map_as_json('metadata') }} as metadata,
         pii_entities,
         _object_key as object_key,
 
         -- numerics
         latency_ms,
+        -- rows loaded before the contract carried the rate were never sampled
+        coalesce(sample_rate, 1) as sample_rate,
+        1 / coalesce(sample_rate, 1) as sample_weight,
         schema_version,
 
         -- booleans

@@ -7,9 +7,12 @@ from datetime import UTC, datetime
 import dagster as dg
 import pytest
 
+from dagster_project.clickhouse import migrate
+from dagster_project.clickhouse.staging_schema import LINEAGE, event_columns
 from dagster_project.ingestion import load as load_module
 from dagster_project.ingestion.assets import build_staging_asset, load_op_name
 from ollive.synthetic_events import put_corrupt_object, put_raw_object, raw_lines
+from ollive_contract.tables import staging_table
 from tests.fixtures.pipeline import Pipeline
 
 
@@ -205,3 +208,40 @@ def test_batch_with_a_bad_object_loads_the_others_once(pipeline: Pipeline) -> No
         good[1]: "loaded",
     }
     assert pipeline.staged("inference", good) == (20, 20)
+
+
+def test_schema_migration_adds_new_contract_columns_and_keeps_rows(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A staging table made before the contract carried `sample_rate` and `parent_span_id`
+    gains both, in contract order, with its rows intact; new loads fill them."""
+    table = staging_table("inference")
+    client = pipeline.ch()
+    old_keys = _objects(pipeline, "inference", [12])
+    assert _load(pipeline, "inference", old_keys).success
+    client.command(f"ALTER TABLE {table} DROP COLUMN sample_rate, DROP COLUMN parent_span_id")
+    [(before,)] = client.query(f"SELECT count() FROM {table}").result_rows
+
+    monkeypatch.setattr(migrate, "_done", set())  # a new process
+    migrate.ensure_schema(client)
+
+    names = [
+        row[0]
+        for row in client.query(
+            "SELECT name FROM system.columns WHERE database = {db:String} AND table = {t:String} "
+            "ORDER BY position",
+            parameters={"db": table.split(".")[0], "t": table.split(".")[1]},
+        ).result_rows
+    ]
+    assert names == [n for n, _ in event_columns("inference") + LINEAGE]
+    [(after, unsampled)] = client.query(
+        f"SELECT count(), countIf(sample_rate IS NULL) FROM {table} "
+        "WHERE _object_key IN {keys:Array(String)}",
+        parameters={"keys": old_keys},
+    ).result_rows
+    assert after == 12 and unsampled == 12
+    assert client.query(f"SELECT count() FROM {table}").result_rows == [(before,)]
+
+    new_keys = _objects(pipeline, "inference", [5])
+    assert _load(pipeline, "inference", new_keys).success
+    assert pipeline.staged("inference", new_keys) == (5, 5)

@@ -65,7 +65,16 @@ def log(n: int, started: datetime, **fields) -> dict:
 RETRIED_FIRST = inference(1, T0, T0 + timedelta(seconds=1), status="error", error_code="503")
 RETRIED_LATER = inference(1, T0, T0 + timedelta(seconds=9), status="ok")
 PRICED = inference(  # gpt-4o-mini% 0.15 / 0.60 / cached 0.075 USD per 1M tokens
-    3, T0 + timedelta(minutes=1), input_tokens=1200, cached_input_tokens=200, output_tokens=300
+    3,
+    T0 + timedelta(minutes=1),
+    input_tokens=1200,
+    cached_input_tokens=200,
+    output_tokens=300,
+    # PII the ingest API missed: dbt masks it again in every text column that reaches the marts
+    input_preview="weather for jane@example.com",
+    output_preview="sent to 415-555-0100",
+    tool_calls=[{"name": "get_weather", "id": "call_1", "arguments_preview": '{"to": "a@b.io"}'}],
+    metadata={"route": "/chat", "customer": "bob@example.org"},
 )
 PRICED_COST = (1000 * 0.15 + 200 * 0.075 + 300 * 0.60) / 1e6
 GEMINI = inference(  # gemini-2.5-flash% since 2025-06-17: 0.30 / 2.50 / cached 0.03
@@ -79,6 +88,13 @@ GEMINI = inference(  # gemini-2.5-flash% since 2025-06-17: 0.30 / 2.50 / cached 
     reasoning_tokens=200,
 )
 GEMINI_COST = (900 * 0.30 + 100 * 0.03 + 300 * 2.50 + 200 * 2.50) / 1e6
+TOOL_WITH_PII = tool(
+    101,
+    T0,
+    tool_call_id="call_1",
+    arguments_preview='{"to": "a@b.io"}',
+    result_preview="card 4111 1111 1111 1111",
+)
 BATCH_1 = {
     "inference": [
         RETRIED_FIRST,
@@ -98,11 +114,19 @@ BATCH_1 = {
         ),
     ],
     "tool_execution": [
-        tool(101, T0),
-        tool(101, T0),
+        TOOL_WITH_PII,
+        TOOL_WITH_PII,
         tool(102, T0 + timedelta(minutes=5), status="error"),
     ],
     "application": [
+        log(  # an SDK span block
+            204,
+            T0,
+            logger="ollive.span",
+            message="chat turn",
+            metadata={"ollive.span.kind": "agent", "ollive.span.status": "ok"},
+            finished_at=_ts(T0 + timedelta(seconds=3)),
+        ),
         log(
             201,
             T0,
@@ -144,7 +168,7 @@ def load(server: ClickHouseServer, batch: dict[str, list[dict]]) -> None:
         client.raw_insert(staging_table(log_type), insert_block=body, fmt="JSONEachRow")
 
 
-def dbt(server: ClickHouseServer, tmp_path: Path, *args: str) -> str:
+def dbt(server: ClickHouseServer, tmp_path: Path, *args: str, check: bool = True) -> str:
     env = {
         **os.environ,
         "OLLIVE_CLICKHOUSE_HOST": server.host,
@@ -164,7 +188,7 @@ def dbt(server: ClickHouseServer, tmp_path: Path, *args: str) -> str:
         timeout=600,
         cwd=PROJECT,
     )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert result.returncode == 0 or not check, result.stdout[-6000:] + result.stderr[-2000:]
     return result.stdout
 
 
@@ -251,6 +275,33 @@ def test_build_twice_counts_every_event_once(server: ClickHouseServer, tmp_path:
         ("inference", "EMAIL_ADDRESS", 1),
     ]
 
+    # the previews, tool calls and metadata reach the facts, masked, with their links
+    assert rows(
+        server,
+        "SELECT input_preview, output_preview, tool_call_ids, tool_call_arguments_previews, "
+        f"metadata FROM ollive.fct_inferences WHERE event_id = '{_id(3)}'",
+    ) == [
+        (
+            "weather for <EMAIL_ADDRESS>",
+            "sent to <PHONE_NUMBER>",
+            ["call_1"],
+            ['{"to": "<EMAIL_ADDRESS>"}'],
+            '{"route":"/chat","customer":"<EMAIL_ADDRESS>"}',
+        )
+    ]
+    assert rows(
+        server,
+        "SELECT tool_call_id, arguments_preview, result_preview, metadata "
+        f"FROM ollive.fct_tool_executions WHERE event_id = '{_id(101)}'",
+    ) == [("call_1", '{"to": "<EMAIL_ADDRESS>"}', "card <CREDIT_CARD>", "{}")]
+    assert rows(
+        server,
+        "SELECT is_span, span_kind, span_status, message, "
+        "dateDiff('millisecond', logged_at, finished_at) "
+        f"FROM ollive.fct_application_logs WHERE event_id IN ('{_id(204)}', '{_id(202)}') "
+        "ORDER BY event_id",
+    ) == [(False, None, None, "boom", None), (True, "agent", "ok", "chat turn", 3000)]
+
     # a third build with nothing new changes nothing
     before = rows(server, ROLLUP_SNAPSHOT)
     dbt(server, tmp_path, "build")
@@ -258,3 +309,11 @@ def test_build_twice_counts_every_event_once(server: ClickHouseServer, tmp_path:
 
     docs = dbt(server, tmp_path, "docs", "generate")
     assert "Catalog written" in docs
+
+    # the PII guard sees the new text columns: a leak planted in one fails it
+    server.client().command(
+        "ALTER TABLE ollive.fct_tool_executions UPDATE result_preview = 'mail leak@example.com' "
+        f"WHERE event_id = '{_id(101)}' SETTINGS mutations_sync = 2"
+    )
+    guard = dbt(server, tmp_path, "test", "-s", "assert_no_pii_in_marts", check=False)
+    assert "FAIL 1 assert_no_pii_in_marts" in guard

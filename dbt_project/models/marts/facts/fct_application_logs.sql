@@ -19,6 +19,7 @@ final as (
         request_id,
         trace_id,
         span_id,
+        parent_span_id,
         conversation_id,
         session_id,
         user_pseudo_id,
@@ -33,18 +34,25 @@ final as (
         message,
         exception_type,
         exception_message,
+        metadata,
+        span_kind,
+        span_status,
         pii_entities,
         object_key,
 
         -- numerics
+        sample_rate,
+        sample_weight,
         schema_version,
 
         -- booleans
         is_error,
+        is_span,
         pii_detected,
 
         -- timestamps
         logged_at,
+        finished_at,
         received_at,
         loaded_at
 

@@ -114,7 +114,12 @@ final as (
         finish_reason,
         error_code,
         error_message,
+        input_preview,
+        output_preview,
         tool_call_names,
+        tool_call_ids,
+        tool_call_arguments_previews,
+        metadata,
         pii_entities,
         price_model_pattern,
         multiIf(
@@ -135,6 +140,8 @@ final as (
         priced_cost_usd,
         coalesce(producer_cost_usd, priced_cost_usd) as cost_usd,
         count_tool_calls,
+        sample_rate,
+        sample_weight,
         schema_version,
 
         -- booleans

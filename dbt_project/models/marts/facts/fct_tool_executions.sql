@@ -34,11 +34,16 @@ final as (
         status,
         error_code,
         error_message,
+        arguments_preview,
+        result_preview,
+        metadata,
         pii_entities,
         object_key,
 
         -- numerics
         latency_ms,
+        sample_rate,
+        sample_weight,
         schema_version,
 
         -- booleans

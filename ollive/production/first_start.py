@@ -1,0 +1,43 @@
+"""`python -m ollive.production.first_start`: the compose stack's one-shot init service.
+
+Run before the ingest API on every `docker compose up`, and idempotent: refuses public or weak
+secrets among those it is given, creates the bucket (with the object store's root identity,
+which no long-running service holds), and registers the chatbot's SDK key in the ingest key
+store, so the chatbot's key never has to be minted by hand inside a running container.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ollive_sdk.config import Config
+
+from ingest_api.keys.store import KeyStore
+from ollive.production.secrets import SDK_KEY, refused
+from ollive.stack.seaweedfs import S3Credentials, ensure_bucket
+from ollive_contract.settings import IngestSettings, ObjectStoreSettings
+
+CHATBOT_PROJECT = "chatbot"
+
+
+def first_start(s3: ObjectStoreSettings, ingest: IngestSettings, sdk_key: str) -> None:
+    reasons = refused({"OLLIVE_S3_SECRET_KEY": s3.secret_key.get_secret_value(), SDK_KEY: sdk_key})
+    if reasons:
+        raise SystemExit("refusing to start the stack:\n  " + "\n  ".join(reasons))
+    creds = S3Credentials(
+        s3.endpoint, s3.access_key, s3.secret_key.get_secret_value(), s3.bucket, s3.region
+    )
+    ensure_bucket(creds)
+    print(f"bucket {s3.bucket} ready at {s3.endpoint}")
+    info = KeyStore(ingest.keys_path).add(sdk_key, CHATBOT_PROJECT, "the chatbot (compose)")
+    state = f"revoked {info.revoked_at}" if info.revoked_at else "active"
+    print(f"SDK key {info.key_id} of project {info.project_id}: {state}")
+
+
+def main() -> None:
+    sdk_key = Config.resolve().api_key or ""
+    first_start(ObjectStoreSettings(), IngestSettings(), sdk_key)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
