@@ -24,6 +24,16 @@ def env_name(settings: type[BaseSettings], field: str) -> str:
     return f"{settings.model_config.get('env_prefix', '')}{field}".upper()
 
 
+def public_defaults(settings: type[BaseSettings]) -> dict[str, str]:
+    """The secrets of `settings` whose defaults are written in this public repository, by
+    environment variable: fine on the loopback-only embedded stack, refused in production."""
+    return {
+        env_name(settings, name): info.default.get_secret_value()
+        for name, info in settings.model_fields.items()
+        if isinstance(info.default, SecretStr)
+    }
+
+
 def settings_env(settings: BaseSettings) -> dict[str, str]:
     """The settings as the environment variables that reproduce them in a child process.
 

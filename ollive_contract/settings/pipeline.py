@@ -10,7 +10,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings
 
-from ollive_contract.settings.base import env_config
+from ollive_contract.settings.base import env_config, public_defaults
 from ollive_contract.settings.clickhouse import ClickHouseSettings
 from ollive_contract.settings.object_store import ObjectStoreSettings
 
@@ -67,11 +67,26 @@ class PipelineSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_needs_a_salt(self) -> PipelineSettings:
+        if self.dbt_target != PRODUCTION_TARGET:
+            return self
         salt = self.user_id_salt.get_secret_value()
-        if self.dbt_target == PRODUCTION_TARGET and salt in ("", DEV_USER_ID_SALT):
+        if salt in ("", DEV_USER_ID_SALT):
             raise ValueError(
                 "OLLIVE_PIPELINE_USER_ID_SALT must be set to a secret of your own on the "
                 "production target: the default is public, so user pseudonyms made with it "
                 "can be reversed by anyone with a list of user ids."
+            )
+        # the pipeline's own credentials: the object store's and ClickHouse's read-write user
+        used = {
+            "OLLIVE_S3_SECRET_KEY": self.s3.secret_key,
+            "OLLIVE_CLICKHOUSE_PASSWORD": self.clickhouse.password,
+        }
+        public = public_defaults(ObjectStoreSettings) | public_defaults(ClickHouseSettings)
+        refused = [n for n, v in used.items() if v.get_secret_value() in ("", public[n])]
+        if refused:
+            raise ValueError(
+                f"{', '.join(refused)} must be set to secrets of your own on the production "
+                "target: the values .env.example carries are public (`make prod-env` writes "
+                "a .env with generated ones)."
             )
         return self

@@ -12,7 +12,13 @@ import yaml
 from ollive_sdk.config import ENV_VARS as SDK_ENV_VARS
 
 from ollive import env_example
-from ollive_contract.settings import REGISTRY, PipelineSettings, env_name
+from ollive_contract.settings import (
+    REGISTRY,
+    ClickHouseSettings,
+    ObjectStoreSettings,
+    PipelineSettings,
+    env_name,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 # Names Dagster, the images and compose itself read; not Ollive's settings.
@@ -76,9 +82,16 @@ def test_superset_reads_the_registrys_variables(path: str) -> None:
     assert _ours(names) - KNOWN == set()
 
 
-def test_production_target_refuses_the_public_salt() -> None:
+def test_production_target_refuses_the_public_salt_and_secrets() -> None:
     with pytest.raises(ValueError, match="OLLIVE_PIPELINE_USER_ID_SALT"):
         PipelineSettings(dbt_target="production")
     with pytest.raises(ValueError, match="OLLIVE_PIPELINE_USER_ID_SALT"):
         PipelineSettings(dbt_target="production", user_id_salt="")
-    assert PipelineSettings(dbt_target="production", user_id_salt="s3cret-of-our-own").dbt_target
+    own = {"user_id_salt": "s3cret-of-our-own"}
+    with pytest.raises(ValueError, match="OLLIVE_S3_SECRET_KEY, OLLIVE_CLICKHOUSE_PASSWORD"):
+        PipelineSettings(dbt_target="production", **own)
+    own |= {"s3": ObjectStoreSettings(secret_key="s3-of-our-own")}
+    with pytest.raises(ValueError, match="OLLIVE_CLICKHOUSE_PASSWORD"):
+        PipelineSettings(dbt_target="production", **own)
+    own |= {"clickhouse": ClickHouseSettings(password="ch-of-our-own")}
+    assert PipelineSettings(dbt_target="production", **own).dbt_target == "production"
