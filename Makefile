@@ -6,7 +6,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
 .PHONY: help setup setup-python setup-system setup-superset demo up down status test test-unit \
-	bench lint fmt schema env-example dagster-config
+	bench lint fmt schema env-example dagster-config prod-env
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -68,3 +68,6 @@ env-example: setup-python ## Regenerate .env.example from the settings registry
 
 dagster-config: setup-python ## Regenerate the production docker/dagster/dagster.yaml
 	$(UV) run python -m ollive.stack.dagster_home
+
+prod-env: setup-python ## Write .env for docker-compose.yml with generated secrets (docs/production.md)
+	$(UV) run ollive prod init

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ingest_api.keys.cli import build_app as build_keys_app
+from ollive.production.cli import app as prod_app
 from ollive.stack.ports import PortInUseError
 from ollive.stack.process import StartError
 from ollive.stack.services import all_services
@@ -22,6 +23,7 @@ app = typer.Typer(help="Ollive: LLM observability pipeline, embedded on one mach
 # SDK keys in the stack's own key store (<state_dir>/ingest/keys.sqlite): the running ingest
 # API sees a key created or revoked here within seconds.
 app.add_typer(build_keys_app(lambda: StackSettings().ingest.keys_path), name="keys")
+app.add_typer(prod_app, name="prod")
 # wide enough for the demo's rollup table even when output is piped to a log
 console = Console(width=max(Console().width, 120))
 

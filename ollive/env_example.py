@@ -31,7 +31,17 @@ HEADER = """\
 # Not settings of the platform, but names this file documents for the operator.
 EXTRA_SECTIONS = {
     "docker compose only (docker-compose.yml interpolates them)": {
-        "OLLIVE_POSTGRES_PASSWORD": "Password of the `ollive` Postgres user (Dagster, Superset).",
+        "OLLIVE_POSTGRES_PASSWORD": (
+            "Password of the `ollive` Postgres user (Dagster, Superset); letters, digits, . _ ~ -."
+        ),
+        "OLLIVE_STORE_ROOT_ACCESS_KEY": (
+            "Root S3 identity of the bundled S3 server; only the init service (bucket) holds it."
+        ),
+        "OLLIVE_STORE_ROOT_SECRET_KEY": "Secret key of that root identity.",
+        "OLLIVE_STORE_INGEST_ACCESS_KEY": (
+            "S3 identity of the ingest API: reads and writes objects in the bucket, nothing else."
+        ),
+        "OLLIVE_STORE_INGEST_SECRET_KEY": "Secret key of the ingest API's S3 identity.",
     },
 }
 

@@ -63,8 +63,11 @@ def embedded_storage(home: Path) -> dict[str, Any]:
 
 
 def production_storage() -> dict[str, Any]:
-    """Postgres run, event and schedule storage; the URL (with its password) from the env."""
-    return {"storage": {"postgres": {"postgres_url": {"env": "DAGSTER_PG_URL"}}}}
+    """Postgres run, event and schedule storage; each connection field from the environment,
+    so a password needs no URL escaping."""
+    fields = {"hostname": "HOST", "db_name": "DB", "username": "USERNAME", "password": "PASSWORD"}
+    db = {field: {"env": f"DAGSTER_PG_{suffix}"} for field, suffix in fields.items()}
+    return {"storage": {"postgres": {"postgres_db": db}}}
 
 
 def instance_config(storage: dict[str, Any], max_concurrent_runs: int) -> dict[str, Any]:

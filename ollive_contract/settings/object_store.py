@@ -1,4 +1,4 @@
-"""The object store holding the raw lake (SeaweedFS embedded, MinIO or S3 in production)."""
+"""The object store holding the raw lake (SeaweedFS embedded and in compose, or any S3 server)."""
 
 from __future__ import annotations
 

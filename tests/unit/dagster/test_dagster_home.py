@@ -86,4 +86,5 @@ def test_production_dagster_yaml_is_generated_from_the_same_source() -> None:
     )
     shared = {k: v for k, v in embedded.items() if k not in ("storage", "local_artifact_storage")}
     assert {k: v for k, v in config.items() if k != "storage"} == shared
-    assert config["storage"] == {"postgres": {"postgres_url": {"env": "DAGSTER_PG_URL"}}}
+    db = config["storage"]["postgres"]["postgres_db"]
+    assert db["password"] == {"env": "DAGSTER_PG_PASSWORD"}, "no password inside a URL"
