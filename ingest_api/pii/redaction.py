@@ -2,7 +2,8 @@
 
 Plain Presidio runs every enabled recognizer on every string. The fast path asks Presidio only
 for the entities `prefilter` cannot rule out (none, for most text) and remembers recent
-answers; its output is the same by construction, and `tests/unit/ingest_api/test_pii_corpus.py` checks it.
+answers; its output is the same by construction, and
+`tests/unit/ingest_api/test_pii_corpus.py` checks it.
 """
 
 from __future__ import annotations

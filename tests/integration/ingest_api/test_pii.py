@@ -13,8 +13,8 @@ from tests.fixtures.pii_corpus import load_corpus
 def test_no_pii_value_reaches_the_store(ingest_api, s3_store) -> None:
     rows = [r for r in load_corpus() if r["values"]]
     plain = Redactor(DEFAULT_PII_ENTITIES, fast_path=False)
-    # strings plain Presidio itself misses (recall < 1, measured in tests/unit/ingest_api) are set aside
-    # and listed, so a regression in what we catch cannot hide among them
+    # strings plain Presidio itself misses (recall < 1, measured in tests/unit/ingest_api) are set
+    # aside and listed, so a regression in what we catch cannot hide among them
     caught = [r for r in rows if not any(v in plain.redact(r["text"])[0] for v in r["values"])]
     missed = [r["text"] for r in rows if r not in caught]
     assert len(missed) <= 3, missed
