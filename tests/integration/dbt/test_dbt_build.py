@@ -140,8 +140,16 @@ BATCH_1 = {
 # batch 2: a late event for the already-built 10:00 bucket, a replay of all of batch 1, a new one
 LATE = inference(7, T0 + timedelta(minutes=3), T0 + timedelta(hours=2), latency_ms=900.0)
 BATCH_2 = {
-    "inference": [LATE, *BATCH_1["inference"], inference(8, T0 + timedelta(minutes=20))],
-    "tool_execution": [*BATCH_1["tool_execution"], tool(103, T0 + timedelta(minutes=2))],
+    "inference": [
+        LATE,
+        *BATCH_1["inference"],
+        # kept by head sampling at 1 in 4: it stands for 4 requests
+        inference(8, T0 + timedelta(minutes=20), sample_rate=0.25, input_tokens=1000),
+    ],
+    "tool_execution": [
+        *BATCH_1["tool_execution"],
+        tool(103, T0 + timedelta(minutes=2), sample_rate=0.5),
+    ],
     "application": [*BATCH_1["application"], log(203, T0 + timedelta(minutes=1))],
 }
 
@@ -256,6 +264,21 @@ def test_build_twice_counts_every_event_once(server: ClickHouseServer, tmp_path:
     assert costs[_id(5)] == pytest.approx(0.42)
     [(total_cost,)] = rows(server, "SELECT sum(cost_usd) FROM ollive.agg_inference_5m")
     assert total_cost == pytest.approx(sum(c for c in costs.values() if c is not None))
+
+    # sampling: the estimates weight each event by 1 / sample_rate (rows without one: 1)
+    assert costs[_id(8)] == pytest.approx(1000 * 0.15 / 1e6)
+    [(requests, estimated, estimated_cost, estimated_tokens)] = rows(
+        server,
+        "SELECT sum(requests), sum(estimated_requests), sum(estimated_cost_usd), "
+        "sum(estimated_input_tokens) FROM ollive.agg_inference_5m",
+    )
+    assert (requests, estimated) == (8, 7 + 4)
+    assert estimated_cost == pytest.approx(total_cost + 3 * costs[_id(8)])
+    assert estimated_tokens == 1200 + 1000 + 4 * 1000
+    assert rows(
+        server,
+        "SELECT sum(calls), sum(estimated_calls), sum(estimated_errors) FROM ollive.agg_tool_5m",
+    ) == [(3, 4.0, 1.0)]
 
     # PII: masked text, pseudonymous users, entity names counted per bucket
     assert rows(

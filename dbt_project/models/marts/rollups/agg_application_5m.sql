@@ -27,6 +27,7 @@ final as (
         service,
         level,
         count() as records,
+        sum(sample_weight) as estimated_records,
         max(loaded_at) as last_loaded_at
     from bucket_records
     group by bucket_start, project_id, service, level

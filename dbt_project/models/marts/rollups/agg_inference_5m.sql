@@ -12,7 +12,12 @@ inferences as (
 
     select
         *,
-        {{ bucket_5m('started_at') }} as bucket_start
+        {{ bucket_5m('started_at') }} as bucket_start,
+        input_tokens * sample_weight as weighted_input_tokens,
+        output_tokens * sample_weight as weighted_output_tokens,
+        cached_input_tokens * sample_weight as weighted_cached_input_tokens,
+        reasoning_tokens * sample_weight as weighted_reasoning_tokens,
+        cost_usd * sample_weight as weighted_cost_usd
     from {{ ref('fct_inferences') }}
 
 ),
@@ -46,6 +51,15 @@ aggregated as (
         sum(reasoning_tokens) as reasoning_tokens,
         sum(cost_usd) as cost_usd,
         countIf(cost_source = 'unpriced') as unpriced_requests,
+        -- estimates of the true totals: each kept event stands for 1 / sample_rate events
+        sum(sample_weight) as estimated_requests,
+        sumIf(sample_weight, is_error) as estimated_errors,
+        estimated_errors / estimated_requests as estimated_error_rate,
+        sum(weighted_input_tokens) as estimated_input_tokens,
+        sum(weighted_output_tokens) as estimated_output_tokens,
+        sum(weighted_cached_input_tokens) as estimated_cached_input_tokens,
+        sum(weighted_reasoning_tokens) as estimated_reasoning_tokens,
+        sum(weighted_cost_usd) as estimated_cost_usd,
         max(loaded_at) as last_loaded_at
     from bucket_events
     group by bucket_start, project_id, service, provider, model
@@ -79,6 +93,14 @@ final as (
         reasoning_tokens,
         cost_usd,
         unpriced_requests,
+        estimated_requests,
+        estimated_errors,
+        estimated_error_rate,
+        estimated_input_tokens,
+        estimated_output_tokens,
+        estimated_cached_input_tokens,
+        estimated_reasoning_tokens,
+        estimated_cost_usd,
         last_loaded_at
     from aggregated
 

@@ -17,6 +17,7 @@ failed_inferences as (
         provider,
         model,
         error_code,
+        sample_weight,
         loaded_at,
         started_at,
         {{ bucket_5m('started_at') }} as bucket_start
@@ -37,6 +38,7 @@ final as (
         model,
         assumeNotNull(error_code) as error_code,
         count() as errors,
+        sum(sample_weight) as estimated_errors,
         max(loaded_at) as last_loaded_at
     from bucket_events
     group by bucket_start, project_id, service, provider, model, error_code

@@ -29,6 +29,10 @@ aggregated as (
         count() as calls,
         countIf(is_error) as errors,
         errors / calls as error_rate,
+        -- estimates of the true totals: each kept event stands for 1 / sample_rate events
+        sum(sample_weight) as estimated_calls,
+        sumIf(sample_weight, is_error) as estimated_errors,
+        estimated_errors / estimated_calls as estimated_error_rate,
         quantilesExact(0.5, 0.95, 0.99) (latency_ms) as latency_quantiles,
         -- mergeable t-digest state for charts over many buckets or tools
         quantilesTDigestState(0.5, 0.95, 0.99) (latency_ms) as latency_state,
@@ -48,6 +52,9 @@ final as (
         calls,
         errors,
         error_rate,
+        estimated_calls,
+        estimated_errors,
+        estimated_error_rate,
         latency_quantiles[1] as latency_p50_ms,
         latency_quantiles[2] as latency_p95_ms,
         latency_quantiles[3] as latency_p99_ms,

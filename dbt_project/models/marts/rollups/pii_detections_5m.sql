@@ -15,6 +15,7 @@ inferences as (
         'inference' as log_type,
         project_id,
         pii_entities,
+        sample_weight,
         loaded_at,
         {{ bucket_5m('started_at') }} as bucket_start
     from {{ ref('fct_inferences') }}
@@ -28,6 +29,7 @@ tool_executions as (
         'tool_execution' as log_type,
         project_id,
         pii_entities,
+        sample_weight,
         loaded_at,
         {{ bucket_5m('started_at') }} as bucket_start
     from {{ ref('fct_tool_executions') }}
@@ -41,6 +43,7 @@ application_logs as (
         'application' as log_type,
         project_id,
         pii_entities,
+        sample_weight,
         loaded_at,
         {{ bucket_5m('logged_at') }} as bucket_start
     from {{ ref('fct_application_logs') }}
@@ -68,6 +71,7 @@ final as (
         log_type,
         entity,
         count() as detections,
+        sum(sample_weight) as estimated_detections,
         max(loaded_at) as last_loaded_at
     from bucket_detections
     array join pii_entities as entity
