@@ -22,6 +22,10 @@ from tests.fixtures.clickhouse import ClickHouseServer, start_clickhouse_server
 PROJECT = Path(__file__).resolve().parents[3] / "dbt_project"
 DBT = Path(sys.executable).parent / "dbt"
 T0 = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+# one traced chat turn: an SDK block (root) → a model call → two tool runs, one loaded late
+TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+ROOT_SPAN, MODEL_SPAN = "00f067aa0ba902b7", "b7ad6b7169203331"
+IN_TURN = {"trace_id": TRACE, "conversation_id": "conv-1"}
 
 
 def _id(n: int) -> str:
@@ -75,6 +79,9 @@ PRICED = inference(  # gpt-4o-mini% 0.15 / 0.60 / cached 0.075 USD per 1M tokens
     output_preview="sent to 415-555-0100",
     tool_calls=[{"name": "get_weather", "id": "call_1", "arguments_preview": '{"to": "a@b.io"}'}],
     metadata={"route": "/chat", "customer": "bob@example.org"},
+    span_id=MODEL_SPAN,
+    parent_span_id=ROOT_SPAN,
+    **IN_TURN,
 )
 PRICED_COST = (1000 * 0.15 + 200 * 0.075 + 300 * 0.60) / 1e6
 GEMINI = inference(  # gemini-2.5-flash% since 2025-06-17: 0.30 / 2.50 / cached 0.03
@@ -90,10 +97,13 @@ GEMINI = inference(  # gemini-2.5-flash% since 2025-06-17: 0.30 / 2.50 / cached 
 GEMINI_COST = (900 * 0.30 + 100 * 0.03 + 300 * 2.50 + 200 * 2.50) / 1e6
 TOOL_WITH_PII = tool(
     101,
-    T0,
+    T0 + timedelta(minutes=1, seconds=1),
     tool_call_id="call_1",
     arguments_preview='{"to": "a@b.io"}',
     result_preview="card 4111 1111 1111 1111",
+    span_id="1111111111111111",
+    parent_span_id=MODEL_SPAN,
+    **IN_TURN,
 )
 BATCH_1 = {
     "inference": [
@@ -126,6 +136,8 @@ BATCH_1 = {
             message="chat turn",
             metadata={"ollive.span.kind": "agent", "ollive.span.status": "ok"},
             finished_at=_ts(T0 + timedelta(seconds=3)),
+            span_id=ROOT_SPAN,
+            **IN_TURN,
         ),
         log(
             201,
@@ -149,6 +161,13 @@ BATCH_2 = {
     "tool_execution": [
         *BATCH_1["tool_execution"],
         tool(103, T0 + timedelta(minutes=2), sample_rate=0.5),
+        tool(
+            104,
+            T0 + timedelta(minutes=2),
+            span_id="2222222222222222",
+            parent_span_id=MODEL_SPAN,
+            **IN_TURN,
+        ),
     ],
     "application": [*BATCH_1["application"], log(203, T0 + timedelta(minutes=1))],
 }
@@ -278,7 +297,7 @@ def test_build_twice_counts_every_event_once(server: ClickHouseServer, tmp_path:
     assert rows(
         server,
         "SELECT sum(calls), sum(estimated_calls), sum(estimated_errors) FROM ollive.agg_tool_5m",
-    ) == [(3, 4.0, 1.0)]
+    ) == [(4, 5.0, 1.0)]
 
     # PII: masked text, pseudonymous users, entity names counted per bucket
     assert rows(
@@ -324,6 +343,31 @@ def test_build_twice_counts_every_event_once(server: ClickHouseServer, tmp_path:
         f"FROM ollive.fct_application_logs WHERE event_id IN ('{_id(204)}', '{_id(202)}') "
         "ORDER BY event_id",
     ) == [(False, None, None, "boom", None), (True, "agent", "ok", "chat turn", 3000)]
+
+    # the traced turn, its late tool run included, in fct_traces and fct_conversations
+    assert rows(
+        server,
+        "SELECT root_span_id, root_name, span_names, count_spans, tree_depth, count_inferences, "
+        "count_tool_executions, cost_usd, duration_ms FROM ollive.fct_traces "
+        f"WHERE trace_id = '{TRACE}'",
+    ) == [
+        (
+            ROOT_SPAN,
+            "chat turn",
+            ["chat turn", "gpt-4o-mini", "get_weather", "get_weather"],
+            4,
+            3,
+            1,
+            2,
+            pytest.approx(PRICED_COST),
+            120_020.0,
+        )
+    ]
+    assert rows(
+        server,
+        "SELECT count_turns, count_inferences, count_tool_executions, first_activity_at "
+        "FROM ollive.fct_conversations WHERE conversation_id = 'conv-1'",
+    ) == [(1, 1, 2, T0.replace(tzinfo=None))]
 
     # a third build with nothing new changes nothing
     before = rows(server, ROLLUP_SNAPSHOT)

@@ -1,0 +1,26 @@
+{#- The `touched_keys` and `<name>` CTEs of a model with one row per `key` (a trace, a
+    conversation): on an incremental run, every key with a row loaded since the lookback
+    cutoff (the newest `last_loaded_at` already in the model, minus the lookback), with all its
+    rows however old, so each key is rebuilt whole; on a full build, every row of `source_cte`
+    that has a key. -#}
+{% macro touched_key_ctes(source_cte, key, name) %}
+{% if is_incremental() %}
+    touched_keys as (
+
+        select distinct {{ key }} from {{ source_cte }}
+        where loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
+
+    ),
+{% endif %}
+
+{{ name }} as (
+
+    select * from {{ source_cte }}
+    where
+        {{ key }} is not null
+        {% if is_incremental() %}
+            and {{ key }} in (select {{ key }} from touched_keys)  -- noqa: RF02
+        {% endif %}
+
+)
+{% endmacro %}
