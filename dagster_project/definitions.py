@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import dagster as dg
+from dagster_dbt import get_asset_key_for_model
 
+from dagster_project.checks.anomalies import (
+    ANOMALY_MODEL,
+    build_anomaly_checks,
+    build_anomaly_schedule,
+)
 from dagster_project.checks.freshness import build_freshness_checks, build_freshness_schedule
 from dagster_project.ingestion.assets import raw_objects, staging_assets
 from dagster_project.ingestion.jobs import load_raw_objects_job
@@ -32,6 +38,7 @@ def build_definitions(pipeline: PipelineSettings) -> dg.Definitions:
     jobs: list = [load_raw_objects_job, replay_raw_objects_job]
     sensors: list = [raw_objects_sensor]
     rollups: list[dg.AssetKey] = []
+    anomalies: list[dg.AssetChecksDefinition] = []
 
     project = load_dbt_project(pipeline.dbt_project_dir, pipeline.dbt_target)
     if project is not None:
@@ -42,6 +49,7 @@ def build_definitions(pipeline: PipelineSettings) -> dg.Definitions:
         jobs.append(dbt_job)
         sensors.append(build_dbt_after_loads_sensor(dbt_job))
         rollups = rollup_keys(dbt_assets)
+        anomalies = build_anomaly_checks(get_asset_key_for_model([dbt_assets], ANOMALY_MODEL))
 
     freshness = build_freshness_checks(
         timedelta(minutes=pipeline.staging_max_lag_minutes),
@@ -50,10 +58,13 @@ def build_definitions(pipeline: PipelineSettings) -> dg.Definitions:
     )
     return dg.Definitions(
         assets=assets,
-        asset_checks=[*build_reconciliation_checks(partitions), *freshness],
+        asset_checks=[*build_reconciliation_checks(partitions), *freshness, *anomalies],
         jobs=jobs,
         sensors=sensors,
-        schedules=[build_freshness_schedule(freshness)],
+        schedules=[
+            build_freshness_schedule(freshness),
+            *([build_anomaly_schedule(anomalies)] if anomalies else []),
+        ],
         resources=build_resources(pipeline),
     )
 

@@ -1,0 +1,270 @@
+{{
+    config(
+        unique_key='bucket_start',
+        order_by='(bucket_start, metric, project_id, service, provider, model)',
+        partition_by='toYYYYMM(bucket_start)',
+    )
+}}
+
+{#- The rule's knobs (see anomaly_scores_5m.yml); bench/anomalies.py measured these defaults. -#}
+{%- set weeks = var('anomaly_baseline_weeks', 3) | int -%}
+{%- set neighbours = var('anomaly_neighbour_buckets', 6) | int -%}
+{%- set min_samples = var('anomaly_min_samples', 8) | int -%}
+{%- set min_volume = var('anomaly_min_volume', 20) | int -%}
+{%- set z_threshold = var('anomaly_z_threshold', 6.0) | float -%}
+{%- set z_threshold_counts = var('anomaly_z_threshold_counts', 5.0) | float -%}
+{%- set relative_floor = var('anomaly_relative_floor', 0.05) | float -%}
+{#- the oldest sample a bucket's baseline reads: `weeks` weeks and `neighbours` buckets back -#}
+{%- set history_minutes = weeks * 10080 + neighbours * 5 -%}
+
+with
+
+rollup_rows as (
+
+    select * from {{ ref('agg_inference_5m') }}
+
+),
+
+newest as (
+
+    -- the newest bucket is still filling: it is scored once a later bucket exists
+    select max(bucket_start) as newest_bucket from rollup_rows
+
+),
+
+first_scored as (
+
+    -- incremental: from the oldest bucket rebuilt since the last run (its events loaded since
+    -- the newest load already scored, minus the lookback); NULL when none, so nothing is scored
+    select minOrNull(bucket_start) as first_bucket from rollup_rows
+    {% if is_incremental() %}
+        where last_loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
+    {% endif %}
+
+),
+
+metric_values as (
+
+    select
+        bucket_start,
+        project_id,
+        service,
+        provider,
+        model,
+        last_loaded_at,
+        tupleElement(metric_tuple, 1) as metric,
+        tupleElement(metric_tuple, 2) as observed,
+        tupleElement(metric_tuple, 3) as event_count,
+        -- variance-stabilised: a count's Poisson noise is constant on a square-root scale, a
+        -- rate's binomial noise on an arcsine-square-root scale, and latency, TTFT and cost
+        -- vary by factors (log-normal tails), so medians and MADs are taken on these scales
+        multiIf(
+            metric = 'requests', sqrt(observed),
+            metric = 'error_rate', asin(sqrt(observed)),
+            log(observed)
+        ) as stabilised
+    from rollup_rows
+    -- one row per metric; event_count = the events the metric is computed over
+    array join
+        [
+            ('error_rate', toFloat64(error_rate), toFloat64(requests)),
+            ('latency_p95_ms', toFloat64(latency_p95_ms), toFloat64(requests)),
+            ('ttft_p95_ms', toFloat64(ttft_p95_ms), toFloat64(streaming_requests)),
+            ('requests', toFloat64(requests), toFloat64(requests)),
+            (
+                'cost_per_request_usd',
+                toFloat64(cost_usd) / (requests - unpriced_requests),
+                toFloat64(requests - unpriced_requests)
+            )
+        ] as metric_tuple
+    where
+        isFinite(observed)
+        -- a zero latency or cost has no logarithm: not scored
+        and isFinite(stabilised)
+        and bucket_start >= (
+            select first_bucket from first_scored  -- noqa: RF02
+        ) - toIntervalMinute({{ history_minutes }})
+
+),
+
+baseline_samples as (
+
+    -- each bucket is a sample for the same time of week 1..`weeks` weeks later, and for the
+    -- `neighbours` buckets either side of it (daily and weekly seasonality in one rule)
+    select
+        project_id,
+        service,
+        provider,
+        model,
+        metric,
+        observed as sample_value,
+        stabilised as sample_stabilised,
+        event_count as sample_event_count,
+        bucket_start + toIntervalMinute(offset_minutes) as target_bucket
+    from metric_values
+    array join
+        arrayFlatten(
+            arrayMap(
+                week -> arrayMap(
+                    slot -> week * 10080 + slot * 5,
+                    range(-{{ neighbours }}, {{ neighbours }} + 1)
+                ),
+                range(1, {{ weeks }} + 1)
+            )
+        ) as offset_minutes
+    where
+        -- a rate over too few events is noise, not a sample; a count is a sample at any size
+        (metric = 'requests' or event_count >= {{ min_volume }})
+        and target_bucket >= (select first_bucket from first_scored)  -- noqa: RF02
+        and target_bucket < (select newest_bucket from newest)  -- noqa: RF02
+
+),
+
+baselines as (
+
+    select
+        target_bucket as bucket_start,
+        project_id,
+        service,
+        provider,
+        model,
+        metric,
+        count() as samples,
+        quantileExactInclusive(0.5) (sample_value) as baseline,
+        quantileExactInclusive(0.5) (sample_stabilised) as baseline_stabilised,
+        quantileExactInclusive(0.5) (sample_event_count) as baseline_event_count,
+        groupArray(sample_stabilised) as samples_stabilised
+    from baseline_samples
+    group by target_bucket, project_id, service, provider, model, metric
+    having samples >= {{ min_samples }}
+
+),
+
+spreads as (
+
+    select
+        bucket_start,
+        project_id,
+        service,
+        provider,
+        model,
+        metric,
+        samples,
+        baseline,
+        baseline_stabilised,
+        baseline_event_count,
+        arrayReduce(
+            'quantileExactInclusive(0.5)',
+            arrayMap(x -> abs(x - baseline_stabilised), samples_stabilised)
+        ) as mad
+    from baselines
+
+),
+
+observations as (
+
+    select
+        *,
+        1 as is_observed
+    from metric_values
+    where
+        bucket_start >= (select first_bucket from first_scored)  -- noqa: RF02
+        and bucket_start < (select newest_bucket from newest)  -- noqa: RF02
+
+),
+
+joined as (
+
+    select
+        spreads.bucket_start,
+        spreads.project_id,
+        spreads.service,
+        spreads.provider,
+        spreads.model,
+        spreads.metric,
+        spreads.samples,
+        spreads.baseline,
+        spreads.baseline_stabilised,
+        spreads.baseline_event_count,
+        spreads.mad,
+        -- no row in the rollup: no events, which is an observation only for the request count
+        if(observations.is_observed = 1, observations.observed, 0) as observed,
+        if(observations.is_observed = 1, observations.stabilised, 0) as observed_stabilised,
+        if(observations.is_observed = 1, observations.event_count, 0) as event_count,
+        if(
+            observations.is_observed = 1,
+            observations.last_loaded_at,
+            toDateTime64(0, 3, 'UTC')
+        ) as last_loaded_at
+    from spreads
+    left join observations
+        on
+            spreads.bucket_start = observations.bucket_start
+            and spreads.project_id = observations.project_id
+            and spreads.service = observations.service
+            and spreads.provider = observations.provider
+            and spreads.model = observations.model
+            and spreads.metric = observations.metric
+    where observations.is_observed = 1 or spreads.metric = 'requests'
+
+),
+
+scored as (
+
+    select
+        *,
+        -- MAD as a standard deviation, never below the bucket's own sampling noise (1/2 for a
+        -- count on its square-root scale, 1/(2 sqrt(n)) for a rate on its arcsine scale) nor
+        -- below a relative change of `relative_floor`
+        greatest(
+            1.4826 * mad,
+            multiIf(
+                metric = 'requests',
+                greatest(0.5, {{ relative_floor }} / 2 * baseline_stabilised),
+                metric = 'error_rate', 1 / (2 * sqrt(greatest(event_count, 1))),
+                {{ relative_floor }}
+            )
+        ) as robust_scale,
+        (observed_stabilised - baseline_stabilised) / robust_scale as robust_z,
+        if(observed >= baseline, 'up', 'down') as direction,
+        -- a count is judged on the events expected, a rate on the events it was computed over
+        if(
+            metric = 'requests', baseline_event_count, event_count
+        ) >= {{ min_volume }} as has_min_volume
+    from joined
+
+),
+
+final as (
+
+    select
+        bucket_start,
+        project_id,
+        service,
+        provider,
+        model,
+        metric,
+        direction,
+        observed,
+        baseline,
+        mad,
+        robust_z,
+        event_count,
+        baseline_event_count,
+        samples,
+        has_min_volume,
+        -- lower error rate, latency or TTFT is never an incident; fewer or more requests and a
+        -- cheaper or dearer request both are
+        has_min_volume
+        -- counts and rates follow their noise model (Poisson, binomial) closely; a p95 of a few
+        -- dozen events or a sum of costs has heavier tails, so it needs a larger score
+        and abs(robust_z) >= if(
+            metric in ('requests', 'error_rate'), {{ z_threshold_counts }}, {{ z_threshold }}
+        )
+        and (direction = 'up' or metric in ('requests', 'cost_per_request_usd')) as is_anomaly,
+        last_loaded_at
+    from scored
+
+)
+
+select * from final
