@@ -1,0 +1,419 @@
+"""Benchmark of the anomaly model: recall, time to detect and false alarms on a simulated month.
+
+Simulates inference events minute by minute for six series (daily peaks, quieter weekends,
+day-to-day drift, Poisson arrivals, log-normal latency, TTFT and cost, 2% errors): three weeks
+of history and one evaluated week, with incidents injected at known times in the evaluated week
+(error bursts, latency and TTFT spikes, a cost jump, traffic drops) and one in the history.
+Aggregates them into rows of `agg_inference_5m`'s shape (exact per-bucket quantiles), writes
+them into a table of that name and types on a private embedded ClickHouse, and runs the real
+models against it: `dbt run --full-refresh` on all but the last day, then
+the last day as an incremental run. Then from `anomalies_5m`:
+
+- recall: incidents with a flagged bucket of their series and metric while they last;
+- time to detect: end of the first such bucket (when it is complete) minus the incident start;
+- false alarms: flagged rows of the evaluated week with no incident on their series at the
+  time, per simulated day.
+
+`--sweep anomaly_z_threshold=4,5,6` re-scores with each value (full refresh) and reports each.
+Prints `name: value unit` lines; writes bench/results/anomalies.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import clickhouse_connect
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import bench.ingest_common as common  # noqa: E402
+
+PROJECT = ROOT / "dbt_project"
+DBT = Path(sys.executable).parent / "dbt"
+PASSWORD = "bench-password"
+T0 = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
+HISTORY_WEEKS = 3
+DAYS = 7 * (HISTORY_WEEKS + 1)
+EVAL_START = T0 + timedelta(weeks=HISTORY_WEEKS)
+EVAL_END = T0 + timedelta(days=DAYS)
+
+
+@dataclass(frozen=True)
+class Series:
+    project_id: str
+    service: str
+    provider: str
+    model: str
+    peak_per_5m: float  # requests per 5 minutes at the weekday peak
+    latency_ms: float  # median latency
+    cost_usd: float  # median cost per request
+
+
+SERIES = [
+    Series("proj-a", "chat-api", "gcp.gemini", "gemini-2.5-flash", 300, 900, 0.0015),
+    Series("proj-a", "chat-api", "openai", "gpt-4o-mini", 150, 700, 0.0008),
+    Series("proj-a", "chat-api", "gcp.gemini", "gemini-2.5-flash-lite", 100, 400, 0.0003),
+    Series("proj-a", "agent", "anthropic", "claude-sonnet-4-5", 60, 2500, 0.0120),
+    Series("proj-b", "support-bot", "gcp.gemini", "gemini-2.5-pro", 40, 3000, 0.0100),
+    Series("proj-b", "batch", "openai", "gpt-5", 8, 6000, 0.0300),  # below the volume rule
+]
+
+
+@dataclass(frozen=True)
+class Incident:
+    name: str
+    series: int  # index into SERIES
+    metric: str  # the metric it should be flagged on
+    start: datetime
+    minutes: int
+    factor: float  # multiplies the error probability, latency, TTFT, cost or arrival rate
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(minutes=self.minutes)
+
+
+def _at(day: int, hhmm: str) -> datetime:
+    hours, minutes = map(int, hhmm.split(":"))
+    return EVAL_START + timedelta(days=day, hours=hours, minutes=minutes)
+
+
+INCIDENTS = [
+    Incident("traffic_drop", 0, "requests", _at(0, "09:52"), 30, 0.25),
+    Incident("error_burst", 0, "error_rate", _at(1, "14:07"), 25, 12.0),
+    Incident("latency_spike", 1, "latency_p95_ms", _at(2, "10:33"), 20, 2.5),
+    Incident("ttft_spike", 2, "ttft_p95_ms", _at(3, "16:41"), 15, 3.0),
+    Incident("outage", 1, "requests", _at(3, "19:26"), 15, 0.0),
+    Incident("cost_jump", 3, "cost_per_request_usd", _at(4, "11:18"), 60, 2.0),
+    Incident("weekend_error_burst", 2, "error_rate", _at(5, "13:03"), 20, 15.0),
+    Incident("sunday_morning_latency_spike", 0, "latency_p95_ms", _at(6, "08:14"), 20, 2.0),
+]
+# in buckets of fewer events than the volume rule (about 10): reported, not counted in recall
+BELOW_VOLUME = [
+    Incident("low_volume_error_burst", 4, "error_rate", _at(5, "13:03"), 20, 15.0),
+    Incident("night_latency_spike", 0, "latency_p95_ms", _at(6, "03:14"), 20, 2.0),
+]
+# in the history, at the same slot as an evaluated incident: the baseline must shrug it off
+HISTORY_INCIDENTS = [
+    Incident("history_error_burst", 0, "error_rate", _at(-7 + 1, "14:02"), 30, 12.0),
+]
+EFFECT = {  # incident metric → the per-event quantity its factor multiplies
+    "requests": "rate",
+    "error_rate": "error",
+    "latency_p95_ms": "latency",
+    "ttft_p95_ms": "ttft",
+    "cost_per_request_usd": "cost",
+}
+COLUMNS = [
+    "bucket_start", "project_id", "service", "provider", "model", "requests", "errors",
+    "error_rate", "streaming_requests", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms",
+    "ttft_p50_ms", "ttft_p95_ms", "ttft_p99_ms", "cost_usd", "unpriced_requests",
+    "last_loaded_at",
+]  # fmt: skip
+
+
+# the columns of agg_inference_5m the anomaly models read, with the rollup's types: written
+# directly, so the models are measured on their own (the rollup's own build is not under test)
+ROLLUP_DDL = """
+CREATE TABLE ollive.agg_inference_5m (
+    bucket_start DateTime('UTC'), project_id LowCardinality(String),
+    service LowCardinality(String), provider LowCardinality(String),
+    model LowCardinality(String), requests UInt64, errors UInt64, error_rate Float64,
+    streaming_requests UInt64, latency_p50_ms Float64, latency_p95_ms Float64,
+    latency_p99_ms Float64, ttft_p50_ms Nullable(Float64), ttft_p95_ms Nullable(Float64),
+    ttft_p99_ms Nullable(Float64), cost_usd Nullable(Float64), unpriced_requests UInt64,
+    last_loaded_at DateTime64(3, 'UTC')
+) ENGINE = MergeTree ORDER BY (bucket_start, project_id, service, provider, model)
+"""
+
+
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def daily_shape(minute_of_day: np.ndarray) -> np.ndarray:
+    """Quiet nights, a late-morning and a mid-afternoon peak (1.0 at the top)."""
+    hour = minute_of_day / 60
+    morning = np.exp(-(((hour - 10.5) / 2.2) ** 2))
+    afternoon = 0.9 * np.exp(-(((hour - 15.5) / 2.5) ** 2))
+    return 0.12 + 0.88 * np.maximum(morning, afternoon)
+
+
+def factors(series: int, minutes: int) -> dict[str, np.ndarray]:
+    """Per minute, what the incidents on `series` multiply."""
+    out = {kind: np.ones(minutes) for kind in EFFECT.values()}
+    for incident in [*INCIDENTS, *BELOW_VOLUME, *HISTORY_INCIDENTS]:
+        if incident.series == series:
+            first = int((incident.start - T0).total_seconds() // 60)
+            out[EFFECT[incident.metric]][first : first + incident.minutes] *= incident.factor
+    return out
+
+
+def quantiles_by_bucket(buckets: np.ndarray, values: np.ndarray, n: int) -> list[np.ndarray]:
+    """Exact p50, p95, p99 of `values` per bucket (element floor(q * count) of the sorted
+    bucket, as ClickHouse's quantileExact); NaN for an empty bucket."""
+    order = np.lexsort((values, buckets))
+    counts = np.bincount(buckets, minlength=n)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    out = []
+    for q in (0.5, 0.95, 0.99):
+        idx = starts + np.minimum(np.floor(q * counts).astype(int), np.maximum(counts - 1, 0))
+        picked = values[order][np.minimum(idx, len(values) - 1)] if len(values) else idx * 0.0
+        out.append(np.where(counts > 0, picked, np.nan))
+    return out
+
+
+def simulate(seed: int) -> tuple[list[list], int]:
+    """Rollup rows of every series, and how many events they hold."""
+    rng = np.random.default_rng(seed)
+    minutes = DAYS * 1440
+    minute = np.arange(minutes)
+    weekday = (minute // 1440) % 7  # T0 is a Monday
+    weekly = np.where(weekday == 5, 0.5, np.where(weekday == 6, 0.4, 1.0))
+    load = daily_shape(minute % 1440) * weekly
+    n_buckets = minutes // 5
+    rows, events = [], 0
+    for index, s in enumerate(SERIES):
+        f = factors(index, minutes)
+        drift = np.repeat(rng.lognormal(0, 0.05, DAYS), 1440)  # day-to-day variation
+        counts = rng.poisson(s.peak_per_5m / 5 * load * drift * f["rate"])
+        at = np.repeat(minute, counts)
+        n = len(at)
+        events += n
+        bucket = at // 5
+        error = rng.random(n) < np.minimum(0.02 * f["error"][at], 1.0)
+        # busier is slower: +25% latency at the peak
+        latency = s.latency_ms * (1 + 0.25 * load[at]) * rng.lognormal(0, 0.45, n)
+        latency *= f["latency"][at]
+        stream = rng.random(n) < 0.6
+        ttft = s.latency_ms / 4 * rng.lognormal(0, 0.5, n) * f["ttft"][at]
+        cost = s.cost_usd * rng.lognormal(0, 0.5, n) * f["cost"][at]
+
+        requests = np.bincount(bucket, minlength=n_buckets)
+        errors = np.bincount(bucket, weights=error, minlength=n_buckets)
+        streams = np.bincount(bucket[stream], minlength=n_buckets)
+        costs = np.bincount(bucket, weights=cost, minlength=n_buckets)
+        lat = quantiles_by_bucket(bucket, latency, n_buckets)
+        tt = quantiles_by_bucket(bucket[stream], ttft[stream], n_buckets)
+        for b in np.flatnonzero(requests):
+            start = T0 + timedelta(minutes=5 * int(b))
+            rows.append(
+                [
+                    start, s.project_id, s.service, s.provider, s.model, int(requests[b]),
+                    int(errors[b]), errors[b] / requests[b], int(streams[b]),
+                    lat[0][b], lat[1][b], lat[2][b], tt[0][b], tt[1][b], tt[2][b],
+                    float(costs[b]), 0, start + timedelta(minutes=6),
+                ]
+            )  # fmt: skip
+    return rows, events
+
+
+class Server:
+    """A private embedded ClickHouse server on a free port."""
+
+    def __init__(self, path: Path) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "clickhouse_server", "--path", str(path),
+             "--port", str(self.port), "--log-level", "warning"],
+            env={**os.environ, "OLLIVE_CLICKHOUSE_PASSWORD": PASSWORD},
+        )  # fmt: skip
+        for _ in range(600):
+            try:
+                httpx.get(f"http://127.0.0.1:{self.port}/ping", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.client = clickhouse_connect.get_client(
+            host="127.0.0.1", port=self.port, password=PASSWORD, send_receive_timeout=3600
+        )
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(60)
+
+
+def dbt(server: Server, workdir: Path, *args: str) -> float:
+    """Wall time of a dbt command."""
+    env = {
+        **os.environ,
+        "OLLIVE_CLICKHOUSE_PORT": str(server.port),
+        "OLLIVE_CLICKHOUSE_PASSWORD": PASSWORD,
+        "DBT_TARGET_PATH": str(workdir / "target"),
+        "DBT_LOG_PATH": str(workdir / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    started = time.perf_counter()
+    result = subprocess.run(
+        [str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)],
+        env=env, capture_output=True, text=True, cwd=PROJECT,
+    )  # fmt: skip
+    if result.returncode != 0:
+        sys.exit(f"dbt {' '.join(args)} failed:\n{result.stdout[-5000:]}")
+    return time.perf_counter() - started
+
+
+def evaluate(client) -> dict:
+    """Recall, time to detect and false alarms from `anomalies_5m`."""
+    flagged = client.query(
+        "SELECT bucket_start, project_id, service, provider, model, metric FROM ollive.anomalies_5m"
+        " WHERE bucket_start >= {start:DateTime} AND bucket_start < {end:DateTime}",
+        parameters={"start": EVAL_START.replace(tzinfo=None), "end": EVAL_END.replace(tzinfo=None)},
+    ).result_rows
+    keys = [(s.project_id, s.service, s.provider, s.model) for s in SERIES]
+    flags = [(b.replace(tzinfo=UTC), keys.index(tuple(k)), m) for b, *k, m in flagged]
+    bucket = timedelta(minutes=5)
+    ttd: dict[str, float | None] = {}
+    for inc in [*INCIDENTS, *BELOW_VOLUME]:
+        hits = [
+            b for b, s, m in flags
+            if s == inc.series and m == inc.metric and b + bucket > inc.start and b < inc.end
+        ]  # fmt: skip
+        ttd[inc.name] = (min(hits) + bucket - inc.start).total_seconds() / 60 if hits else None
+    false_alarms = [
+        (str(b), SERIES[s].model, m)
+        for b, s, m in flags
+        if not any(
+            i.series == s and b + bucket > i.start and b < i.end
+            for i in [*INCIDENTS, *BELOW_VOLUME]
+        )
+    ]
+    found = [ttd[i.name] for i in INCIDENTS if ttd[i.name] is not None]
+    return {
+        "incidents": len(INCIDENTS),
+        "found": len(found),
+        "ttd": ttd,
+        "ttd_max_min": max(found, default=float("nan")),
+        "ttd_median_min": float(np.median(found)) if found else float("nan"),
+        "flagged_rows": len(flags),
+        "false_alarms": false_alarms,
+        "false_alarms_per_day": len(false_alarms) / 7,
+    }
+
+
+def run_seed(server: Server, workdir: Path, seed: int, dbt_vars: dict, sweep: list) -> dict:
+    """Simulate, load, score (full refresh, then the last day incrementally) and evaluate."""
+    client = server.client
+    started = time.perf_counter()
+    rows, events = simulate(seed)
+    progress(f"seed {seed}: {events:,} events in {len(rows):,} rollup rows "
+             f"({time.perf_counter() - started:.1f}s)")  # fmt: skip
+    client.command("TRUNCATE TABLE ollive.agg_inference_5m")
+    last_day = EVAL_END - timedelta(days=1)
+    client.insert("ollive.agg_inference_5m", [r for r in rows if r[0] < last_day], COLUMNS)
+    vars_arg = ["--vars", json.dumps(dbt_vars)]
+    progress(f"seed {seed}: dbt run --full-refresh (all but the last day)")
+    full_s = dbt(server, workdir, "run", "--full-refresh", "-s", "tag:anomaly", *vars_arg)
+    client.insert("ollive.agg_inference_5m", [r for r in rows if r[0] >= last_day], COLUMNS)
+    progress(f"seed {seed}: full run {full_s:.1f}s; incremental run over the last day")
+    incremental_s = dbt(server, workdir, "run", "-s", "tag:anomaly", *vars_arg)
+    [(scored,)] = client.query("SELECT count() FROM ollive.anomaly_scores_5m").result_rows
+    result = evaluate(client)
+    progress(
+        f"seed {seed}: incremental run {incremental_s:.1f}s; found {result['found']}/"
+        f"{result['incidents']}, ttd max {result['ttd_max_min']:.0f} min, "
+        f"{len(result['false_alarms'])} false alarms"
+    )
+    result |= {"seed": seed, "events": events, "rollup_rows": len(rows), "scored_rows": scored,
+               "full_s": full_s, "incremental_s": incremental_s, "sweep": {}}  # fmt: skip
+    for name, value in sweep:
+        dbt(server, workdir, "run", "--full-refresh", "-s", "tag:anomaly",
+            "--vars", json.dumps({**dbt_vars, name: float(value)}))  # fmt: skip
+        r = evaluate(client)
+        within = sum(1 for i in INCIDENTS if (r["ttd"][i.name] or 99) <= 10)
+        result["sweep"][f"{name}={value}"] = {
+            "found_within_10_min": within,
+            "false_alarms_per_day": r["false_alarms_per_day"],
+        }
+        progress(f"seed {seed}: {name}={value}: {within}/{r['incidents']} within 10 min, "
+                 f"{r['false_alarms_per_day']:.2f} false alarms/day")  # fmt: skip
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default="7,11,13,17,19", help="one simulated month per seed")
+    parser.add_argument("--vars", default="{}", help="dbt vars (JSON) for the main runs")
+    parser.add_argument("--sweep", help="NAME=V1,V2,…: also re-score with each value of a var")
+    args = parser.parse_args()
+    dbt_vars = json.loads(args.vars)
+    sweep = []
+    if args.sweep:
+        name, values = args.sweep.split("=", 1)
+        sweep = [(name, v) for v in values.split(",")]
+    load_start = os.getloadavg()[0]
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="ollive-bench-anomalies-") as tmp:
+        workdir = Path(tmp)
+        server = Server(workdir / "data")
+        try:
+            server.client.command("CREATE DATABASE ollive")
+            server.client.command(ROLLUP_DDL)
+            for seed in map(int, args.seeds.split(",")):
+                results.append(run_seed(server, workdir, seed, dbt_vars, sweep))
+        finally:
+            server.stop()
+    load_end = os.getloadavg()[0]
+
+    for r in results:
+        print(f"seed {r['seed']}:")
+        for inc in [*INCIDENTS, *BELOW_VOLUME]:
+            minutes = r["ttd"][inc.name]
+            found = f"detected after {minutes:.0f} min" if minutes is not None else "not detected"
+            below = " (below the volume rule, not counted)" if inc in BELOW_VOLUME else ""
+            print(f"  {inc.name} ({SERIES[inc.series].model}, {inc.metric}): {found}{below}")
+        for alarm in r["false_alarms"]:
+            print(f"  false alarm: {alarm}")
+    ttds = [r["ttd"][i.name] for r in results for i in INCIDENTS]
+    found = [t for t in ttds if t is not None]
+    days = 7 * len(results)
+    false_alarms = sum(len(r["false_alarms"]) for r in results)
+    figures = {
+        "simulated_months": (len(results), "months"),
+        "simulated_events_per_month": (results[0]["events"], "events"),
+        "rollup_rows_per_month": (results[0]["rollup_rows"], "rows"),
+        "incidents": (len(ttds), "incidents"),
+        "incidents_found": (len(found), "incidents"),
+        "incidents_found_within_10_min": (sum(t <= 10 for t in found), "incidents"),
+        "recall": (len(found) / len(ttds), "ratio"),
+        "ttd_median": (float(np.median(found)) if found else float("nan"), "min"),
+        "ttd_max": (max(found, default=float("nan")), "min"),
+        "false_alarms": (false_alarms, "rows"),
+        "false_alarms_per_day": (false_alarms / days, "per day"),
+        "false_alarms_per_day_worst_month": (
+            max(r["false_alarms_per_day"] for r in results),
+            "per day",
+        ),
+        "dbt_full_refresh_median": (float(np.median([r["full_s"] for r in results])), "s"),
+        "dbt_incremental_last_day_median": (
+            float(np.median([r["incremental_s"] for r in results])),
+            "s",
+        ),
+        "load_average_start": (load_start, ""),
+        "load_average_end": (load_end, ""),
+    }
+    per_seed = [
+        {k: r[k] for k in ("seed", "found", "ttd", "false_alarms", "false_alarms_per_day", "sweep")}
+        for r in results
+    ]
+    common.report("anomalies", figures, {"vars": dbt_vars, "per_seed": per_seed})
+
+
+if __name__ == "__main__":
+    main()
