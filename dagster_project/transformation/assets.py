@@ -29,12 +29,24 @@ def load_dbt_project(project_dir: Path, target: str | None) -> DbtProject | None
         return None
     project = DbtProject(project_dir=project_dir, target=target)
     project.prepare_if_dev()
-    if not project.manifest_path.exists():
-        # `ollive up` runs the webserver, not `dagster dev`: parse once so the code location loads
+    if _manifest_is_stale(project_dir, project.manifest_path):
+        # `ollive up` runs the webserver, not `dagster dev`: parse so the code location loads
+        # with every model the project has now (a stale manifest hides new models)
         DbtCliResource(
             project_dir=str(project_dir), target=target, dbt_executable=dbt_executable()
         ).cli(["parse", "--quiet"], target_path=project.target_path).wait()
     return project
+
+
+def _manifest_is_stale(project_dir: Path, manifest: Path) -> bool:
+    """No manifest, or a project file changed since it was written."""
+    if not manifest.exists():
+        return True
+    parsed_at = manifest.stat().st_mtime
+    sources = [project_dir / "dbt_project.yml"]
+    for folder in ("models", "macros", "seeds", "tests", "snapshots"):
+        sources += (project_dir / folder).rglob("*")
+    return any(path.stat().st_mtime > parsed_at for path in sources if path.is_file())
 
 
 def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
