@@ -7,9 +7,9 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 
-from ingest_api.api import health, logs
+from ingest_api.api import health, logs, otlp_traces
 from ingest_api.api.errors import RequestRefused
 from ingest_api.intake.workers import start_workers
 from ingest_api.keys.store import KeyStore
@@ -55,6 +55,14 @@ def build_state(settings: IngestSettings) -> IngestState:
     return IngestState(settings, keys, store, spool, committer, metrics, start_workers(settings))
 
 
+async def _answer_refused(request: Request, exc: Exception) -> Response:
+    """A dependency's refusal, in the format of the route it refused (OTLP or native)."""
+    assert isinstance(exc, RequestRefused)
+    if request.url.path == otlp_traces.PATH:
+        return await otlp_traces.answer_refused(request, exc)
+    return await logs.answer_refused(request, exc)
+
+
 def create_app(settings: IngestSettings) -> FastAPI:
     """The ingest API; all state is built in the lifespan, from `settings` only."""
 
@@ -92,7 +100,8 @@ def create_app(settings: IngestSettings) -> FastAPI:
         summary="Validated, PII-redacted, durable intake of LLM observability events.",
         lifespan=lifespan,
     )
-    app.add_exception_handler(RequestRefused, logs.answer_refused)
+    app.add_exception_handler(RequestRefused, _answer_refused)
     app.include_router(logs.router)
+    app.include_router(otlp_traces.router)
     app.include_router(health.router)
     return app

@@ -29,6 +29,19 @@ class IngestMetrics:
         self.requests = Counter(
             "ollive_ingest_requests", "POST /v1/logs answers, by status.", ["status"], registry=r
         )
+        self.otlp_requests = Counter(
+            "ollive_ingest_otlp_requests",
+            "POST /v1/traces answers, by status.",
+            ["status"],
+            registry=r,
+        )
+        self.otlp_spans = Counter(
+            "ollive_ingest_otlp_spans",
+            "OTLP spans received, by outcome: accepted, rejected, or why dropped (not_genai, "
+            "genai_operation_not_mapped).",
+            ["outcome"],
+            registry=r,
+        )
         self.pii = Counter(
             "ollive_ingest_pii_redactions",
             "Fields redacted, by entity type.",

@@ -1,7 +1,8 @@
 """Raw object key layout: `raw/<log_type>/v1/dt=YYYY-MM-DD/hour=HH/<received_ms>-<uuid>.ndjson.gz`.
 
 Keys are partitioned by arrival time, not event time, so a late event never lands in an hour
-prefix the loader has stopped listing.
+prefix the loader has stopped listing. Beside the log types, `otlp_traces` holds the archive of
+OTLP requests as they came (redacted), one line per request, for replay; nothing loads it.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ SUFFIX = ".ndjson.gz"
 META_EVENT_COUNT = "event-count"
 META_MIN_RECEIVED_AT = "min-received-at"
 META_MAX_RECEIVED_AT = "max-received-at"
+OTLP_TRACES_ARCHIVE = "otlp_traces"
 
 _KEY_RE = re.compile(
-    rf"^{RAW_PREFIX}/(?P<log_type>{'|'.join(LOG_TYPES)})/v(?P<version>\d+)/"
+    rf"^{RAW_PREFIX}/(?P<log_type>{'|'.join((*LOG_TYPES, OTLP_TRACES_ARCHIVE))})/v(?P<version>\d+)/"
     r"dt=(?P<dt>\d{4}-\d{2}-\d{2})/hour=(?P<hour>\d{2})/"
     r"(?P<received_ms>\d{13})-(?P<uid>[0-9a-f]{32})\.ndjson\.gz$"
 )

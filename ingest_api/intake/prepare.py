@@ -61,6 +61,12 @@ def ready() -> bool:
     return _config is not None
 
 
+def worker_setup() -> tuple[PrepareConfig, Redactor | None]:
+    """This process's config and redactor, for the worker steps of other formats (OTLP)."""
+    assert _config is not None, "prepare.init() was not called in this process"
+    return _config, _redactor
+
+
 def prepare(
     body: bytes,
     content_encoding: str | None,

@@ -1,0 +1,1 @@
+"""OTLP/HTTP traces: decode a request, map its GenAI spans onto the wire contract, archive it."""

@@ -1,0 +1,81 @@
+"""The raw archive of OTLP requests: each request's OTLP/JSON form, redacted, one NDJSON line.
+
+Stored beside the events in the same group commit (`raw/otlp_traces/v1/…`), so an acked request
+is archived too, and a mapping fix can be replayed over the requests as they came: all spans,
+GenAI or not, every attribute. Every string is redacted except ids, keys and numbers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from ingest_api.otlp.mapping import MAPPING_VERSION
+from ingest_api.pii.redaction import Redactor
+
+ARCHIVE_FORMAT_VERSION = 1
+_NOT_TEXT = frozenset(
+    {
+        "traceId",
+        "spanId",
+        "parentSpanId",
+        "traceState",
+        "key",
+        "startTimeUnixNano",
+        "endTimeUnixNano",
+        "timeUnixNano",
+        "intValue",
+        "doubleValue",
+        "bytesValue",
+        "schemaUrl",
+    }
+)
+
+
+def archive_line(
+    doc: dict[str, Any],
+    *,
+    encoding: str,
+    spans: int,
+    received_at: datetime,
+    project_id: str,
+    redactor: Redactor | None,
+) -> bytes:
+    """The request's line in the archive (redacts `doc` in place)."""
+    if redactor is not None:
+        _redact(doc, redactor, Counter())
+    line = {
+        "archive_format": ARCHIVE_FORMAT_VERSION,
+        "received_at": received_at.isoformat(),
+        "project_id": project_id,
+        "mapping_version": MAPPING_VERSION,
+        "encoding": encoding,
+        "spans": spans,
+        "request": doc,
+    }
+    return orjson.dumps(line) + b"\n"
+
+
+def _redact(node: Any, redactor: Redactor, found: Counter[str]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, str):
+                if value and key not in _NOT_TEXT:
+                    clean, entities = redactor.redact(value)
+                    if entities:
+                        node[key] = clean
+                        found.update(entities)
+            elif isinstance(value, dict | list):
+                _redact(value, redactor, found)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            if isinstance(value, str):
+                if value:
+                    clean, entities = redactor.redact(value)
+                    if entities:
+                        node[i] = clean
+            else:
+                _redact(value, redactor, found)
