@@ -11,17 +11,27 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    TypeAdapter,
+    computed_field,
+    model_validator,
+)
 
 SCHEMA_VERSION = 1
 PREVIEW_MAX_CHARS = 500
 TEXT_MAX_CHARS = 32_768
 ID_MAX_CHARS = 256
 
-LogType = Literal["inference", "tool_execution", "application"]
-LOG_TYPES: tuple[LogType, ...] = ("inference", "tool_execution", "application")
+LogType = Literal["inference", "tool_execution", "application", "score"]
+LOG_TYPES: tuple[LogType, ...] = ("inference", "tool_execution", "application", "score")
 Status = Literal["ok", "error", "cancelled", "timeout"]
 Level = Literal["debug", "info", "warning", "error", "critical"]
+AuthorKind = Literal["user", "human_annotator", "model", "system"]
+ScoreDataType = Literal["numeric", "categorical", "boolean"]
 
 Id = Annotated[str, Field(min_length=1, max_length=ID_MAX_CHARS)]
 Name = Annotated[str, Field(min_length=1, max_length=ID_MAX_CHARS)]
@@ -129,18 +139,63 @@ class ApplicationEvent(_Event):
     exception_stack: Text | None = None
 
 
-Event = Annotated[
-    InferenceEvent | ToolExecutionEvent | ApplicationEvent, Field(discriminator="log_type")
-]
-EVENT_ADAPTER: TypeAdapter[InferenceEvent | ToolExecutionEvent | ApplicationEvent] = TypeAdapter(
-    Event
-)
+class ScoreEvent(_Event):
+    """Feedback on an event, a trace or a conversation: a user's thumbs, an annotator's label,
+    an evaluator model's grade. It may arrive long after what it scores."""
+
+    log_type: Literal["score"] = "score"
+    name: Name = Field(description="What is scored, e.g. `helpfulness`, `thumbs`.")
+    value: StrictBool | Annotated[float, Field(allow_inf_nan=False)] | Name = Field(
+        description="A number, a category (a string) or a boolean; `data_type` says which."
+    )
+    comment: Text | None = Field(None, description="Free text from the author; PII-redacted.")
+    author_kind: AuthorKind = Field("user", description="Who scored.")
+    target_event_id: UUID | None = Field(None, description="The scored event.")
+    target_trace_id: Id | None = Field(None, description="The scored trace.")
+    target_conversation_id: Id | None = Field(None, description="The scored conversation.")
+
+    @model_validator(mode="after")
+    def _has_a_target(self) -> ScoreEvent:
+        if not (self.target_event_id or self.target_trace_id or self.target_conversation_id):
+            raise ValueError(
+                "a score needs a target: target_event_id, target_trace_id or target_conversation_id"
+            )
+        return self
+
+    # Stored beside `value`, so the loader reads typed columns (a JSON value of three types
+    # does not fit one).
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def data_type(self) -> ScoreDataType:
+        if isinstance(self.value, bool):
+            return "boolean"
+        return "categorical" if isinstance(self.value, str) else "numeric"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def numeric_value(self) -> float | None:
+        """The number; 1 or 0 for a boolean; none for a category."""
+        return None if isinstance(self.value, str) else float(self.value)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def string_value(self) -> str | None:
+        """The category; `true`/`false` for a boolean; none for a number."""
+        if isinstance(self.value, bool):
+            return "true" if self.value else "false"
+        return self.value if isinstance(self.value, str) else None
+
+
+AnyEvent = InferenceEvent | ToolExecutionEvent | ApplicationEvent | ScoreEvent
+Event = Annotated[AnyEvent, Field(discriminator="log_type")]
+EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(Event)
 
 # Free-text fields PII redaction must cover, by log type (metadata string values too).
 FREE_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
     "inference": ("error_message", "input_preview", "output_preview"),
     "tool_execution": ("error_message", "arguments_preview", "result_preview"),
     "application": ("message", "exception_message", "exception_stack"),
+    "score": ("comment",),
 }
 
 

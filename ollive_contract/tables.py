@@ -9,6 +9,7 @@ STAGING_TABLES: dict[str, str] = {
     "inference": "inference_events",
     "tool_execution": "tool_execution_events",
     "application": "application_events",
+    "score": "score_events",
 }
 LOAD_MANIFEST_TABLE = "load_manifest"
 QUARANTINE_TABLE = "quarantine"

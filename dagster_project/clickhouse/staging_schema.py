@@ -88,6 +88,18 @@ BY_LOG_TYPE: dict[str, list[tuple[str, str]]] = {
         ("exception_message", "Nullable(String)"),
         ("exception_stack", "Nullable(String)"),
     ],
+    # `value` is stored typed: the contract's computed data_type, numeric_value, string_value
+    "score": [
+        ("name", "LowCardinality(String)"),
+        ("data_type", "LowCardinality(String)"),
+        ("numeric_value", "Nullable(Float64)"),
+        ("string_value", "Nullable(String)"),
+        ("comment", "Nullable(String)"),
+        ("author_kind", "LowCardinality(String)"),
+        ("target_event_id", "Nullable(UUID)"),
+        ("target_trace_id", OPT_ID),
+        ("target_conversation_id", OPT_ID),
+    ],
 }
 
 LINEAGE: list[tuple[str, str]] = [

@@ -48,6 +48,7 @@ _REQUIRED: dict[str, str] = {
     "inference": "provider != '' AND model != '' AND status != ''",
     "tool_execution": "tool_name != '' AND status != ''",
     "application": "level != ''",
+    "score": "name != '' AND data_type != ''",
 }
 _ENVELOPE_REQUIRED = (
     "event_id != toUUID('00000000-0000-0000-0000-000000000000') AND service != '' "

@@ -17,15 +17,16 @@ from ollive_contract.events import (
     LOG_TYPES,
     ApplicationEvent,
     InferenceEvent,
+    ScoreEvent,
     ToolCall,
     ToolExecutionEvent,
 )
 
-ContractEvent = InferenceEvent | ToolExecutionEvent | ApplicationEvent
+ContractEvent = InferenceEvent | ToolExecutionEvent | ApplicationEvent | ScoreEvent
 
 _KNOWN_NAMES = frozenset(
     name
-    for model in (InferenceEvent, ToolExecutionEvent, ApplicationEvent, ToolCall)
+    for model in (InferenceEvent, ToolExecutionEvent, ApplicationEvent, ScoreEvent, ToolCall)
     for name in model.model_fields
 ) | frozenset(LOG_TYPES)
 # pydantic puts bits of the input between backticks in a few messages (e.g. uuid_parsing)

@@ -12,6 +12,7 @@ ID_MAX_CHARS = 256
 METADATA_MAX_ITEMS = 64
 TOOL_CALLS_MAX_ITEMS = 128
 MILLIS_MAX = 86_400_000.0
+SCORE_AUTHOR_KINDS = ("user", "human_annotator", "model", "system")
 # Only the ingest API sets these; the SDK strips them from whatever a mask hook returns.
 SERVER_FIELDS = frozenset(
     {"received_at", "project_id", "pii_detected", "pii_entities", "schema_version"}

@@ -7,6 +7,7 @@ stays the same whether telemetry is on or off. Every event it emits is placed in
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -14,6 +15,7 @@ from typing import Any, TypeVar, overload
 
 from ollive_sdk import context as ctx
 from ollive_sdk import tool_calls, tracing
+from ollive_sdk._limits import ID_MAX_CHARS, SCORE_AUTHOR_KINDS
 from ollive_sdk._log import warn_once
 from ollive_sdk._version import SDK_NAME, __version__
 from ollive_sdk.blocks import KIND_KEY, SPAN_LOGGER, BlockSpan, Traced
@@ -196,6 +198,61 @@ class Client:
             self._emit(event)
         except Exception as e:
             warn_once("log", "ollive: could not record a log event: %r", e)
+
+    def score(
+        self,
+        name: str,
+        value: bool | float | str,
+        *,
+        event_id: Any = None,
+        trace_id: str | None = None,
+        conversation_id: str | None = None,
+        comment: str | None = None,
+        author_kind: str = "user",
+        metadata: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Emit one `score` event: feedback on an event, a trace or a conversation (at least one
+        target), now or long after. Never sampled out: a score is kept whatever its target's
+        trace was."""
+        try:
+            if self._transport is None:
+                return
+            if isinstance(value, bool):
+                pass
+            elif isinstance(value, (int, float)) and math.isfinite(value):
+                value = float(value)
+            elif isinstance(value, str) and value:
+                value = value[:ID_MAX_CHARS]
+            else:
+                warn_once("score-value", "ollive: score %r dropped: bad value", name)
+                return
+            if event_id is None and not trace_id and not conversation_id:
+                warn_once("score-target", "ollive: score %r dropped: no target", name)
+                return
+            place = self._place()
+            event = {
+                "event_id": uuid7(),
+                "log_type": "score",
+                **self._common,
+                "trace_id": place.trace_id if place else None,
+                "span_id": place.span_id if place else None,
+                "parent_span_id": place.parent_span_id if place else None,
+                "sample_rate": 1.0,
+                **ctx.current(),
+                "started_at": time.time(),
+                "name": name,
+                "value": value,
+                "author_kind": author_kind if author_kind in SCORE_AUTHOR_KINDS else "system",
+                "target_event_id": str(event_id) if event_id is not None else None,
+                "target_trace_id": trace_id,
+                "target_conversation_id": conversation_id,
+                "comment": comment,
+            }
+            if metadata:
+                event["metadata"] = dict(metadata)
+            self._emit(event)
+        except Exception as e:
+            warn_once("score", "ollive: could not record a score: %r", e)
 
     @overload
     def trace(self, name: F, /) -> F: ...

@@ -29,11 +29,12 @@ _NAME_FIELDS = (
     "service", "environment", "request_id", "trace_id", "span_id", "parent_span_id",
     "conversation_id", "session_id", "user_id", "sdk_name", "sdk_version", "provider",
     "operation", "model", "response_model", "finish_reason", "error_code", "tool_name",
-    "tool_call_id", "logger", "exception_type",
+    "tool_call_id", "logger", "exception_type", "name", "target_trace_id",
+    "target_conversation_id",
 )  # fmt: skip
-_REQUIRED_NAMES = ("service", "provider", "model", "tool_name", "logger", "operation")
+_REQUIRED_NAMES = ("service", "provider", "model", "tool_name", "logger", "operation", "name")
 _PREVIEW_FIELDS = ("input_preview", "output_preview", "arguments_preview", "result_preview")
-_TEXT_FIELDS = ("error_message", "message", "exception_message")
+_TEXT_FIELDS = ("error_message", "message", "exception_message", "comment")
 _MILLIS_FIELDS = ("latency_ms", "ttft_ms")
 _COUNT_FIELDS = ("input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens")
 _TIME_FIELDS = ("started_at", "finished_at")

@@ -245,3 +245,30 @@ def test_schema_migration_adds_new_contract_columns_and_keeps_rows(
     new_keys = _objects(pipeline, "inference", [5])
     assert _load(pipeline, "inference", new_keys).success
     assert pipeline.staged("inference", new_keys) == (5, 5)
+
+
+def test_score_objects_load_with_typed_values(pipeline: Pipeline) -> None:
+    """A score's value of three types lands in typed columns (data_type, numeric_value,
+    string_value) of its own staging table."""
+    keys = _objects(pipeline, "score", [6])
+    assert _load(pipeline, "score", keys).success
+    assert pipeline.staged("score", keys) == (6, 6)
+    got = (
+        pipeline.ch()
+        .query(
+            "SELECT data_type, numeric_value, string_value, target_trace_id "
+            f"FROM {staging_table('score')} "
+            "WHERE _object_key IN {keys:Array(String)} ORDER BY target_trace_id",
+            parameters={"keys": keys},
+        )
+        .result_rows
+    )
+    # make_event: i % 3 picks a boolean (i even), a number (i % 5 + 0.5) or the category "good"
+    assert got == [
+        ("boolean", 1.0, "true", f"{0:032x}"),
+        ("numeric", 1.5, None, f"{1:032x}"),
+        ("categorical", None, "good", f"{2:032x}"),
+        ("boolean", 0.0, "false", f"{3:032x}"),
+        ("numeric", 4.5, None, f"{4:032x}"),
+        ("categorical", None, "good", f"{5:032x}"),
+    ]

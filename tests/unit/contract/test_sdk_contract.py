@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, get_args
 
 import jsonschema
 import pytest
@@ -44,7 +44,7 @@ def test_every_event_kind_validates_against_the_contract(recorded):
     client, events = recorded
     wired = wire_events(client, events)
     kinds = {(e["log_type"], e.get("status"), e.get("stream")) for e in wired}
-    assert {"inference", "tool_execution", "application"} == {k[0] for k in kinds}
+    assert {"inference", "tool_execution", "application", "score"} == {k[0] for k in kinds}
     assert {"ok", "error", "timeout", "cancelled"} <= {k[1] for k in kinds}
     for event in wired:
         contract.EVENT_ADAPTER.validate_python(event)
@@ -89,6 +89,7 @@ def test_the_sdk_mirrors_the_contract_limits():
     assert _limits.TEXT_MAX_CHARS == contract.TEXT_MAX_CHARS
     assert _limits.ID_MAX_CHARS == contract.ID_MAX_CHARS
     assert _limits.SERVER_FIELDS == contract.SERVER_FIELDS
+    assert set(_limits.SCORE_AUTHOR_KINDS) == set(get_args(contract.AuthorKind))
     metadata = contract.InferenceEvent.model_json_schema()["properties"]["metadata"]
     assert metadata["maxProperties"] == _limits.METADATA_MAX_ITEMS
     calls = contract.InferenceEvent.model_json_schema()["properties"]["tool_calls"]
