@@ -30,7 +30,8 @@ _CC = re.compile(r"\d{4}[- ]?\d{3,4}[- ]?\d{3,4}[- ]?\d{3,5}")
 # covers all five SSN patterns: 5-4, 3-6, 3-2-4, 9 digits, 3[- .]2[- .]4
 _SSN = re.compile(r"[0-9]{3}[- .]?[0-9]{2}[- .]?[0-9]{4}")
 
-# entities this module can rule out; anything else (PERSON, LOCATION, ...) always goes to Presidio
+# entities this module can rule out; anything else (PERSON, LOCATION, ...) always goes to
+# Presidio, unless its own recognizer can rule it out (`LexiconPersonRecognizer.could_match`)
 PROVABLE = frozenset(
     {"EMAIL_ADDRESS", "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "IP_ADDRESS", "IBAN_CODE"}
 )
@@ -41,11 +42,16 @@ def might_hold_pii(text: str) -> bool:
     return _ANY.search(text) is not None
 
 
-def candidate_entities(text: str, enabled: frozenset[str], phone: PhoneScreen) -> frozenset[str]:
-    """The enabled entities `text` could contain; empty means Presidio would find nothing."""
+def candidate_entities(
+    text: str, enabled: frozenset[str], phone: PhoneScreen, maybe_person: bool = False
+) -> frozenset[str]:
+    """The enabled entities `text` could contain; empty means Presidio would find nothing.
+
+    `maybe_person`: the PERSON recognizer's own screen did not rule a name out.
+    """
+    found: set[str] = {"PERSON"} if maybe_person else set()
     if _ANY.search(text) is None:
-        return frozenset()
-    found: set[str] = set()
+        return frozenset(found) & enabled
     if "@" in text:
         found.add("EMAIL_ADDRESS")
     if ":" in text and ("::" in text or text.count(":") >= 7):

@@ -13,6 +13,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterable
 
+from ingest_api.pii.person_recognizer import LexiconPersonRecognizer
 from ingest_api.pii.phone_recognizer import use_cached_phone_recognizer
 from ingest_api.pii.phone_screen import PhoneScreen
 from ingest_api.pii.prefilter import PROVABLE, candidate_entities, might_hold_pii
@@ -58,14 +59,19 @@ class Redactor:
         self._analyzer = AnalyzerEngine(nlp_engine=_nlp_engine(self.ner_model))
         self._anonymizer = AnonymizerEngine()
         self._all = sorted(self.entities)
-        self._always = self.entities - PROVABLE  # e.g. PERSON: no cheap proof of absence
+        # PERSON without a model: names from a lexicon and context (`person_recognizer`)
+        self._person = LexiconPersonRecognizer() if "PERSON" in self.entities else None
+        if self._person is not None:
+            self._analyzer.registry.add_recognizer(self._person)
+        provable = PROVABLE | ({"PERSON"} if self._person and not use_ner else set())
+        self._always = self.entities - provable  # e.g. LOCATION: no cheap proof of absence
         self._phone = _phone_screen(self._analyzer)
         if fast_path:
             use_cached_phone_recognizer(self._analyzer, self._phone)
-        # each pattern recognizer on its own, to prove its entity absent before the engine runs
+        # each recognizer on its own, to prove its entity absent before the engine runs
         self._dry = {
             e: self._analyzer.registry.get_recognizers("en", [e])
-            for e in self.entities & PROVABLE - {"PHONE_NUMBER"}
+            for e in self.entities & provable - {"PHONE_NUMBER"}
         }
         self.fast_path = fast_path
         self._cache: OrderedDict[str, tuple[str, frozenset[str]]] = OrderedDict()
@@ -76,13 +82,14 @@ class Redactor:
         """The text with PII replaced, and the entity types replaced."""
         if not self.fast_path:
             return self._presidio(text, self._all)
-        if not self._always and not might_hold_pii(text):
+        maybe_person = self._person is not None and self._person.could_match(text)
+        if not self._always and not maybe_person and not might_hold_pii(text):
             return text, _NONE  # most text: not worth a cache slot
         cached = self._cache.get(text)
         if cached is not None:
             self._cache.move_to_end(text)
             return cached
-        wanted = candidate_entities(text, self.entities, self._phone)
+        wanted = candidate_entities(text, self.entities, self._phone, maybe_person)
         if wanted and not self._always:
             wanted = self._confirmed(text, wanted)
         wanted |= self._always
@@ -122,7 +129,10 @@ class Redactor:
 
     def warm_up(self) -> None:
         """Compile every recognizer's patterns and load metadata before the first request."""
-        sample = "Reach jane.doe@example.com, +1 212-555-0143, 10.0.0.1, DE89370400440532013000"
+        sample = (
+            "Hi, I'm Jane Doe: reach jane.doe@example.com, +1 212-555-0143, 10.0.0.1, "
+            "DE89370400440532013000"
+        )
         self._presidio(sample, self._all)
         self.redact("warm-up without anything to find")
 

@@ -17,6 +17,8 @@ DEFAULT_PII_ENTITIES = [
     "CREDIT_CARD",
     "IP_ADDRESS",
     "IBAN_CODE",
+    # no model needed: a name lexicon and context rules (ingest_api/pii/person_recognizer.py)
+    "PERSON",
 ]
 
 
@@ -80,11 +82,11 @@ class IngestSettings(BaseSettings):
     pii_enabled: bool = Field(True, description="Redact PII from every free-text field.")
     pii_entities: list[str] = Field(
         default_factory=lambda: list(DEFAULT_PII_ENTITIES),
-        description="Presidio entities to redact (pattern recognizers; no model needed).",
+        description="Presidio entities to redact (patterns; PERSON by name lexicon; no model).",
     )
     pii_ner_entities: list[str] = Field(
         default_factory=lambda: ["PERSON", "LOCATION"],
-        description="NER entities added when `pii_spacy_model` is installed.",
+        description="NER entities added when `pii_spacy_model` is installed (spaCy).",
     )
     pii_spacy_model: str = Field(
         "en_core_web_sm", description="spaCy model for NER entities, used only if installed."

@@ -138,8 +138,9 @@ def test_fast_path_equals_plain_presidio_on_fuzz(redactors: tuple[Redactor, Reda
         expected = plain.redact(text)
         assert fast.redact(text) == expected, text
         found |= expected[1]
-    # the generator really exercises every entity, and the fast path really skips work
-    assert found == set(DEFAULT_PII_ENTITIES)
+    # the generator really exercises every pattern entity (names: test_pii_names.py), and the
+    # fast path really skips work
+    assert found == set(DEFAULT_PII_ENTITIES) - {"PERSON"}
     assert fast.presidio_calls < 0.7 * len(texts)
 
 
