@@ -2,12 +2,13 @@
     conversation): on an incremental run, every key with a row loaded since the lookback
     cutoff (the newest `last_loaded_at` already in the model, minus the lookback), with all its
     rows however old, so each key is rebuilt whole; on a full build, every row of `source_cte`
-    that has a key. -#}
-{% macro touched_key_ctes(source_cte, key, name) %}
+    that has a key. `loads_cte` (key, loaded_at), when given, is where loads are looked for
+    instead (e.g. the events and the late scores of a conversation). -#}
+{% macro touched_key_ctes(source_cte, key, name, loads_cte=none) %}
 {% if is_incremental() %}
     touched_keys as (
 
-        select distinct {{ key }} from {{ source_cte }}
+        select distinct {{ key }} from {{ loads_cte or source_cte }}
         where loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
 
     ),

@@ -7,4 +7,8 @@
 -- depends_on: {{ ref('agg_tool_5m') }}
 -- depends_on: {{ ref('agg_application_5m') }}
 -- depends_on: {{ ref('pii_detections_5m') }}
+-- depends_on: {{ ref('fct_scores') }}
+-- depends_on: {{ ref('agg_scores_5m') }}
+-- depends_on: {{ ref('fct_traces') }}
+-- depends_on: {{ ref('fct_conversations') }}
 {{ pii_matches_in_marts() }}

@@ -36,6 +36,13 @@ checks as (
     union all
 
     select
+        'agg_scores_5m' as rollup_name,
+        (select sum(scores) from {{ ref('agg_scores_5m') }}) as rollup_total,
+        (select count() from {{ ref('fct_scores') }}) as fact_total
+
+    union all
+
+    select
         'pii_detections_5m' as rollup_name,
         (select sum(detections) from {{ ref('pii_detections_5m') }}) as rollup_total,
         (

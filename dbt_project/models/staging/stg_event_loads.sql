@@ -41,6 +41,19 @@ application_loads as (
 
 ),
 
+score_loads as (
+
+    select
+        'score' as log_type,
+        event_id,
+        project_id,
+        _object_key as object_key,
+        received_at,
+        _loaded_at as loaded_at
+    from {{ source('staging', 'score_events') }}
+
+),
+
 unioned as (
 
     select * from inference_loads
@@ -48,6 +61,8 @@ unioned as (
     select * from tool_execution_loads
     union all
     select * from application_loads
+    union all
+    select * from score_loads
 
 )
 

@@ -16,6 +16,7 @@ import orjson
 import pytest
 
 from dagster_project.clickhouse import staging_schema
+from ollive_contract.events import LOG_TYPES
 from ollive_contract.tables import staging_table
 from tests.fixtures.clickhouse import ClickHouseServer, start_clickhouse_server
 
@@ -58,6 +59,11 @@ def inference(n: int, started: datetime, received: datetime | None = None, **fie
 def tool(n: int, started: datetime, **fields) -> dict:
     defaults = {"tool_name": "get_weather", "status": "ok", "latency_ms": 20.0}
     return _envelope(n, started, started + timedelta(seconds=2), **defaults | fields)
+
+
+def score(n: int, scored: datetime, received: datetime, **fields) -> dict:
+    defaults = {"name": "thumbs", "author_kind": "user"}
+    return _envelope(n, scored, received, **defaults | fields)
 
 
 def log(n: int, started: datetime, **fields) -> dict:
@@ -170,6 +176,29 @@ BATCH_2 = {
         ),
     ],
     "application": [*BATCH_1["application"], log(203, T0 + timedelta(minutes=1))],
+    # feedback on the traced turn, given two hours after it
+    "score": [
+        score(
+            301,
+            T0 + timedelta(hours=2),
+            T0 + timedelta(hours=2, seconds=1),
+            data_type="boolean",
+            numeric_value=0.0,
+            string_value="false",
+            comment="wrong, mail me at jane@example.com",
+            target_trace_id=TRACE,
+        ),
+        score(
+            302,
+            T0 + timedelta(hours=2),
+            T0 + timedelta(hours=2, seconds=1),
+            name="helpfulness",
+            author_kind="human_annotator",
+            data_type="numeric",
+            numeric_value=2.0,
+            target_conversation_id="conv-1",
+        ),
+    ],
 }
 
 
@@ -179,7 +208,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseServe
     ch = start_clickhouse_server(tmp_path_factory.mktemp("dbt-clickhouse") / "data")
     client = ch.client()
     client.command(staging_schema.create_database())
-    for log_type in ("inference", "tool_execution", "application"):
+    for log_type in LOG_TYPES:
         client.command(staging_schema.create_staging_table(log_type, ttl_days=None))
     client.command(staging_schema.create_load_manifest())
     client.command(staging_schema.create_quarantine())
@@ -365,9 +394,25 @@ def test_build_twice_counts_every_event_once(server: ClickHouseServer, tmp_path:
     ]
     assert rows(
         server,
-        "SELECT count_turns, count_inferences, count_tool_executions, first_activity_at "
+        "SELECT count_turns, count_inferences, count_tool_executions, first_activity_at, "
+        "count_scores, mean_numeric_score, count_negative_scores "
         "FROM ollive.fct_conversations WHERE conversation_id = 'conv-1'",
-    ) == [(1, 1, 2, T0.replace(tzinfo=None))]
+    ) == [(1, 1, 2, T0.replace(tzinfo=None), 2, 2.0, 1)]
+
+    # late feedback: its own fact (comment masked) and rollup, bucketed when it was given
+    assert rows(
+        server,
+        "SELECT score_name, target_kind, score_comment, is_negative_boolean "
+        f"FROM ollive.fct_scores WHERE event_id = '{_id(301)}'",
+    ) == [("thumbs", "trace", "wrong, mail me at <EMAIL_ADDRESS>", True)]
+    assert rows(
+        server,
+        "SELECT bucket_start, score_name, category, scores, numeric_value_sum "
+        "FROM ollive.agg_scores_5m ORDER BY score_name",
+    ) == [
+        ((T0 + timedelta(hours=2)).replace(tzinfo=None), "helpfulness", "", 1, 2.0),
+        ((T0 + timedelta(hours=2)).replace(tzinfo=None), "thumbs", "false", 1, 0.0),
+    ]
 
     # a third build with nothing new changes nothing
     before = rows(server, ROLLUP_SNAPSHOT)

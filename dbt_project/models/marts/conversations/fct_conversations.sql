@@ -14,7 +14,48 @@ trace_events as (
 
 ),
 
-{{ touched_key_ctes('trace_events', key='conversation_id', name='conversation_events') }},
+conversation_scores as (
+
+    select * from {{ ref('int_conversation_scores') }}
+
+),
+
+conversation_loads as (
+
+    -- a late score touches its conversation like a late event
+    select
+        conversation_id,
+        loaded_at
+    from trace_events
+    union all
+    select
+        conversation_id,
+        loaded_at
+    from conversation_scores
+
+),
+
+{{ touched_key_ctes(
+    'trace_events', key='conversation_id', name='conversation_events',
+    loads_cte='conversation_loads'
+) }},
+
+score_aggregates as (
+
+    select
+        conversation_id,
+        count() as count_scores,
+        toNullable(avgIf(numeric_value, data_type = 'numeric')) as mean_numeric_score,
+        countIf(is_negative_boolean) as count_negative_scores,
+        toNullable(max(scored_at)) as last_scored_at,
+        max(loaded_at) as scores_last_loaded_at
+    from conversation_scores
+    {% if is_incremental() %}
+        where conversation_id in (select conversation_id from touched_keys)  -- noqa: RF02
+    {% endif %}
+    group by conversation_id
+
+),
 
 aggregated as (
 
@@ -53,6 +94,25 @@ aggregated as (
 
 ),
 
+scored as (
+
+    -- scores that target the conversation, one of its traces or one of its events
+    select
+        aggregated.*,
+        score_aggregates.count_scores,
+        score_aggregates.mean_numeric_score,
+        score_aggregates.count_negative_scores,
+        score_aggregates.last_scored_at,
+        -- unmatched: the type's default (1970), so the events' load wins
+        greatest(
+            aggregated.last_loaded_at, score_aggregates.scores_last_loaded_at
+        ) as conversation_last_loaded_at
+    from aggregated
+    left join score_aggregates
+        on aggregated.conversation_id = score_aggregates.conversation_id
+
+),
+
 final as (
 
     select
@@ -79,6 +139,10 @@ final as (
         inference_latency_total_ms,
         sample_weight,
         toFloat64(dateDiff('millisecond', first_activity_at, last_activity_at)) as duration_ms,
+        -- a conversation no score targets: 0, NULL
+        coalesce(count_scores, 0) as count_scores,
+        mean_numeric_score,
+        coalesce(count_negative_scores, 0) as count_negative_scores,
 
         -- booleans
         cast(count_errors > 0 as Bool) as is_error,
@@ -86,9 +150,10 @@ final as (
         -- timestamps
         first_activity_at,
         last_activity_at,
-        last_loaded_at
+        last_scored_at,
+        conversation_last_loaded_at as last_loaded_at
 
-    from aggregated
+    from scored
 
 )
 
