@@ -24,6 +24,7 @@ import clickhouse_connect
 import httpx
 
 from dagster_project.clickhouse import staging_schema
+from ollive_contract.events import LOG_TYPES
 from ollive_contract.tables import staging_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,7 +184,7 @@ def run_size(size: int, workdir: Path) -> dict[str, float]:
     try:
         client = server.client
         client.command(staging_schema.create_database())
-        for log_type in SHARES:
+        for log_type in LOG_TYPES:  # every source dbt reads, staged or not
             client.command(staging_schema.create_staging_table(log_type, ttl_days=None))
         now = time.time()
         offsets: dict[str, tuple[int, int]] = {}

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from dagster_project.clickhouse import staging_schema
+from ollive_contract.events import LOG_TYPES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dbt_incremental import SHARES, insert_sql
@@ -38,6 +39,8 @@ FROM numbers({n})"""
 def stage(client, events: int, days: int) -> None:
     """Create the staging tables and stage `events` events across the three log types."""
     client.command(staging_schema.create_database())
+    for log_type in LOG_TYPES:  # every source dbt reads, staged or not
+        client.command(staging_schema.create_staging_table(log_type, ttl_days=None))
     for i, (log_type, share) in enumerate(SHARES.items()):
         client.command(staging_schema.create_staging_table(log_type, ttl_days=None))
         client.command(
