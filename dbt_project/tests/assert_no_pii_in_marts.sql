@@ -11,4 +11,5 @@
 -- depends_on: {{ ref('agg_scores_5m') }}
 -- depends_on: {{ ref('fct_traces') }}
 -- depends_on: {{ ref('fct_conversations') }}
+-- depends_on: {{ ref('fct_session_timeline') }}
 {{ pii_matches_in_marts() }}

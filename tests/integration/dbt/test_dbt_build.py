@@ -399,6 +399,19 @@ def test_build_twice_counts_every_event_once(server: ClickHouseServer, tmp_path:
         "FROM ollive.fct_conversations WHERE conversation_id = 'conv-1'",
     ) == [(1, 1, 2, T0.replace(tzinfo=None), 2, 2.0, 1)]
 
+    # the conversation's timeline: turn 1, events in start order (the late tool run included)
+    assert rows(
+        server,
+        "SELECT turn_number, position_in_conversation, event_type, event_name "
+        "FROM ollive.fct_session_timeline WHERE conversation_id = 'conv-1' "
+        "ORDER BY position_in_conversation",
+    ) == [
+        (1, 1, "span", "chat turn"),
+        (1, 2, "inference", "gpt-4o-mini"),
+        (1, 3, "tool_execution", "get_weather"),
+        (1, 4, "tool_execution", "get_weather"),
+    ]
+
     # late feedback: its own fact (comment masked) and rollup, bucketed when it was given
     assert rows(
         server,
