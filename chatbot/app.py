@@ -16,7 +16,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from chatbot.gemini import make_genai_client
+from chatbot.backends import Backends
 from chatbot.inflight import InFlight
 from chatbot.service import ChatError, ChatRequest, ChatService, TurnResult
 from chatbot.telemetry import attach_log_handler, detach_log_handler, init_sdk
@@ -60,13 +60,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         handler = attach_log_handler(sdk, settings.log_level)
         app.state.service = ChatService(
-            settings, make_genai_client(settings, sdk), Toolbox(sdk, settings.time_scale)
+            settings, Backends(settings, sdk), Toolbox(sdk, settings.time_scale), sdk
         )
         log.info("chatbot ready", extra={"offline": settings.offline, "model": settings.model})
         try:
             yield
         finally:
-            await app.state.service.genai.aio.aclose()
+            await app.state.service.backends.aclose()
             detach_log_handler(handler)
             sdk.flush(5.0) if not owns_sdk else sdk.shutdown(5.0)
 
@@ -152,7 +152,7 @@ def _result_fields(result: TurnResult) -> dict[str, Any]:
 
 
 def _error_response(conversation_id: str, e: ChatError) -> JSONResponse:
-    """Gemini's quota refusal passes through as 429; anything else is a bad gateway."""
+    """The provider's quota refusal passes through as 429; anything else is a bad gateway."""
     status = 429 if e.code == 429 else 502
     body = {"conversation_id": conversation_id, "status": "error", "error": e.status,
             "message": str(e)}  # fmt: skip

@@ -1,4 +1,5 @@
-"""The offline Gemini: answers `generateContent` request bodies with Gemini's own JSON shapes.
+"""The offline model: answers `generateContent` request bodies with Gemini's own JSON shapes
+(`offline_openai.py` and `offline_anthropic.py` translate to and from OpenAI's and Anthropic's).
 
 It is a small rule-based model, not a mock of one call: it reads the conversation, asks for a
 tool when the user's words call for one (and the request declares it), answers from a tool's
@@ -19,11 +20,16 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-# model family -> (median time to first token in s, output tokens per second)
+# model family -> (median time to first token in s, output tokens per second); the first family
+# named in the model's name wins, flash otherwise
 SPEEDS: dict[str, tuple[float, float]] = {
     "flash-lite": (0.25, 260.0),
     "flash": (0.45, 180.0),
     "pro": (1.6, 90.0),
+    "gpt-4o-mini": (0.4, 110.0),
+    "gpt-4.1-mini": (0.5, 100.0),
+    "haiku": (0.55, 150.0),
+    "sonnet": (1.1, 70.0),
 }
 CITIES = ("Lisbon", "Paris", "Berlin", "Tokyo", "New York", "São Paulo", "Nairobi", "Sydney")
 _TOOL_WORDS = {
@@ -109,9 +115,9 @@ class OfflineResponder:
 
 
 def _speed(model: str) -> tuple[float, float]:
-    for family in ("flash-lite", "flash", "pro"):
+    for family, speed in SPEEDS.items():
         if family in model:
-            return SPEEDS[family]
+            return speed
     return SPEEDS["flash"]
 
 

@@ -1,7 +1,8 @@
 """Who chats, about what, for how long: the seeded plan a load run follows.
 
-Users carry made-up contact details that turn up in their prompts (emails, phone numbers), so
-the ingest API's redaction has something to find. The same seed gives the same plan.
+Each conversation stays on one model, drawn from MODELS. Users carry made-up contact details
+that turn up in their prompts (emails, phone numbers), so the ingest API's redaction has
+something to find. The same seed gives the same plan.
 """
 
 from __future__ import annotations
@@ -9,7 +10,17 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-MODELS = (("gemini-2.5-flash", 0.7), ("gemini-2.5-flash-lite", 0.15), ("gemini-2.5-pro", 0.15))
+# (model, share of conversations): Gemini 60%, OpenAI 20%, Anthropic 20%; every name is priced
+# by dbt_project/seeds/model_prices.csv
+MODELS = (
+    ("gemini-2.5-flash", 0.40),
+    ("gemini-2.5-flash-lite", 0.10),
+    ("gemini-2.5-pro", 0.10),
+    ("gpt-4o-mini", 0.14),
+    ("gpt-4.1-mini", 0.06),
+    ("claude-sonnet-4-6", 0.12),
+    ("claude-haiku-4-5", 0.08),
+)
 FIRST_NAMES = ("Jane", "Amir", "Chen", "Lucía", "Kofi", "Priya", "Olga", "Tomás", "Yuki", "Sam")
 LAST_NAMES = ("Doe", "Haddad", "Wei", "García", "Mensah", "Iyer", "Novak", "Silva", "Sato", "Lee")
 CITIES = ("Lisbon", "Paris", "Berlin", "Tokyo", "New York", "Nairobi", "Sydney")

@@ -1,8 +1,10 @@
-"""Load through the chatbot's own code path: many users in multi-turn conversations, streaming
-and not, tools, Gemini errors, users pressing stop, PII in prompts.
+"""Load through the chatbot's own code path: many users in multi-turn conversations on Gemini,
+OpenAI and Anthropic models, streaming and not, tools, provider errors, users pressing stop, PII
+in prompts.
 
 `python -m chatbot.simulate --conversations 200 --concurrency 16 --seed 7`
-Without GEMINI_API_KEY the offline responder answers; with it, this spends real tokens.
+Without a provider's key (GEMINI_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY) the offline
+responder answers for it; with one, this spends real tokens.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from typing import Any
 
 import ollive_sdk
 
+from chatbot.backends import PROVIDERS, Backends
 from chatbot.counting import CountingClient
-from chatbot.gemini import make_genai_client
 from chatbot.scenarios import PlannedConversation, PlannedTurn, plan
 from chatbot.service import ChatError, ChatRequest, ChatService
 from chatbot.telemetry import attach_log_handler, detach_log_handler, init_sdk
@@ -76,8 +78,8 @@ async def _run(
     summary: SimulationSummary,
     progress: Callable[[int], None] | None,
 ) -> None:
-    genai_client = make_genai_client(settings, sdk)
-    service = ChatService(settings, genai_client, Toolbox(sdk, settings.time_scale))
+    backends = Backends(settings, sdk)
+    service = ChatService(settings, backends, Toolbox(sdk, settings.time_scale), sdk)
     gate = asyncio.Semaphore(max(1, concurrency))
     done = 0
 
@@ -92,7 +94,7 @@ async def _run(
             progress(done)
 
     await asyncio.gather(*(one(c) for c in planned))
-    await genai_client.aio.aclose()
+    await backends.aclose()
     counters = service.counters
     summary.turns, summary.failed, summary.cancelled = (
         counters.turns,
@@ -151,7 +153,8 @@ def main(argv: list[str] | None = None) -> None:
     updates = {"seed": args.seed, "time_scale": args.time_scale}
     settings = settings.model_copy(update={k: v for k, v in updates.items() if v is not None})
     sdk = init_sdk(settings)
-    mode = "offline responder" if settings.offline else "Gemini"
+    live = [p for p in PROVIDERS if settings.api_key(p) is not None]
+    mode = f"live: {', '.join(live)}" if live else "offline responder"
     with Progress() as bar:
         task = bar.add_task(f"conversations ({mode})", total=args.conversations)
         summary = simulate(settings, sdk, args.conversations, args.concurrency,

@@ -1,7 +1,8 @@
 """Demo traffic: the traffic simulator, offline, through a given SDK client.
 
 `ollive demo` calls `send_traffic`; the turns go through the chatbot's own service, the real
-google-genai client and the offline responder, so the demo's events are the chatbot's events.
+google-genai, openai and anthropic clients and the offline responder, so the demo's events are
+the chatbot's events.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from ollive_contract.settings import ChatbotSettings
 @dataclass
 class TrafficSummary:
     """What was sent (event counts by type, inference event ids), so callers can check what
-    arrived. Exact unless the client samples (`sample_rate` < 1)."""
+    arrived. `logs` counts every application event: log records and one `chat turn` trace
+    block per turn. Exact unless the client samples (`sample_rate` < 1)."""
 
     inferences: int = 0
     tool_calls: int = 0

@@ -12,14 +12,18 @@ class ChatbotSettings(BaseSettings):
     """Where the chatbot listens, which model it calls, and how its offline responder behaves.
 
     Where its events go is the SDK's own configuration (`OLLIVE_ENDPOINT`, `OLLIVE_API_KEY`),
-    read by the SDK; GEMINI_API_KEY is the name google-genai users already set.
+    read by the SDK; GEMINI_API_KEY, OPENAI_API_KEY and ANTHROPIC_API_KEY are the names the
+    providers' own libraries read.
     """
 
     model_config = {**env_config("OLLIVE_CHATBOT_"), "populate_by_name": True}
 
     host: str = Field("127.0.0.1", description="Address the HTTP server binds.")
     port: int = Field(8080, description="Port the HTTP server binds.")
-    model: str = Field("gemini-2.5-flash", description="Gemini model answering chats.")
+    model: str = Field(
+        "gemini-2.5-flash",
+        description="Model answering chats: gemini-*, gpt-* (OpenAI) or claude-* (Anthropic).",
+    )
     system_instruction: str = Field(
         "You are Ollive's support assistant. Use the tools to look things up, check the "
         "weather or open tickets; answer briefly.",
@@ -40,8 +44,25 @@ class ChatbotSettings(BaseSettings):
         validation_alias="GEMINI_API_KEY",
         description="Talk to Gemini when set; the offline responder answers otherwise.",
     )
+    openai_api_key: SecretStr | None = Field(
+        None,
+        validation_alias="OPENAI_API_KEY",
+        description="Talk to OpenAI for gpt-* models when set; offline otherwise.",
+    )
+    anthropic_api_key: SecretStr | None = Field(
+        None,
+        validation_alias="ANTHROPIC_API_KEY",
+        description="Talk to Anthropic for claude-* models when set; offline otherwise.",
+    )
     service: str = Field("chatbot", description="Service name on every event it sends.")
 
     @property
     def offline(self) -> bool:
-        return self.gemini_api_key is None or not self.gemini_api_key.get_secret_value()
+        """Gemini (the default model's provider) is answered by the offline responder."""
+        return self.api_key("gemini") is None
+
+    def api_key(self, provider: str) -> str | None:
+        """The key for `gemini`, `openai` or `anthropic`; None: the offline responder answers."""
+        key = {"gemini": self.gemini_api_key, "openai": self.openai_api_key,
+               "anthropic": self.anthropic_api_key}.get(provider)  # fmt: skip
+        return (key.get_secret_value() or None) if key is not None else None
