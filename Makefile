@@ -43,7 +43,7 @@ test-unit: setup-python ## The unit tests only: no services, under a minute
 
 # benches that measure a running `ollive up` (docs/dagster.md), and modules the benches share
 STACK_BENCHES := bench/freshness.py bench/dagster_runs.py
-BENCH_LIBS := bench/load_common.py bench/ingest_common.py bench/pii_labels.py
+BENCH_LIBS := bench/load_common.py bench/ingest_common.py bench/pii_labels.py bench/dbt_common.py
 
 bench: setup ## Run the self-contained benchmarks (figures printed and written to bench/results/)
 	@for b in $(filter-out $(STACK_BENCHES) $(BENCH_LIBS),$(wildcard bench/*.py)); do \

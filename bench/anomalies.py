@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,18 +30,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import clickhouse_connect
-import httpx
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import bench.ingest_common as common  # noqa: E402
+from bench.dbt_common import Server, dbt, progress  # noqa: E402
 
-PROJECT = ROOT / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
-PASSWORD = "bench-password"
 T0 = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 HISTORY_WEEKS = 3
 DAYS = 7 * (HISTORY_WEEKS + 1)
@@ -140,10 +134,6 @@ CREATE TABLE ollive.agg_inference_5m (
 """
 
 
-def progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
 def daily_shape(minute_of_day: np.ndarray) -> np.ndarray:
     """Quiet nights, a late-morning and a mid-afternoon peak (1.0 at the top)."""
     hour = minute_of_day / 60
@@ -219,53 +209,6 @@ def simulate(seed: int) -> tuple[list[list], int]:
                 ]
             )  # fmt: skip
     return rows, events
-
-
-class Server:
-    """A private embedded ClickHouse server on a free port."""
-
-    def __init__(self, path: Path) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "clickhouse_server", "--path", str(path),
-             "--port", str(self.port), "--log-level", "warning"],
-            env={**os.environ, "OLLIVE_CLICKHOUSE_PASSWORD": PASSWORD},
-        )  # fmt: skip
-        for _ in range(600):
-            try:
-                httpx.get(f"http://127.0.0.1:{self.port}/ping", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        self.client = clickhouse_connect.get_client(
-            host="127.0.0.1", port=self.port, password=PASSWORD, send_receive_timeout=3600
-        )
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(60)
-
-
-def dbt(server: Server, workdir: Path, *args: str) -> float:
-    """Wall time of a dbt command."""
-    env = {
-        **os.environ,
-        "OLLIVE_CLICKHOUSE_PORT": str(server.port),
-        "OLLIVE_CLICKHOUSE_PASSWORD": PASSWORD,
-        "DBT_TARGET_PATH": str(workdir / "target"),
-        "DBT_LOG_PATH": str(workdir / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    started = time.perf_counter()
-    result = subprocess.run(
-        [str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)],
-        env=env, capture_output=True, text=True, cwd=PROJECT,
-    )  # fmt: skip
-    if result.returncode != 0:
-        sys.exit(f"dbt {' '.join(args)} failed:\n{result.stdout[-5000:]}")
-    return time.perf_counter() - started
 
 
 def evaluate(client) -> dict:

@@ -12,26 +12,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-
-import clickhouse_connect
-import httpx
 
 from dagster_project.clickhouse import staging_schema
 from ollive_contract.events import LOG_TYPES
 from ollive_contract.tables import staging_table
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT = ROOT / "dbt_project"
+sys.path.insert(0, str(ROOT))
+
+from bench.dbt_common import Server, dbt, progress  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "dbt_incremental.json"
-DBT = Path(sys.executable).parent / "dbt"
-PASSWORD = "bench-password"
 NEW_EVENTS = 100_000
 SHARES = {"inference": 0.60, "tool_execution": 0.25, "application": 0.15}
 BASE_WINDOW_S = 24 * 3600  # base events span the day that ended 4 hours ago
@@ -116,51 +111,9 @@ SELECT if(number % 100 = 1, {base_offset} + (number * 7919) % {base_n}, {offset}
 FROM numbers({n})"""
 
 
-class Server:
-    """A private embedded ClickHouse server on a free port."""
-
-    def __init__(self, path: Path) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "clickhouse_server", "--path", str(path),
-             "--port", str(self.port), "--log-level", "warning"],
-            env={**os.environ, "OLLIVE_CLICKHOUSE_PASSWORD": PASSWORD},
-        )  # fmt: skip
-        for _ in range(600):
-            try:
-                httpx.get(f"http://127.0.0.1:{self.port}/ping", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        self.client = clickhouse_connect.get_client(
-            host="127.0.0.1", port=self.port, password=PASSWORD, send_receive_timeout=3600
-        )
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(60)
-
-
-def dbt(server: Server, workdir: Path, *args: str) -> tuple[float, dict[str, float]]:
+def dbt_models(server: Server, workdir: Path, *args: str) -> tuple[float, dict[str, float]]:
     """Wall time of a dbt command and the execution time of each model it ran."""
-    env = {
-        **os.environ,
-        "OLLIVE_CLICKHOUSE_PORT": str(server.port),
-        "OLLIVE_CLICKHOUSE_PASSWORD": PASSWORD,
-        "DBT_TARGET_PATH": str(workdir / "target"),
-        "DBT_LOG_PATH": str(workdir / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    started = time.perf_counter()
-    result = subprocess.run(
-        [str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)],
-        env=env, capture_output=True, text=True, cwd=PROJECT,
-    )  # fmt: skip
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        sys.exit(f"dbt {' '.join(args)} failed:\n{result.stdout[-5000:]}")
+    elapsed = dbt(server, workdir, *args)
     run_results = json.loads((workdir / "target" / "run_results.json").read_text())
     models = {
         r["unique_id"].split(".")[-1]: r["execution_time"]
@@ -172,10 +125,6 @@ def dbt(server: Server, workdir: Path, *args: str) -> tuple[float, dict[str, flo
 
 def _fmt(models: dict[str, float]) -> str:
     return ", ".join(f"{name} {secs:.2f}" for name, secs in sorted(models.items()))
-
-
-def progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def run_size(size: int, workdir: Path) -> dict[str, float]:
@@ -197,14 +146,14 @@ def run_size(size: int, workdir: Path) -> dict[str, float]:
             client.command(insert_sql(log_type, base_events(offset, n, now)))
         stage_s = time.perf_counter() - started
         progress(f"{label}: staged in {stage_s:.1f} s; dbt build --full-refresh")
-        full_s, full_models = dbt(server, workdir, "build", "--full-refresh")
+        full_s, full_models = dbt_models(server, workdir, "build", "--full-refresh")
         progress(f"{label}: full refresh {full_s:.1f} s; staging {NEW_EVENTS:,} new events")
         for log_type, share in SHARES.items():
             offset, n = offsets[log_type]
             events = new_events(offset + n, int(NEW_EVENTS * share), offset, n, now)
             client.command(insert_sql(log_type, events))
         progress(f"{label}: dbt build (incremental)")
-        incr_s, incr_models = dbt(server, workdir, "build")
+        incr_s, incr_models = dbt_models(server, workdir, "build")
         progress(f"{label}: incremental {incr_s:.1f} s; per model: {_fmt(incr_models)}")
         progress(f"{label}: full refresh per model: {_fmt(full_models)}")
         for log_type, fact in [

@@ -1,0 +1,70 @@
+"""Shared by the dbt benchmarks: a private embedded ClickHouse, timed dbt commands, progress."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import clickhouse_connect
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = ROOT / "dbt_project"
+DBT = Path(sys.executable).parent / "dbt"
+PASSWORD = "bench-password"
+
+
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+class Server:
+    """A private embedded ClickHouse server on a free port."""
+
+    def __init__(self, path: Path) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "clickhouse_server", "--path", str(path),
+             "--port", str(self.port), "--log-level", "warning"],
+            env={**os.environ, "OLLIVE_CLICKHOUSE_PASSWORD": PASSWORD},
+        )  # fmt: skip
+        for _ in range(600):
+            try:
+                httpx.get(f"http://127.0.0.1:{self.port}/ping", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.client = clickhouse_connect.get_client(
+            host="127.0.0.1", port=self.port, password=PASSWORD, send_receive_timeout=3600
+        )
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(60)
+
+
+def dbt(server: Server, workdir: Path, *args: str) -> float:
+    """Wall time of a dbt command against `server`; its target and logs go under `workdir`."""
+    env = {
+        **os.environ,
+        "OLLIVE_CLICKHOUSE_PORT": str(server.port),
+        "OLLIVE_CLICKHOUSE_PASSWORD": PASSWORD,
+        "DBT_TARGET_PATH": str(workdir / "target"),
+        "DBT_LOG_PATH": str(workdir / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    started = time.perf_counter()
+    result = subprocess.run(
+        [str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)],
+        env=env, capture_output=True, text=True, cwd=PROJECT,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"dbt {' '.join(args)} failed:\n{result.stdout[-5000:]}")
+    return elapsed
