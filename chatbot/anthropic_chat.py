@@ -12,18 +12,15 @@ import json
 from typing import Any
 
 import anthropic
-import httpx2
 from google.genai import types
 from ollive_sdk.integrations.anthropic import instrument_anthropic
 
 from chatbot.backends import ModelError, OnText
 from chatbot.offline_anthropic import AnthropicWire
-from chatbot.offline_wire import WireTransport
-from chatbot.responder import OfflineResponder
 from chatbot.tools import DECLARATIONS
+from chatbot.wire_client import make_wire_client
 from ollive_contract.settings import ChatbotSettings
 
-OFFLINE_API_KEY = "offline"
 MAX_TOKENS = 1024
 TOOLS = [
     {"name": d.name, "description": d.description, "input_schema": d.parameters_json_schema}
@@ -32,18 +29,8 @@ TOOLS = [
 
 
 def make_anthropic_client(settings: ChatbotSettings, sdk: Any = None) -> anthropic.AsyncAnthropic:
-    """No retries in the library: the chat service retries, each attempt an inference event."""
-    key = settings.api_key("anthropic")
-    if key is not None:
-        client = anthropic.AsyncAnthropic(api_key=key, max_retries=0)
-    else:
-        responder = OfflineResponder(settings.seed, settings.time_scale, settings.error_rate)
-        transport = WireTransport(AnthropicWire(responder))
-        client = anthropic.AsyncAnthropic(
-            api_key=OFFLINE_API_KEY,
-            max_retries=0,
-            http_client=httpx2.AsyncClient(transport=transport),
-        )
+    """The client `make_wire_client` makes, instrumented by the SDK."""
+    client = make_wire_client(anthropic.AsyncAnthropic, settings, "anthropic", AnthropicWire)
     return instrument_anthropic(client, sdk)
 
 

@@ -11,19 +11,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import httpx2
 import openai
 from google.genai import types
 from ollive_sdk.integrations.openai import instrument_openai
 
 from chatbot.backends import ModelError, OnText
 from chatbot.offline_openai import OpenAIWire
-from chatbot.offline_wire import WireTransport
-from chatbot.responder import OfflineResponder
 from chatbot.tools import DECLARATIONS
+from chatbot.wire_client import make_wire_client
 from ollive_contract.settings import ChatbotSettings
 
-OFFLINE_API_KEY = "offline"
 TOOLS = [
     {
         "type": "function",
@@ -38,18 +35,8 @@ TOOLS = [
 
 
 def make_openai_client(settings: ChatbotSettings, sdk: Any = None) -> openai.AsyncOpenAI:
-    """No retries in the library: the chat service retries, each attempt an inference event."""
-    key = settings.api_key("openai")
-    if key is not None:
-        client = openai.AsyncOpenAI(api_key=key, max_retries=0)
-    else:
-        responder = OfflineResponder(settings.seed, settings.time_scale, settings.error_rate)
-        transport = WireTransport(OpenAIWire(responder))
-        client = openai.AsyncOpenAI(
-            api_key=OFFLINE_API_KEY,
-            max_retries=0,
-            http_client=httpx2.AsyncClient(transport=transport),
-        )
+    """The client `make_wire_client` makes, instrumented by the SDK."""
+    client = make_wire_client(openai.AsyncOpenAI, settings, "openai", OpenAIWire)
     return instrument_openai(client, sdk)
 
 
