@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.fixtures.s3",
     "tests.fixtures.stack",
     "tests.fixtures.ingest",
+    "tests.fixtures.ingest_app",
     "tests.fixtures.clickhouse",
     "tests.fixtures.demo",
     "tests.fixtures.sdk",

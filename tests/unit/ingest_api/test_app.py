@@ -3,57 +3,29 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from ingest_api.app import create_app
-from ollive.stack.ports import free_port
-from ollive_contract.settings import IngestSettings, ObjectStoreSettings
+from tests.fixtures.ingest_app import API_KEY
 from tests.fixtures.ingest_events import application, inference, ndjson
 
-KEY = "olk_unit_test_key_0123456789"
 
-
-@pytest.fixture()
-def client(tmp_path: Path) -> Iterator[TestClient]:
-    settings = IngestSettings(
-        s3=ObjectStoreSettings(
-            endpoint=f"http://127.0.0.1:{free_port()}"  # nothing listens: every ack is spooled
-        ),
-        demo_api_key=KEY,
-        spool_dir=tmp_path / "ingest" / "spool",
-        keys_db=tmp_path / "ingest" / "keys.sqlite",
-        max_body_bytes=200_000,
-        max_decompressed_bytes=1_000_000,
-        max_events_per_request=100,
-        # one thread, not worker processes: the HTTP contract is the same, and the worker
-        # processes are tested where the real `python -m ingest_api` runs (integration)
-        prepare_workers=0,
-        commit_max_ms=5,
-        store_timeout_seconds=0.5,
-    )
-    with TestClient(create_app(settings)) as c:
-        c.headers["Authorization"] = f"Bearer {KEY}"
-        yield c
-
-
-def test_accepts_and_spools_when_store_is_down(client: TestClient, tmp_path: Path) -> None:
-    resp = client.post("/v1/logs", json=[inference(), application()])
+def test_accepts_and_spools_when_store_is_down(ingest_app: TestClient, tmp_path: Path) -> None:
+    resp = ingest_app.post("/v1/logs", json=[inference(), application()])
     assert resp.status_code == 202 and resp.json()["accepted"] == 2
     assert len(list((tmp_path / "ingest" / "spool").glob("*.spool"))) == 2
-    ready = client.get("/readyz")
+    ready = ingest_app.get("/readyz")
     assert ready.status_code == 200 and ready.json()["store"] == "down"
     assert ready.json()["spool_objects"] == 2
 
 
-def test_ndjson_gzip_and_events_wrapper(client: TestClient) -> None:
+def test_ndjson_gzip_and_events_wrapper(ingest_app: TestClient) -> None:
     body = gzip.compress(ndjson([inference(), inference()]))
     headers = {"Content-Type": "application/x-ndjson", "Content-Encoding": "gzip"}
-    assert client.post("/v1/logs", content=body, headers=headers).json()["accepted"] == 2
-    assert client.post("/v1/logs", json={"events": [inference()]}).status_code == 202
+    assert ingest_app.post("/v1/logs", content=body, headers=headers).json()["accepted"] == 2
+    assert ingest_app.post("/v1/logs", json={"events": [inference()]}).status_code == 202
 
 
 @pytest.mark.parametrize(
@@ -82,38 +54,38 @@ def test_ndjson_gzip_and_events_wrapper(client: TestClient) -> None:
         ),
     ],
 )
-def test_errors(client: TestClient, kwargs: dict, status: int, code: str) -> None:
-    resp = client.post("/v1/logs", **kwargs)
+def test_errors(ingest_app: TestClient, kwargs: dict, status: int, code: str) -> None:
+    resp = ingest_app.post("/v1/logs", **kwargs)
     assert resp.status_code == status, resp.text
     assert resp.json()["error"]["code"] == code
 
 
-def test_auth(client: TestClient) -> None:
+def test_auth(ingest_app: TestClient) -> None:
     for headers in ({"Authorization": ""}, {"Authorization": "Bearer olk_wrong"}):
-        resp = client.post("/v1/logs", json=[inference()], headers=headers)
+        resp = ingest_app.post("/v1/logs", json=[inference()], headers=headers)
         assert resp.status_code == 401
     assert (
-        client.post(
-            "/v1/logs", json=[inference()], headers={"Authorization": "", "X-API-Key": KEY}
+        ingest_app.post(
+            "/v1/logs", json=[inference()], headers={"Authorization": "", "X-API-Key": API_KEY}
         ).status_code
         == 202
     )
 
 
-def test_mixed_batch_reports_rejections(client: TestClient) -> None:
-    resp = client.post("/v1/logs", json=[inference(), {"log_type": "bogus"}, "text"])
+def test_mixed_batch_reports_rejections(ingest_app: TestClient) -> None:
+    resp = ingest_app.post("/v1/logs", json=[inference(), {"log_type": "bogus"}, "text"])
     assert resp.status_code == 202
     body = resp.json()
     assert body["accepted"] == 1 and [r["index"] for r in body["rejected"]] == [1, 2]
 
 
-def test_health_metrics_docs(client: TestClient) -> None:
-    client.post("/v1/logs", json=[inference(input_preview="mail a.b@example.com"), {"x": 1}])
-    assert client.get("/healthz").json() == {"status": "ok"}
-    metrics = client.get("/metrics").text
+def test_health_metrics_docs(ingest_app: TestClient) -> None:
+    ingest_app.post("/v1/logs", json=[inference(input_preview="mail a.b@example.com"), {"x": 1}])
+    assert ingest_app.get("/healthz").json() == {"status": "ok"}
+    metrics = ingest_app.get("/metrics").text
     assert 'ollive_ingest_events_accepted_total{log_type="inference"} 1.0' in metrics
     assert 'ollive_ingest_pii_redactions_total{entity="EMAIL_ADDRESS"} 1.0' in metrics
     assert 'ollive_ingest_events_rejected_total{reason="invalid"} 1.0' in metrics
     assert "ollive_ingest_spool_objects" in metrics
-    assert "/v1/logs" in client.get("/openapi.json").json()["paths"]
-    assert client.get("/docs").status_code == 200
+    assert "/v1/logs" in ingest_app.get("/openapi.json").json()["paths"]
+    assert ingest_app.get("/docs").status_code == 200
