@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 import pytest
 
 from ollive.demo import DEMO_SERVICE
+from superset_config.bundle import BUNDLE_DIR
+from tests.fixtures.superset import CHARTS_WITHOUT_DEMO_DATA
 
 # The charts' saved time range ("Last day", rolling: superset_config.py) as a fact filter.
 LAST_DAY = "{t} >= now() - interval 1 day"
@@ -69,10 +71,11 @@ def assert_is_quantile(value: float, observed: list[float], q: float, what: str)
 def test_every_chart_has_a_saved_query_context_that_returns_rows(
     superset, superset_data, charts
 ) -> None:
-    assert len(charts) == 21
+    assert len(charts) == len(list((BUNDLE_DIR / "charts").glob("*.yaml")))
     for name, chart in charts.items():
         assert chart["query_context"], name
-        assert chart_data(superset, chart, project=None), f"{name}: no rows"
+        rows = chart_data(superset, chart, project=None)
+        assert rows or name in CHARTS_WITHOUT_DEMO_DATA, f"{name}: no rows"
 
 
 def test_request_count_error_rate_and_cost(superset, superset_data, charts, project) -> None:
@@ -224,3 +227,64 @@ def test_latest_errors_are_the_newest_error_records(
     assert len(rows) == min(50, errors)
     assert {r["level"] for r in rows} <= {"error", "critical"}
     assert rows[0]["logged_at"] == newest
+
+
+def test_top_conversations_are_the_costliest_in_fct_conversations(
+    superset, superset_data, charts, project
+) -> None:
+    want = {
+        conversation: (cost, turns, errors)
+        for conversation, cost, turns, errors in superset_data.query(
+            "select conversation_id, sum(cost_usd), sum(count_turns), sum(count_errors) "
+            "from ollive.fct_conversations "
+            f"where project_id = %(p)s and {LAST_DAY.format(t='first_activity_at')} group by all",
+            parameters={"p": project},
+        ).result_rows
+    }
+    assert want, "the demo produced no conversations"
+    rows = chart_data(superset, charts["Top conversations"], project)
+    assert len(rows) == min(50, len(want))
+    costs = [r["total_conversation_cost_usd"] for r in rows]
+    assert costs == sorted(costs, reverse=True)
+    left_out = [
+        c for conv, (c, _, _) in want.items() if conv not in {r["conversation_id"] for r in rows}
+    ]
+    assert all(c <= costs[-1] for c in left_out)
+    for r in rows:
+        cost, turns, errors = want[r["conversation_id"]]
+        assert r["total_conversation_cost_usd"] == pytest.approx(cost)
+        assert (r["total_turns"], r["total_conversation_errors"]) == (turns, errors)
+
+
+def test_conversation_turns_are_its_events_in_start_order(
+    superset, superset_data, charts, project
+) -> None:
+    """The drill-down, filtered to one conversation, lists every model call, tool run and log
+    record of that conversation (the facts), oldest first."""
+    conversation = superset_data.command(
+        "select conversation_id from ollive.fct_conversations where project_id = %(p)s "
+        "order by count_inferences + count_tool_executions desc, conversation_id limit 1",
+        parameters={"p": project},
+    )
+    want = sorted(
+        superset_data.query(
+            "select toUnixTimestamp64Milli(started_at), 'model call', trace_id "
+            "from ollive.fct_inferences where conversation_id = %(c)s union all "
+            "select toUnixTimestamp64Milli(started_at), 'tool', trace_id "
+            "from ollive.fct_tool_executions where conversation_id = %(c)s union all "
+            "select toUnixTimestamp64Milli(logged_at), if(is_span, 'span', concat('log ', level)), "
+            "trace_id from ollive.fct_application_logs where conversation_id = %(c)s",
+            parameters={"c": conversation},
+        ).result_rows
+    )
+    chart = dict(charts["Conversation turns"])
+    context = json.loads(chart["query_context"])
+    context["queries"][0]["filters"].append(
+        {"col": "conversation_id", "op": "IN", "val": [conversation]}
+    )
+    chart["query_context"] = json.dumps(context)
+    rows = chart_data(superset, chart, project)
+    assert [r["started_at"] for r in rows] == sorted(r["started_at"] for r in rows)
+    assert sorted((r["started_at"], r["span_kind"], r["trace_id"]) for r in rows) == [
+        tuple(w) for w in want
+    ]
