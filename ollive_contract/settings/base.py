@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -53,8 +54,6 @@ def settings_env(settings: BaseSettings) -> dict[str, str]:
         elif isinstance(value, Path):
             value = value.resolve()
         elif isinstance(value, list | dict):
-            import json
-
             value = json.dumps(value)
         env[env_name(type(settings), name)] = str(value)
     return env
