@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from ingest_api.intake import pseudonyms
 from ingest_api.intake.body import decode, parse_events
 from ingest_api.intake.records import to_record
 from ingest_api.intake.validation import Rejection, validate_events
@@ -18,7 +19,8 @@ from ingest_api.pii.redaction import Redactor
 
 @dataclass(frozen=True)
 class PrepareConfig:
-    """What a worker needs to know (picklable; no secrets)."""
+    """What a worker needs to know (picklable). The one secret, the pseudonym key, travels
+    inside `pseudonymiser`, whose repr hides it."""
 
     max_decompressed_bytes: int
     max_events_per_request: int
@@ -28,6 +30,7 @@ class PrepareConfig:
     pii_spacy_model: str | None
     pii_fast_path: bool
     pii_cache_size: int
+    pseudonymiser: pseudonyms.Pseudonymiser | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ def init(config: PrepareConfig) -> None:
     global _config, _redactor
     _config = config
     _redactor = None
+    pseudonyms.install(config.pseudonymiser)
     if config.pii_enabled:
         _redactor = Redactor(
             config.pii_entities,

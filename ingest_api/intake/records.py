@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from ingest_api.intake import pseudonyms
 from ingest_api.intake.validation import ContractEvent
 from ingest_api.pii.redaction import Redactor
 from ollive_contract.events import (
@@ -60,10 +61,23 @@ def to_record(
         metadata = dict(event.metadata)
         if _cleaned_into(metadata, tuple(metadata), redactor, found, entity_counts):
             updates["metadata"] = metadata
+    _pseudonymise(event, updates)
     body = EVENT_ADAPTER.dump_json(_copy(event, updates))
     # server fields last, so nothing the client sent can survive under these names (the
     # models drop unknown keys, so the dump holds none of them)
     return body[:-1] + _request_fields(received_at, project_id) + _pii_fields(frozenset(found))
+
+
+def _pseudonymise(event: ContractEvent, updates: dict[str, Any]) -> None:
+    """User ids → keyed pseudonyms (`intake/pseudonyms.py`), from the values as sent."""
+    pseudonymiser = pseudonyms.installed()
+    if pseudonymiser is None:
+        return
+    updates.update(pseudonymiser.fields_of(event))
+    if event.metadata:
+        ids = pseudonymiser.metadata_of(event.metadata)
+        if ids:
+            updates["metadata"] = {**updates.get("metadata", event.metadata), **ids}
 
 
 @functools.lru_cache(maxsize=64)

@@ -15,6 +15,7 @@ import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
 from ingest_api.intake import prepare
+from ingest_api.intake.pseudonyms import Pseudonymiser
 from ollive_contract.settings import IngestSettings
 
 
@@ -28,6 +29,9 @@ def prepare_config(settings: IngestSettings) -> prepare.PrepareConfig:
         pii_spacy_model=settings.pii_spacy_model,
         pii_fast_path=settings.pii_fast_path,
         pii_cache_size=settings.pii_cache_size,
+        pseudonymiser=Pseudonymiser(
+            settings.user_id_key_id, settings.user_id_key.get_secret_value()
+        ),
     )
 
 

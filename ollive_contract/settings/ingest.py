@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings
 
 from ollive_contract.settings.base import env_config
@@ -20,6 +21,9 @@ DEFAULT_PII_ENTITIES = [
     # no model needed: a name lexicon and context rules (ingest_api/pii/person_recognizer.py)
     "PERSON",
 ]
+# The public key of loopback-only stacks (local, tests); refused when the API binds any other
+# address (docker compose binds 0.0.0.0): pseudonyms made with it can be reversed by anyone.
+DEV_USER_ID_KEY = "ollive-local-dev-user-id-key"
 
 
 class IngestSettings(BaseSettings):
@@ -96,9 +100,32 @@ class IngestSettings(BaseSettings):
     )
     pii_cache_size: int = Field(20_000, description="Redaction results kept (LRU) per process.")
 
+    # user-id pseudonyms (ingest_api/intake/pseudonyms.py; rotation: docs/reliability.md)
+    user_id_key: SecretStr = Field(
+        SecretStr(DEV_USER_ID_KEY),
+        description="HMAC-SHA256 key of the user-id pseudonyms made at ingest; secret off loopback",
+    )
+    user_id_key_id: str = Field(
+        "dev",
+        pattern=r"^[a-z0-9][a-z0-9-]{0,15}$",
+        description="Id of `user_id_key`, the prefix of every pseudonym; a new key needs a new id.",
+    )
+
     s3: ObjectStoreSettings = Field(
         default_factory=ObjectStoreSettings, description="Where the raw objects go (OLLIVE_S3_*)."
     )
+
+    @model_validator(mode="after")
+    def _exposed_needs_a_user_id_key(self) -> IngestSettings:
+        if _is_loopback(self.host):
+            return self
+        if self.user_id_key.get_secret_value() in ("", DEV_USER_ID_KEY):
+            raise ValueError(
+                "OLLIVE_INGEST_USER_ID_KEY must be set to a secret of your own when the API "
+                "binds a non-loopback address: the default is public, so user pseudonyms made "
+                "with it can be reversed by anyone with a list of user ids."
+            )
+        return self
 
     @property
     def url(self) -> str:
@@ -111,3 +138,12 @@ class IngestSettings(BaseSettings):
     @property
     def keys_path(self) -> Path:
         return self.keys_db.resolve()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any interface
