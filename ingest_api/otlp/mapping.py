@@ -19,9 +19,10 @@ from typing import Any
 import orjson
 
 from ingest_api.otlp.spans import SpanError, SpanView, attributes, hex_id, unix_nano
+from ingest_api.otlp.tool_calls import tool_calls
 from ollive_contract.events import TEXT_MAX_CHARS
 
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2  # 2: the model's tool calls (tool_calls.py)
 
 CURRENT = "OTel GenAI"
 LEGACY = "OTel GenAI, legacy"
@@ -340,6 +341,9 @@ def map_span(view: SpanView) -> dict[str, Any] | str:
         kind = attrs.get("openinference.span.kind")
         if "operation" not in event and isinstance(kind, str):
             event["operation"] = _OPENINFERENCE_KINDS.get(kind.upper(), "chat")
+        calls = tool_calls(attrs)
+        if calls:
+            event["tool_calls"] = calls
     _status(span, event)
     _passthrough(attrs, metadata)
     event["metadata"] = {k: v for k, v in metadata.items() if v is not None}

@@ -21,6 +21,7 @@ from ingest_api.otlp.mapping import (
     sample_rate,
 )
 from ingest_api.otlp.spans import SpanError, SpanView, iter_spans
+from ingest_api.otlp.tool_calls import SOURCES as TOOL_CALL_SOURCES
 from tests.fixtures.otlp import CHAT, SERVICE, TOOL, json_doc, spans
 
 REPO = Path(__file__).resolve().parents[3]
@@ -214,4 +215,7 @@ def test_docs_table_lists_every_mapped_attribute() -> None:
         for attr, convention in rule.sources:
             row = f"| `{attr}` | {convention} | `{rule.field}`"
             assert row in text, row
+    for attr, convention in TOOL_CALL_SOURCES:
+        row = f"| `{attr}` | {convention} | `tool_calls`"
+        assert row in text, row
     assert f"MAPPING_VERSION` = {MAPPING_VERSION}" in text
