@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI, Request, Response
 
 from ingest_api.api import health, logs, otlp_traces
+from ingest_api.api.body_drain import DrainRefusedBody
 from ingest_api.api.errors import RequestRefused
 from ingest_api.intake.workers import start_workers
 from ingest_api.keys.store import KeyStore
@@ -104,4 +105,5 @@ def create_app(settings: IngestSettings) -> FastAPI:
     app.include_router(logs.router)
     app.include_router(otlp_traces.router)
     app.include_router(health.router)
+    app.add_middleware(DrainRefusedBody)  # a 413 urllib-like clients can read (not a reset)
     return app
