@@ -13,7 +13,7 @@ from ingest_api.api import health, logs, otlp_traces
 from ingest_api.api.body_drain import DrainRefusedBody
 from ingest_api.api.errors import RequestRefused
 from ingest_api.intake.workers import start_workers
-from ingest_api.keys.store import KeyStore
+from ingest_api.keys.store import open_key_store
 from ingest_api.metrics import IngestMetrics
 from ingest_api.state import IngestState
 from ingest_api.storage.group_commit import GroupCommitter
@@ -39,7 +39,7 @@ def build_state(settings: IngestSettings) -> IngestState:
         threads=max(8, settings.commit_concurrency * 3),
     )
     spool = Spool(settings.spool_path, settings.spool_max_bytes)
-    keys = KeyStore(settings.keys_path)
+    keys = open_key_store(settings)
     if settings.provision_demo_key:
         keys.add(settings.demo_api_key.get_secret_value(), DEMO_PROJECT, "demo key (local stack)")
     committer = GroupCommitter(

@@ -12,7 +12,10 @@ from rich.console import Console
 from rich.table import Table
 
 from ingest_api.keys.cli import build_app as build_keys_app
+from ingest_api.keys.store import open_key_store
+from ollive.production.backup_cli import build_app as build_backup_app
 from ollive.production.cli import app as prod_app
+from ollive.stack import postgres
 from ollive.stack.ports import PortInUseError
 from ollive.stack.process import StartError
 from ollive.stack.services import all_services
@@ -20,16 +23,34 @@ from ollive.stack.supervisor import Supervisor
 from ollive_contract.settings import StackSettings
 
 app = typer.Typer(help="Ollive: LLM observability pipeline, embedded on one machine.")
-# SDK keys in the stack's own key store (<state_dir>/ingest/keys.sqlite): the running ingest
-# API sees a key created or revoked here within seconds.
-app.add_typer(build_keys_app(lambda: StackSettings().ingest.keys_path), name="keys")
+
+
+def _settings(profile: str | None = None) -> StackSettings:
+    """The stack's settings; the profile from `--profile`, `OLLIVE_STACK_PROFILE`, or else
+    `postgres` while that profile's server runs (so `keys`, `status` find what `up` started)."""
+    settings = StackSettings(**({"profile": profile} if profile else {}))
+    if "profile" not in settings.model_fields_set and Supervisor(
+        settings.state_path, settings.host
+    ).running("postgres"):
+        settings = settings.model_copy(update={"profile": "postgres"})
+    return settings
+
+
+# SDK keys in the stack's own key store (<state_dir>/ingest/keys.sqlite, or the `postgres`
+# profile's database): every running ingest replica sees a key created or revoked here within
+# seconds.
+app.add_typer(
+    build_keys_app(lambda: open_key_store(postgres.with_postgres(_settings()).ingest)),
+    name="keys",
+)
 app.add_typer(prod_app, name="prod")
+app.add_typer(build_backup_app(_settings), name="backup")
 # wide enough for the demo's rollup table even when output is piped to a log
 console = Console(width=max(Console().width, 120))
 
 
-def _context() -> tuple[StackSettings, Supervisor]:
-    settings = StackSettings()
+def _context(profile: str | None = None) -> tuple[StackSettings, Supervisor]:
+    settings = _settings(profile)
     return settings, Supervisor(settings.state_path, settings.host)
 
 
@@ -60,9 +81,16 @@ def up(
     only: Annotated[
         list[str] | None, typer.Option("--only", help="Start just these services.")
     ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            help="`embedded` (SQLite; the default) or `postgres` (PostgreSQL for Dagster, "
+            "Superset and the key store, two ingest replicas; docs/production.md)."
+        ),
+    ] = None,
 ) -> None:
     """Start every service of the stack on loopback, wait until each is healthy, print URLs."""
-    settings, supervisor = _context()
+    settings, supervisor = _context(profile)
     start_stack(settings, supervisor, only)
 
 

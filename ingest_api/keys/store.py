@@ -1,32 +1,28 @@
-"""SDK keys: `olk_<random>`, stored only as sha256 in SQLite, each mapped to one project.
+"""SDK keys: `olk_<random>`, stored only as sha256, each mapped to one project.
 
-A key has 256 bits of entropy, so an unsalted sha256 is enough (nothing to brute-force). Lookups
-go through an in-memory map refreshed every few seconds, so a revoke from the CLI takes effect
-without a restart; the final comparison is constant-time (hmac.compare_digest).
+A key has 256 bits of entropy, so an unsalted sha256 is enough (nothing to brute-force). The
+rows live in SQLite (one machine) or Postgres (shared by every ingest replica; see
+`databases.py`). Lookups go through an in-memory map refreshed every few seconds, so a revoke
+from the CLI, or from another replica, takes effect without a restart; the final comparison
+is constant-time (hmac.compare_digest).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ingest_api.keys.databases import KeyDatabase, PostgresKeyDatabase, SqliteKeyDatabase
+from ollive_contract.settings import IngestSettings
+
 KEY_PREFIX = "olk_"
-_SCHEMA = """
-create table if not exists api_keys (
-    key_id text primary key,
-    key_sha256 text not null unique,
-    project_id text not null,
-    label text not null default '',
-    created_at text not null,
-    revoked_at text
-)
-"""
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,20 +43,13 @@ def hash_key(key: str) -> str:
 class KeyStore:
     """Create, list, revoke and check SDK keys."""
 
-    def __init__(self, path: Path, refresh_seconds: float = 5.0) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute(_SCHEMA)
+    def __init__(self, database: Path | KeyDatabase, refresh_seconds: float = 5.0) -> None:
+        """`database`: a SQLite file's path, or an open `KeyDatabase` (Postgres)."""
+        self.db = SqliteKeyDatabase(database) if isinstance(database, Path) else database
         self.refresh_seconds = refresh_seconds
         # first 16 hex chars of the digest -> (full digest, project)
         self._active: dict[str, tuple[str, str]] = {}
         self._loaded_at = float("-inf")
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=10)
-        db.execute("pragma journal_mode=wal")
-        return db
 
     def create(self, project_id: str, label: str = "") -> tuple[str, KeyInfo]:
         """A new key for `project_id`; the plaintext is returned once and never stored."""
@@ -68,36 +57,31 @@ class KeyStore:
         return key, self.add(key, project_id, label)
 
     def add(self, key: str, project_id: str, label: str = "") -> KeyInfo:
-        """Register a given key; idempotent, and a key once revoked stays revoked."""
+        """Register a given key; idempotent (replicas may add one at once), and a key once
+        revoked stays revoked."""
         digest = hash_key(key)
-        with self._connect() as db:
-            row = db.execute(
-                "select key_id from api_keys where key_sha256 = ?", (digest,)
-            ).fetchone()
-            if row is None:
-                db.execute(
-                    "insert into api_keys values (?, ?, ?, ?, ?, null)",
-                    (secrets.token_hex(6), digest, project_id, label, _now()),
-                )
+        self.db.execute(
+            "insert into api_keys values (?, ?, ?, ?, ?, null) on conflict (key_sha256) do nothing",
+            (secrets.token_hex(6), digest, project_id, label, _now()),
+        )
         self._loaded_at = float("-inf")
-        return next(k for k in self.list() if k.key_id == self._id_of(digest))
+        ((key_id,),) = self.db.query("select key_id from api_keys where key_sha256 = ?", (digest,))
+        return next(k for k in self.list() if k.key_id == key_id)
 
     def list(self) -> list[KeyInfo]:
-        with self._connect() as db:
-            rows = db.execute(
-                "select key_id, project_id, label, created_at, revoked_at"
-                " from api_keys order by created_at"
-            ).fetchall()
+        rows = self.db.query(
+            "select key_id, project_id, label, created_at, revoked_at"
+            " from api_keys order by created_at, key_id"
+        )
         return [KeyInfo(*row) for row in rows]
 
     def revoke(self, key_id: str) -> bool:
-        with self._connect() as db:
-            cur = db.execute(
-                "update api_keys set revoked_at = ? where key_id = ? and revoked_at is null",
-                (_now(), key_id),
-            )
+        touched = self.db.execute(
+            "update api_keys set revoked_at = ? where key_id = ? and revoked_at is null",
+            (_now(), key_id),
+        )
         self._loaded_at = float("-inf")
-        return cur.rowcount > 0
+        return touched > 0
 
     def project_for(self, key: str | None) -> str | None:
         """The project of an active key, or None."""
@@ -113,18 +97,27 @@ class KeyStore:
         return None
 
     def _reload(self) -> None:
-        with self._connect() as db:
-            rows = db.execute(
+        try:
+            rows = self.db.query(
                 "select key_sha256, project_id from api_keys where revoked_at is null"
-            ).fetchall()
+            )
+        except Exception:
+            if self._loaded_at == float("-inf"):
+                raise
+            # a shared store that is briefly unreachable: keep the last map, retry next refresh
+            log.warning("key store unreachable; checking keys against the last loaded set")
+            self._loaded_at = time.monotonic()
+            return
         self._active = {digest[:16]: (digest, project) for digest, project in rows}
         self._loaded_at = time.monotonic()
 
-    def _id_of(self, digest: str) -> str:
-        with self._connect() as db:
-            return db.execute(
-                "select key_id from api_keys where key_sha256 = ?", (digest,)
-            ).fetchone()[0]
+
+def open_key_store(settings: IngestSettings, refresh_seconds: float = 5.0) -> KeyStore:
+    """The store the settings name: Postgres when `keys_database_url` is set, else SQLite."""
+    if settings.keys_database_url is not None:
+        url = settings.keys_database_url.get_secret_value()
+        return KeyStore(PostgresKeyDatabase(url), refresh_seconds)
+    return KeyStore(settings.keys_path, refresh_seconds)
 
 
 def _now() -> str:

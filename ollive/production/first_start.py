@@ -12,7 +12,7 @@ import sys
 
 from ollive_sdk.config import Config
 
-from ingest_api.keys.store import KeyStore
+from ingest_api.keys.store import open_key_store
 from ollive.production.secrets import SDK_KEY, refused
 from ollive.stack.seaweedfs import S3Credentials, ensure_bucket
 from ollive_contract.settings import IngestSettings, ObjectStoreSettings
@@ -29,7 +29,7 @@ def first_start(s3: ObjectStoreSettings, ingest: IngestSettings, sdk_key: str) -
     )
     ensure_bucket(creds)
     print(f"bucket {s3.bucket} ready at {s3.endpoint}")
-    info = KeyStore(ingest.keys_path).add(sdk_key, CHATBOT_PROJECT, "the chatbot (compose)")
+    info = open_key_store(ingest).add(sdk_key, CHATBOT_PROJECT, "the chatbot (compose)")
     state = f"revoked {info.revoked_at}" if info.revoked_at else "active"
     print(f"SDK key {info.key_id} of project {info.project_id}: {state}")
 

@@ -36,7 +36,7 @@ def _code_server_up(host: str, port: int) -> bool:
 
 def _prepare_code_server(settings: StackSettings, env: dict[str, str], log_file: Path) -> None:
     """Before the first process of the deployment: pool limits stored, dbt manifest fresh."""
-    initialize_instance(settings)
+    initialize_instance(settings, env)
     _parse_dbt_project(env, log_file)
 
 

@@ -48,6 +48,9 @@ class ServiceSpec:
     wave: int = 0  # services of one wave start together, after every earlier wave is healthy
     before_start: Callable[[Path], None] | None = None  # gets the log file; may raise
     after_start: Callable[[], None] | None = None
+    # what asks it to stop (PostgreSQL: SIGINT, its fast shutdown; on SIGTERM it waits for
+    # every client, and its backends, each in a session of its own, miss the group's signal)
+    stop_signal: int = signal.SIGTERM
 
 
 @dataclass
@@ -59,17 +62,19 @@ class RunningService:
     start_ticks: int
     log_file: str
     stop_timeout_s: float = 30.0
+    stop_signal: int = signal.SIGTERM
 
     def alive(self) -> bool:
         return _start_ticks(self.pid) == self.start_ticks
 
     def stop(self, timeout_s: float | None = None) -> bool:
-        """SIGTERM the process group, SIGKILL after the grace period; True if it was up."""
+        """Signal the process group (SIGTERM unless the service asks for another), SIGKILL
+        after the grace period; True if it was up."""
         timeout_s = self.stop_timeout_s if timeout_s is None else timeout_s
         if not self.alive():
             return False
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.pid, signal.SIGTERM)
+            os.killpg(self.pid, self.stop_signal)
         deadline = time.monotonic() + timeout_s
         while self.alive() and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -99,7 +104,12 @@ def launch(spec: ServiceSpec, log_file: Path) -> RunningService:
             start_new_session=True,
         )
     running = RunningService(
-        spec.name, proc.pid, _start_ticks(proc.pid) or 0, str(log_file), spec.stop_timeout_s
+        spec.name,
+        proc.pid,
+        _start_ticks(proc.pid) or 0,
+        str(log_file),
+        spec.stop_timeout_s,
+        int(spec.stop_signal),
     )
     deadline = time.monotonic() + spec.start_timeout_s
     while time.monotonic() < deadline:

@@ -1,7 +1,8 @@
 """The services of the embedded stack, in start order, built from one `StackSettings`.
 
 Each child process gets every setting spelled out (paths made absolute), so every service reads
-the same configuration the CLI read.
+the same configuration the CLI read. The `postgres` profile adds a PostgreSQL (Dagster's
+storage, Superset's metadata, the key store) and a second ingest replica on the same bucket.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ollive.stack import dagster_services, superset_service
+from ollive.stack import dagster_services, postgres, superset_service
 from ollive.stack.environment import child_env
 from ollive.stack.health import http_ok
 from ollive.stack.process import ServiceSpec
@@ -82,6 +83,22 @@ def ingest_api(settings: StackSettings) -> ServiceSpec:
     )
 
 
+def ingest_replica(settings: StackSettings) -> ServiceSpec:
+    """A second ingest API on its own port and spool, sharing the bucket and the key store."""
+    spec = ingest_api(settings)
+    url = f"http://{settings.ingest.host}:{settings.ingest_replica_port}"
+    spec.name = "ingest_api_2"
+    spec.ports = [settings.ingest_replica_port]
+    spec.health = lambda: http_ok(f"{url}/readyz")
+    spec.url = f"{url}/docs"
+    spec.env = {
+        **spec.env,
+        "OLLIVE_INGEST_PORT": str(settings.ingest_replica_port),
+        "OLLIVE_INGEST_SPOOL_DIR": str(settings.state_path / "ingest-2" / "spool"),
+    }
+    return spec
+
+
 def chatbot(settings: StackSettings) -> ServiceSpec:
     url = f"http://{settings.chatbot.host}:{settings.chatbot.port}"
     env = {
@@ -104,8 +121,21 @@ def chatbot(settings: StackSettings) -> ServiceSpec:
 
 def all_services(settings: StackSettings) -> list[ServiceSpec]:
     """Every service in start order (Superset only when its virtualenv is installed)."""
+    if settings.profile == "postgres":
+        return postgres_profile(settings)
     specs = [seaweedfs(settings), clickhouse(settings), ingest_api(settings)]
 
+    specs += dagster_services.specs(settings)
+    specs += superset_service.specs(settings)
+    return [*specs, chatbot(settings)]
+
+
+def postgres_profile(settings: StackSettings) -> list[ServiceSpec]:
+    """The production configuration on this machine: the embedded services over PostgreSQL,
+    with two ingest replicas."""
+    settings = postgres.with_postgres(settings)
+    specs = [postgres.spec(settings), seaweedfs(settings), clickhouse(settings)]
+    specs += [ingest_api(settings), ingest_replica(settings)]
     specs += dagster_services.specs(settings)
     specs += superset_service.specs(settings)
     return [*specs, chatbot(settings)]

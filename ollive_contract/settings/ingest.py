@@ -78,6 +78,13 @@ class IngestSettings(BaseSettings):
         Path(".ollive/ingest/keys.sqlite"),
         description="SQLite file of hashed SDK keys (`ollive up`: <state_dir>/ingest/keys.sqlite).",
     )
+    keys_database_url: SecretStr | None = Field(
+        None,
+        description=(
+            "Postgres URL of the key store shared by several replicas (postgresql://user:"
+            "password@host:port/db); replaces `keys_db` when set."
+        ),
+    )
     provision_demo_key: bool = Field(
         True, description="Map `demo_api_key` to project `demo` at startup (idempotent)."
     )

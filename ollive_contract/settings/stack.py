@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings
@@ -40,6 +41,17 @@ class StackSettings(BaseSettings):
     dagster_port: int = Field(3000, description="Port of the Dagster webserver.")
     dagster_code_server_port: int = Field(
         4266, description="Port of the Dagster code server the webserver and daemon share (gRPC)."
+    )
+    profile: Literal["embedded", "postgres"] = Field(
+        "embedded",
+        description=(
+            "`embedded`: SQLite for Dagster, Superset and the key store. `postgres`: the "
+            "production configuration: a local PostgreSQL for all three, two ingest replicas."
+        ),
+    )
+    postgres_port: int = Field(15432, description="Port of the `postgres` profile's PostgreSQL.")
+    ingest_replica_port: int = Field(
+        8001, description="Port of the second ingest replica (`postgres` profile)."
     )
 
     s3: ObjectStoreSettings = Field(default_factory=ObjectStoreSettings)
