@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, Response
 from ingest_api.api import health, logs, otlp_traces
 from ingest_api.api.body_drain import DrainRefusedBody
 from ingest_api.api.errors import RequestRefused
+from ingest_api.api.rate_limit import KeyQuotas
 from ingest_api.intake.workers import start_workers
 from ingest_api.keys.store import open_key_store
 from ingest_api.metrics import IngestMetrics
@@ -101,6 +102,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
         summary="Validated, PII-redacted, durable intake of LLM observability events.",
         lifespan=lifespan,
     )
+    app.state.quotas = KeyQuotas.from_settings(settings)  # per-key token buckets (429)
     app.add_exception_handler(RequestRefused, _answer_refused)
     app.include_router(logs.router)
     app.include_router(otlp_traces.router)

@@ -9,7 +9,7 @@ _SIZE_BUCKETS = tuple(2**n for n in range(10, 28, 2))
 
 
 class IngestMetrics:
-    """Accepted and rejected events, PII found, commit latency and size, spool depth."""
+    """Accepted and rejected events, PII found, commit latency and size, spool depth, quotas."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
@@ -80,4 +80,17 @@ class IngestMetrics:
         )
         self.spool_bytes = Gauge(
             "ollive_ingest_spool_bytes", "Bytes waiting in the spool.", registry=r
+        )
+        self.quota_refusals = Counter(
+            "ollive_ingest_quota_refusals",
+            "Requests answered 429 by a key's quota, by project, the limit hit (events or "
+            "requests) and route (logs or traces).",
+            ["project", "limit", "route"],
+            registry=r,
+        )
+        self.quota_refused_events = Counter(
+            "ollive_ingest_quota_refused_events",
+            "Events in requests refused by the events quota (the client retries them), by project.",
+            ["project"],
+            registry=r,
         )

@@ -31,11 +31,14 @@ class ErrorResult(BaseModel):
 class RequestRefused(Exception):
     """Raised by a dependency to answer with an error body instead of running the handler."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(status, code, message)
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers or {}
 
 
 def error_response(

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from ingest_api.api.dependencies import AuthenticatedProject, IngestStateDep, get_state
+from ingest_api.api.dependencies import IngestStateDep, get_state
 from ingest_api.api.errors import (
     ErrorResult,
     RejectedEvent,
@@ -19,6 +19,7 @@ from ingest_api.api.errors import (
     rejected_item,
 )
 from ingest_api.api.json_response import JSONBytes
+from ingest_api.api.quota import QUOTA_CODE, Admission, Admitted
 from ingest_api.intake.body import JSON_TYPES, NDJSON_TYPES, BodyError, media_type, read_limited
 from ingest_api.intake.prepare import prepare
 from ingest_api.state import IngestState
@@ -53,6 +54,7 @@ _ERRORS = {
         413: "Body, decompressed body or event count over its limit.",
         415: "Content-Type or Content-Encoding not supported.",
         422: "No event in the request was valid; `rejected` says why for each.",
+        429: "The API key is over its quota; nothing was stored, retry after `Retry-After`.",
         503: "Store down and spool full; retry after `Retry-After` seconds.",
     }.items()
 }
@@ -66,13 +68,11 @@ _ERRORS = {
     openapi_extra=_BODY_DOC,
     summary="Ingest a batch of events",
 )
-async def ingest(
-    request: Request, state: IngestStateDep, project_id: AuthenticatedProject
-) -> JSONBytes:
+async def ingest(request: Request, state: IngestStateDep, admission: Admitted) -> JSONBytes:
     """Accepts events; 202 means every accepted event is stored or durably spooled."""
     started = time.perf_counter()
     received_at = datetime.now(UTC)
-    response = await _ingest(request, state, project_id, received_at)
+    response = await _ingest(request, state, admission, received_at)
     state.metrics.requests.labels(str(response.status_code)).inc()
     if response.status_code == 202:
         state.metrics.ack_seconds.observe(time.perf_counter() - started)
@@ -83,11 +83,11 @@ async def answer_refused(request: Request, exc: RequestRefused) -> JSONBytes:
     """A refusal by a dependency of the route (a bad key), counted like the route's answers."""
     state = await get_state(request)
     state.metrics.requests.labels(str(exc.status)).inc()
-    return error_response(exc.status, exc.code, exc.message)
+    return error_response(exc.status, exc.code, exc.message, **exc.headers)
 
 
 async def _ingest(
-    request: Request, state: IngestState, project_id: str, received_at: datetime
+    request: Request, state: IngestState, admission: Admission, received_at: datetime
 ) -> JSONBytes:
     cfg = state.settings
     kind = media_type(request.headers.get("content-type"))
@@ -114,12 +114,17 @@ async def _ingest(
             headers.get("content-encoding"),
             headers.get("content-type"),
             received_at,
-            project_id,
+            admission.project_id,
         )
     except BodyError as exc:
         state.metrics.rejected.labels(exc.code).inc()
         return error_response(exc.status, exc.code, exc.message)
     lines, rejected, entities = prepared.lines, prepared.rejected, prepared.entities
+    wait = admission.charge_events(sum(map(len, lines.values())))
+    if wait is not None:
+        return error_response(
+            429, QUOTA_CODE, "this API key is over its events quota", **{"Retry-After": wait}
+        )
     for r in rejected:
         state.metrics.rejected.labels(r.code).inc()
     for entity, n in entities.items():

@@ -2,8 +2,9 @@
 
 Same keys, limits, validation, redaction and group commit as `POST /v1/logs`; answers follow
 the OTLP/HTTP specification: 200 with `partial_success` for rejected spans, 400 for an
-unreadable request, 413, 415, and 503 with `Retry-After` when neither store nor spool can take
-the events (an exporter retries 429, 502, 503 and 504 only).
+unreadable request, 413, 415, 429 with `Retry-After` when the key is over its quota, and 503
+with `Retry-After` when neither store nor spool can take the events (an exporter retries 429,
+502, 503 and 504 only).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
 
-from ingest_api.api.dependencies import AuthenticatedProject, IngestStateDep, get_state
+from ingest_api.api.dependencies import IngestStateDep, get_state
 from ingest_api.api.errors import RequestRefused
+from ingest_api.api.quota import Admission, Admitted
 from ingest_api.intake.body import BodyError, media_type, read_limited
 from ingest_api.otlp.decode import JSON, MEDIA_TYPES
 from ingest_api.otlp.prepare import PreparedTraces, prepare_traces
@@ -53,15 +55,14 @@ _DOC = {
         401: {"description": "Missing or unknown API key."},
         413: {"description": "Body, decompressed body or span count over its limit."},
         415: {"description": "Not application/x-protobuf or application/json, or not gzip."},
+        429: {"description": "The key is over its quota; retry after `Retry-After` seconds."},
         503: {"description": "Store down and spool full; retry after `Retry-After` seconds."},
     },
 )
-async def export_traces(
-    request: Request, state: IngestStateDep, project_id: AuthenticatedProject
-) -> Response:
+async def export_traces(request: Request, state: IngestStateDep, admission: Admitted) -> Response:
     """200 means every accepted span's event is stored or durably spooled."""
     started = time.perf_counter()
-    response = await _export(request, state, project_id, datetime.now(UTC))
+    response = await _export(request, state, admission, datetime.now(UTC))
     state.metrics.otlp_requests.labels(str(response.status_code)).inc()
     if response.status_code == 200:
         state.metrics.ack_seconds.observe(time.perf_counter() - started)
@@ -72,11 +73,13 @@ async def answer_refused(request: Request, exc: RequestRefused) -> Response:
     """A refusal by a dependency (a bad key), as a google.rpc.Status."""
     state = await get_state(request)
     state.metrics.otlp_requests.labels(str(exc.status)).inc()
-    return _refused(_response_type(request), exc.status, f"{exc.code}: {exc.message}")
+    return _refused(
+        _response_type(request), exc.status, f"{exc.code}: {exc.message}", exc.headers
+    )
 
 
 async def _export(
-    request: Request, state: IngestState, project_id: str, received_at: datetime
+    request: Request, state: IngestState, admission: Admission, received_at: datetime
 ) -> Response:
     cfg = state.settings
     kind = media_type(request.headers.get("content-type"))
@@ -94,11 +97,14 @@ async def _export(
             request.headers.get("content-encoding"),
             kind,
             received_at,
-            project_id,
+            admission.project_id,
         )
     except BodyError as exc:
         state.metrics.rejected.labels(exc.code).inc()
         return _refused(kind, exc.status, f"{exc.code}: {exc.message}")
+    wait = admission.charge_events(_events(prepared))
+    if wait is not None:
+        return _refused(kind, 429, "this API key is over its events quota", {"Retry-After": wait})
     _count(state, prepared)
     if prepared.lines:
         try:
@@ -129,6 +135,11 @@ def _count(state: IngestState, prepared: PreparedTraces) -> None:
         state.metrics.rejected.labels(r.code).inc()
     for entity, n in prepared.entities.items():
         state.metrics.pii.labels(entity).inc(n)
+
+
+def _events(prepared: PreparedTraces) -> int:
+    """Contract events the request would store (the archived raw OTLP is not one)."""
+    return sum(len(part) for kind, part in prepared.lines.items() if kind != OTLP_TRACES_ARCHIVE)
 
 
 def _message(prepared: PreparedTraces) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings
 
 from ollive_contract.settings.base import env_config
@@ -24,6 +24,8 @@ DEFAULT_PII_ENTITIES = [
 # The public key of loopback-only stacks (local, tests); refused when the API binds any other
 # address (docker compose binds 0.0.0.0): pseudonyms made with it can be reversed by anyone.
 DEV_USER_ID_KEY = "ollive-local-dev-user-id-key"
+# what a per-project quota override may set (`quota_overrides`)
+QUOTA_FIELDS = ("events_per_second", "events_burst", "requests_per_second", "requests_burst")
 
 
 class IngestSettings(BaseSettings):
@@ -89,6 +91,27 @@ class IngestSettings(BaseSettings):
         True, description="Map `demo_api_key` to project `demo` at startup (idempotent)."
     )
 
+    # quotas: a token bucket per API key, in each replica's memory (docs/tenancy.md)
+    quota_events_per_second: float = Field(
+        0.0, ge=0, description="Events/s each API key may send (429 above it); 0 turns it off."
+    )
+    quota_events_burst: float = Field(
+        10_000.0, gt=0, description="Events a key may send at once before the rate applies."
+    )
+    quota_requests_per_second: float = Field(
+        0.0, ge=0, description="Requests/s each API key may make (429 above it); 0 turns it off."
+    )
+    quota_requests_burst: float = Field(
+        100.0, gt=0, description="Requests a key may make at once before the rate applies."
+    )
+    quota_overrides: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description=(
+            "Per-project quotas for that project's keys, replacing the defaults field by field, "
+            'e.g. {"acme":{"events_per_second":5000,"events_burst":50000}}.'
+        ),
+    )
+
     # PII
     pii_enabled: bool = Field(True, description="Redact PII from every free-text field.")
     pii_entities: list[str] = Field(
@@ -133,6 +156,17 @@ class IngestSettings(BaseSettings):
                 "with it can be reversed by anyone with a list of user ids."
             )
         return self
+
+    @field_validator("quota_overrides")
+    @classmethod
+    def _known_quota_fields(cls, overrides: dict[str, dict[str, float]]) -> dict:
+        for project, fields in overrides.items():
+            unknown = set(fields) - set(QUOTA_FIELDS)
+            if unknown:
+                raise ValueError(f"quota_overrides[{project!r}]: unknown {sorted(unknown)}")
+            if any(value < 0 for value in fields.values()):
+                raise ValueError(f"quota_overrides[{project!r}]: a quota cannot be negative")
+        return overrides
 
     @property
     def url(self) -> str:
