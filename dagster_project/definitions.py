@@ -13,8 +13,10 @@ from dagster_project.checks.anomalies import (
     build_anomaly_schedule,
 )
 from dagster_project.checks.freshness import build_freshness_checks, build_freshness_schedule
+from dagster_project.checks.stuck_objects import build_stuck_and_quarantine_checks
 from dagster_project.ingestion.assets import raw_objects, staging_assets
 from dagster_project.ingestion.jobs import load_raw_objects_job
+from dagster_project.ingestion.redrive import redrive_raw_objects_job
 from dagster_project.ingestion.replay import replay_raw_objects_job
 from dagster_project.ingestion.sensors import raw_objects_sensor
 from dagster_project.lake.compaction import build_lake_assets
@@ -35,7 +37,7 @@ def build_definitions(pipeline: PipelineSettings) -> dg.Definitions:
     """Everything Dagster shows, for one environment's settings."""
     partitions, lake_assets = build_lake_assets(pipeline.lake_start_date)
     assets: list = [*raw_objects, *staging_assets, *lake_assets]
-    jobs: list = [load_raw_objects_job, replay_raw_objects_job]
+    jobs: list = [load_raw_objects_job, replay_raw_objects_job, redrive_raw_objects_job]
     sensors: list = [raw_objects_sensor]
     rollups: list[dg.AssetKey] = []
     anomalies: list[dg.AssetChecksDefinition] = []
@@ -56,13 +58,14 @@ def build_definitions(pipeline: PipelineSettings) -> dg.Definitions:
         rollups,
         timedelta(minutes=pipeline.rollup_max_lag_minutes),
     )
+    stuck = build_stuck_and_quarantine_checks()  # run with freshness, every 5 minutes
     return dg.Definitions(
         assets=assets,
-        asset_checks=[*build_reconciliation_checks(partitions), *freshness, *anomalies],
+        asset_checks=[*build_reconciliation_checks(partitions), *freshness, *stuck, *anomalies],
         jobs=jobs,
         sensors=sensors,
         schedules=[
-            build_freshness_schedule(freshness),
+            build_freshness_schedule([*freshness, *stuck]),
             *([build_anomaly_schedule(anomalies)] if anomalies else []),
         ],
         resources=build_resources(pipeline),

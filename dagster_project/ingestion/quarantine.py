@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from dagster_project.ingestion.manifest import MANIFEST, QUARANTINED
 from ollive_contract.tables import QUARANTINE_TABLE, STAGING_DATABASE
 
 QUARANTINE = f"{STAGING_DATABASE}.{QUARANTINE_TABLE}"
@@ -64,3 +65,18 @@ def quarantine(client: Any, object_key: str, log_type: str, reason: str, raw_sam
         [[object_key, log_type, reason, raw_sample.decode("utf-8", "replace")]],
         column_names=["object_key", "log_type", "reason", "raw_sample"],
     )
+
+
+def quarantined_objects(client: Any, log_type: str, limit: int = 1000) -> list[tuple[str, str]]:
+    """(key, latest reason) of `log_type` objects whose latest manifest status is quarantined,
+    newest first: what the quarantine check raises and the re-drive job takes by default."""
+    result = client.query(
+        f"SELECT m.object_key, q.reason FROM {MANIFEST} AS m FINAL"
+        f" LEFT JOIN (SELECT object_key, argMax(reason, quarantined_at) AS reason"
+        f"  FROM {QUARANTINE} WHERE log_type = {{lt:String}} GROUP BY object_key) AS q"
+        f" ON q.object_key = m.object_key"
+        f" WHERE m.log_type = {{lt:String}} AND m.status = {{status:String}}"
+        f" ORDER BY m.loaded_at DESC LIMIT {{limit:UInt32}}",
+        parameters={"lt": log_type, "status": QUARANTINED, "limit": limit},
+    )
+    return [(key, reason or "") for key, reason in result.result_rows]
