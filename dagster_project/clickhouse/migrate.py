@@ -2,34 +2,88 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
 from dagster_project.clickhouse import staging_schema
 from ollive_contract.events import LOG_TYPES
+from ollive_contract.tables import STAGING_DATABASE, staging_table
 
-_done: set[tuple[str, int | None]] = set()
+_done: set[tuple[str, int | None, str | None]] = set()
 _lock = threading.Lock()
+# `engine_full` of a MergeTree: "… ORDER BY (…) TTL <expr> SETTINGS …"
+_TTL_IN_ENGINE = re.compile(r"\bTTL (.*?)(?: SETTINGS |$)")
 
 
-def schema_statements(ttl_days: int | None) -> list[str]:
+def schema_statements(ttl_days: int | None, cluster: str | None = None) -> list[str]:
     """Every statement the pipeline needs, in order; each is `IF NOT EXISTS`, so a table made
-    by an older contract gains the columns added since."""
+    by an older contract gains the columns added since. With `cluster`, every statement runs
+    `ON CLUSTER` and creates replicated tables behind Distributed ones."""
     return [
-        staging_schema.create_database(),
-        *(staging_schema.create_staging_table(lt, ttl_days) for lt in LOG_TYPES),
-        *(stmt for lt in LOG_TYPES for stmt in staging_schema.add_missing_columns(lt)),
-        staging_schema.create_load_manifest(),
-        staging_schema.create_quarantine(),
+        staging_schema.create_database(cluster),
+        *(
+            s
+            for lt in LOG_TYPES
+            for s in staging_schema.staging_table_statements(lt, ttl_days, cluster)
+        ),
+        *(s for lt in LOG_TYPES for s in staging_schema.add_missing_columns(lt, cluster)),
+        *staging_schema.load_manifest_statements(cluster),
+        *staging_schema.quarantine_statements(cluster),
     ]
 
 
-def ensure_schema(client: Any, ttl_days: int | None = None) -> None:
-    """Create what is missing; skipped after the first success in this process (loads are hot)."""
-    ident = (getattr(client, "url", None) or str(id(client)), ttl_days)
+def ttl_statements(
+    current: dict[str, str | None], ttl_days: int | None, cluster: str | None = None
+) -> list[str]:
+    """The `ALTER TABLE … MODIFY TTL` (or `REMOVE TTL`) that bring each staging table's TTL to
+    `ttl_days`, given each table's current TTL expression; nothing for a table already there,
+    so a restart rewrites no part. ClickHouse materializes a modified TTL in the background:
+    rows already expired go at the next merge (or `OPTIMIZE … FINAL`)."""
+    wanted = staging_schema.ttl_expression(ttl_days)
+    on_cluster = f" ON CLUSTER {cluster}" if cluster else ""
+    statements = []
+    for table, ttl in current.items():
+        if ttl == wanted:
+            continue
+        change = f"MODIFY TTL {wanted}" if wanted else "REMOVE TTL"
+        statements.append(f"ALTER TABLE {table}{on_cluster} {change}")
+    return statements
+
+
+def current_ttls(client: Any, cluster: str | None = None) -> dict[str, str | None]:
+    """Each staging MergeTree table's TTL expression as the server shows it (the replicated
+    tables on a cluster: a Distributed table has none)."""
+    names = [staging_table(lt).split(".", 1)[1] for lt in LOG_TYPES]
+    if cluster:
+        names = [staging_schema.local_table(n) for n in names]
+    result = client.query(
+        "SELECT name, engine_full FROM system.tables WHERE database = {db:String} "
+        "AND name IN {names:Array(String)} AND engine LIKE '%MergeTree'",
+        parameters={"db": STAGING_DATABASE, "names": names},
+    )
+    return {
+        f"{STAGING_DATABASE}.{name}": (m[1] if (m := _TTL_IN_ENGINE.search(engine)) else None)
+        for name, engine in result.result_rows
+    }
+
+
+def apply_ttl(client: Any, ttl_days: int | None, cluster: str | None = None) -> list[str]:
+    """Bring existing staging tables to the configured TTL; returns the statements run."""
+    statements = ttl_statements(current_ttls(client, cluster), ttl_days, cluster)
+    for statement in statements:
+        client.command(statement)
+    return statements
+
+
+def ensure_schema(client: Any, ttl_days: int | None = None, cluster: str | None = None) -> None:
+    """Create what is missing and converge the TTL; skipped after the first success in this
+    process (loads are hot)."""
+    ident = (getattr(client, "url", None) or str(id(client)), ttl_days, cluster)
     with _lock:
         if ident in _done:
             return
-        for statement in schema_statements(ttl_days):
+        for statement in schema_statements(ttl_days, cluster):
             client.command(statement)
+        apply_ttl(client, ttl_days, cluster)
         _done.add(ident)

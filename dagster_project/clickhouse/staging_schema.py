@@ -17,6 +17,10 @@ from ollive_contract.tables import (
 )
 
 DT = "DateTime64(3, 'UTC')"
+# Cluster mode: every node's `macros` name its shard and replica (ClickHouse's documented layout)
+REPLICA_PATH = "'/clickhouse/tables/{shard}/{database}/{table}'"
+REPLICA_NAME = "'{replica}'"
+LOCAL_SUFFIX = "_local"
 OPT_ID = "Nullable(String)"
 OPT_LC = "LowCardinality(Nullable(String))"
 
@@ -131,39 +135,122 @@ def s3_structure(log_type: str) -> str:
     return ", ".join(f"{name} {parse_type(ctype)}" for name, ctype in event_columns(log_type))
 
 
-def create_staging_table(log_type: str, ttl_days: int | None) -> str:
+def ttl_expression(ttl_days: int | None) -> str | None:
+    """A staging row lives `ttl_days` after its load, in ClickHouse's own spelling (so
+    `system.tables` shows it back verbatim and `migrate` can compare); None or 0 keeps rows.
+
+    By load time, not arrival: ClickHouse drops rows already expired at INSERT, so a replay of
+    month-old objects (a rebuild) must not vanish before dbt reads it; in steady state a row is
+    loaded minutes after it arrives."""
+    return f"toDateTime(_loaded_at) + toIntervalDay({ttl_days})" if ttl_days else None
+
+
+def _engine(engine: str, cluster: str | None, *args: str) -> str:
+    """`engine(args)`, or its Replicated form (Keeper path and replica from the macros every
+    node of the cluster defines) when the DDL targets a cluster."""
+    if cluster:
+        args = (REPLICA_PATH, REPLICA_NAME, *args)
+        engine = f"Replicated{engine}"
+    return f"{engine}({', '.join(args)})" if args else engine
+
+
+def _on_cluster(cluster: str | None) -> str:
+    return f" ON CLUSTER {cluster}" if cluster else ""
+
+
+def local_table(table: str) -> str:
+    """The replicated table under a Distributed one (cluster mode)."""
+    return f"{table}{LOCAL_SUFFIX}"
+
+
+def _create(
+    table: str,
+    body: str,
+    engine: str,
+    tail: str,
+    cluster: str | None,
+    sharding_key: str,
+) -> list[str]:
+    """One table on a server; on a cluster, the replicated table on every node and, under the
+    name everything reads and writes, a Distributed table over it."""
+    if not cluster:
+        return [f"CREATE TABLE IF NOT EXISTS {table}\n{body}\nENGINE = {engine}\n{tail}"]
+    database, name = table.split(".")
+    local = local_table(table)
+    return [
+        f"CREATE TABLE IF NOT EXISTS {local}{_on_cluster(cluster)}\n{body}\nENGINE = {engine}"
+        f"\n{tail}",
+        f"CREATE TABLE IF NOT EXISTS {table}{_on_cluster(cluster)} AS {local}\n"
+        f"ENGINE = Distributed({cluster}, {database}, {local_table(name)}, {sharding_key})",
+    ]
+
+
+def staging_table_statements(
+    log_type: str, ttl_days: int | None, cluster: str | None = None
+) -> list[str]:
+    """The staging table of `log_type`: one MergeTree, or on a cluster ReplicatedMergeTree
+    tables sharded by event id behind a Distributed table. Exactly-once holds on a cluster too:
+    replicated tables deduplicate by `insert_deduplication_token` across replicas in Keeper
+    (`replicated_deduplication_window`), and the manifest is replicated the same way."""
     columns = ",\n    ".join(f"{n} {t}" for n, t in event_columns(log_type) + LINEAGE)
-    ttl = f"\nTTL toDateTime(received_at) + INTERVAL {ttl_days} DAY" if ttl_days else ""
-    return f"""CREATE TABLE IF NOT EXISTS {staging_table(log_type)}
-(
-    {columns}
-)
-ENGINE = MergeTree
-PARTITION BY toYYYYMM(received_at)
-ORDER BY (project_id, toStartOfHour(received_at), event_id){ttl}
-SETTINGS non_replicated_deduplication_window = 100000"""
+    ttl = ttl_expression(ttl_days)
+    window = "replicated" if cluster else "non_replicated"
+    tail = (
+        "PARTITION BY toYYYYMM(received_at)\n"
+        "ORDER BY (project_id, toStartOfHour(received_at), event_id)"
+        + (f"\nTTL {ttl}" if ttl else "")
+        + f"\nSETTINGS {window}_deduplication_window = 100000"
+    )
+    return _create(
+        staging_table(log_type),
+        f"(\n    {columns}\n)",
+        _engine("MergeTree", cluster),
+        tail,
+        cluster,
+        "cityHash64(event_id)",
+    )
 
 
-def add_missing_columns(log_type: str) -> list[str]:
+def create_staging_table(log_type: str, ttl_days: int | None) -> str:
+    """The single-server `CREATE TABLE` of `log_type`'s staging table."""
+    return staging_table_statements(log_type, ttl_days)[0]
+
+
+def add_missing_columns(log_type: str, cluster: str | None = None) -> list[str]:
     """`ALTER TABLE … ADD COLUMN IF NOT EXISTS` for every event column, each after its
     predecessor: a table made by an older contract gains the new columns, its rows kept (old
-    rows read NULL, or the type's default, in them)."""
+    rows read NULL, or the type's default, in them). On a cluster, the replicated tables first,
+    then the Distributed table over them."""
     columns = event_columns(log_type)
+    table = staging_table(log_type)
+    tables = [local_table(table), table] if cluster else [table]
     return [
-        f"ALTER TABLE {staging_table(log_type)} ADD COLUMN IF NOT EXISTS {name} {ctype}"
+        f"ALTER TABLE {t}{_on_cluster(cluster)} ADD COLUMN IF NOT EXISTS {name} {ctype}"
         + (f" AFTER {columns[i - 1][0]}" if i else " FIRST")
+        for t in tables
         for i, (name, ctype) in enumerate(columns)
     ]
 
 
-def create_database() -> str:
-    return f"CREATE DATABASE IF NOT EXISTS {STAGING_DATABASE}"
+def create_database(cluster: str | None = None) -> str:
+    return f"CREATE DATABASE IF NOT EXISTS {STAGING_DATABASE}{_on_cluster(cluster)}"
 
 
 def create_load_manifest() -> str:
+    """The single-server `CREATE TABLE` of the load manifest."""
+    return load_manifest_statements()[0]
+
+
+def create_quarantine() -> str:
+    """The single-server `CREATE TABLE` of the quarantine."""
+    return quarantine_statements()[0]
+
+
+def load_manifest_statements(cluster: str | None = None) -> list[str]:
     """One row per loaded object: the exactly-once ledger the sensor diffs against."""
-    return f"""CREATE TABLE IF NOT EXISTS {STAGING_DATABASE}.{LOAD_MANIFEST_TABLE}
-(
+    return _create(
+        f"{STAGING_DATABASE}.{LOAD_MANIFEST_TABLE}",
+        f"""(
     object_key String,
     log_type LowCardinality(String),
     status LowCardinality(String),
@@ -171,20 +258,27 @@ def create_load_manifest() -> str:
     object_size UInt64,
     run_id String,
     loaded_at {DT} DEFAULT now64(3)
-)
-ENGINE = ReplacingMergeTree(loaded_at)
-ORDER BY object_key"""
+)""",
+        _engine("ReplacingMergeTree", cluster, "loaded_at"),
+        "ORDER BY object_key",
+        cluster,
+        "cityHash64(object_key)",
+    )
 
 
-def create_quarantine() -> str:
+def quarantine_statements(cluster: str | None = None) -> list[str]:
     """Objects (or lines) that could not be loaded, with why; they never block the others."""
-    return f"""CREATE TABLE IF NOT EXISTS {STAGING_DATABASE}.{QUARANTINE_TABLE}
-(
+    return _create(
+        f"{STAGING_DATABASE}.{QUARANTINE_TABLE}",
+        f"""(
     object_key String,
     log_type LowCardinality(String),
     reason String,
     raw_sample String CODEC(ZSTD(3)),
     quarantined_at {DT} DEFAULT now64(3)
-)
-ENGINE = MergeTree
-ORDER BY (quarantined_at, object_key)"""
+)""",
+        _engine("MergeTree", cluster),
+        "ORDER BY (quarantined_at, object_key)",
+        cluster,
+        "cityHash64(object_key)",
+    )

@@ -51,8 +51,36 @@ class PipelineSettings(BaseSettings):
             "token."
         ),
     )
-    staging_ttl_days: int | None = Field(
-        None, description="TTL of staging rows by received_at; unset keeps them forever."
+    staging_ttl_days: int = Field(
+        30,
+        ge=0,
+        description="Days staging rows live after their load (`_loaded_at`); 0 keeps them.",
+    )
+    fact_ttl_days: int = Field(
+        90,
+        ge=0,
+        description="Days fact and conversation rows live after their load; 0 keeps them (dbt).",
+    )
+    rollup_ttl_days: int = Field(
+        400,
+        ge=0,
+        description="Days rollup and anomaly rows live after their last load; 0 keeps them (dbt).",
+    )
+    raw_retention_days: int = Field(
+        30,
+        ge=0,
+        description=(
+            "Days a raw object is kept; older ones are deleted once their day is compacted to "
+            "Parquet and the row counts match. 0 keeps them."
+        ),
+    )
+    clickhouse_cluster: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description=(
+            "ClickHouse cluster (remote_servers) the staging DDL and dbt target: Replicated "
+            "tables ON CLUSTER, Distributed tables over them. Unset: one server."
+        ),
     )
     lake_start_date: str = Field("2025-01-01", description="First day of the lake partitions.")
     staging_max_lag_minutes: float = Field(
