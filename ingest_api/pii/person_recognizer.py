@@ -74,6 +74,12 @@ def _joins(gap: str) -> bool:
     return gap[:1] == gap[-1:] == " " and len(inner) <= 2 and all(p in PARTICLES for p in inner)
 
 
+def _in_run(text: str, words: list[re.Match[str]], i: int) -> bool:
+    """Whether word `i` joins a capitalised word before or after it into one run."""
+    before = i > 0 and _joins(text[words[i - 1].end() : words[i].start()])
+    return before or (i + 1 < len(words) and _joins(text[words[i].end() : words[i + 1].start()]))
+
+
 def _trimmed(run: list[_Token]) -> tuple[int, int]:
     """The run without function words, greetings and titles at its ends."""
     lo, hi = 0, len(run)
@@ -96,27 +102,30 @@ class LexiconPersonRecognizer(EntityRecognizer):
         pass
 
     def could_match(self, text: str) -> bool:
-        """False only when `analyze` finds nothing (the checks below are implied by `_judge`).
+        """False only when `analyze` finds nothing (each check below is implied by `_judge`).
 
-        A rule needs one of: a lowercase self-introduction; a lexicon first name that is not
-        also a common word; two or more adjacent capitalised words, one in the lexicon; a
-        capitalised word after a `name` or `strong` cue. ASCII text without a capital letter
-        can only have the first.
+        A span needs one of: a lowercase self-introduction; a capitalised word after a `name`
+        or `strong` cue; a lexicon first name that is not also a common word; a lexicon word in
+        a run of two or more capitalised words. The words are found with one regex, without
+        `_tokens`' filters (which only remove words), so each is a superset of a run's words.
+        ASCII text without a capital letter can only have the first.
         """
         lowered = text.lower()
         if any(k in lowered for k in _INTRO_KEYS) and _LOWER_INTRO.search(text) is not None:
             return True
-        if text.isascii() and lowered == text:
+        ascii_text = text.isascii()
+        if ascii_text and lowered == text:
             return False
-        runs = self._runs(text)
-        for run in runs:
-            if any(self._known_first(t.text) for t in run):
+        words = list((_ASCII_WORD if ascii_text else _WORD).finditer(text))
+        for i, match in enumerate(words):
+            word = match.group()
+            if word.endswith(("'s", "’s")):
+                word = word[:-2]
+            if self._known_first(word):
                 return True
-            if len(run) > 1 and any(self._is_first(t.text) or self._is_last(t.text) for t in run):
+            if (self._is_first(word) or self._is_last(word)) and _in_run(text, words, i):
                 return True
-        for run in runs:
-            lo, hi = _trimmed(run)
-            if lo < hi and cue_before(text, run[lo].start) in ("name", "strong"):
+            if cue_before(text, match.start()) in ("name", "strong"):
                 return True
         return False
 

@@ -1,130 +1,79 @@
-"""Presidio's phone recognizer with phonenumbers' walk replayed from a per-candidate cache.
+"""Presidio's phone recognizer, asking phonenumbers only about the digit groups that could matter.
 
-`PhoneRecognizer.analyze` runs `PhoneNumberMatcher` over the whole text once per region; each
-candidate costs parses, and the same candidates (ids, dates, amounts) come back in every text.
-The matcher's step for one candidate reads only the candidate, the character before it and
-three after it, plus its remaining try budget. `CachedPhoneRecognizer` replays the matcher's
-walk (`_find`, `has_next`) itself and takes each step's outcome (match, tries used) from the
-phone screen when it proved the region's matcher parses nothing valid there (the common case:
-the step then only counts its tries), else from a cache keyed by region and context,
-recomputing a step whenever the remaining budget could change it. Its results are the
-parent's, built by the parent's own code; the fuzz tests compare the engines.
+`PhoneRecognizer.analyze` runs the public `PhoneNumberMatcher` over the whole text once per
+region; `ScreenedPhoneRecognizer` runs the same public matcher, with the same regions and
+leniency, on each window the screen keeps (a digit group and the characters the matcher reads
+around it), in the regions whose numbers can be that long, and remembers each window's answer:
+order numbers, years and the same phone number come back in text after text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import lru_cache
-from typing import NamedTuple
 
-import phonenumbers
 from phonenumbers import PhoneNumberMatcher
-from phonenumbers.phonenumberutil import NumberParseException
-from presidio_analyzer import EntityRecognizer, RecognizerResult
+from presidio_analyzer import AnalysisExplanation, EntityRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
-from ingest_api.pii.phone_screen import CANDIDATE, SECOND_NUMBER, PhoneScreen
-
-_MAX_TRIES = 65_535  # PhoneNumberMatcher's default, as the parent uses it
+from ingest_api.pii.phone_screen import PhoneScreen
 
 
-class _Span(NamedTuple):
-    start: int
-    end: int
+class ScreenedPhoneRecognizer(PhoneRecognizer):
+    """`PhoneRecognizer` on the screen's windows, each window's matches cached."""
 
-
-class _Step(NamedTuple):
-    found: tuple[int, int] | None  # (start, length) within before + candidate + after
-    tries_used: int
-
-
-class CachedPhoneRecognizer(PhoneRecognizer):
-    """Same results as `PhoneRecognizer`, each candidate step computed once per context."""
-
-    def __init__(self, *args, screen: PhoneScreen, cache_size: int = 65_536, **kwargs) -> None:
+    def __init__(self, *args, cache_size: int = 65_536, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._screen = screen
-        self._cached_step = lru_cache(maxsize=cache_size)(self._step)
+        self.screen = PhoneScreen(self.supported_regions, self.leniency)
+        self._window_matches = lru_cache(maxsize=cache_size)(self._matches)
 
     def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts = None
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        results = []
-        for region in self.supported_regions:
-            for match in self._matches(text, region):
-                # the parent's loop body, unchanged (the region only feeds the explanation)
-                try:
-                    parsed_number = phonenumbers.parse(text[match.start : match.end])
-                    region = phonenumbers.region_code_for_number(parsed_number)
-                    results += [self._get_recognizer_result(match, text, region, nlp_artifacts)]
-                except NumberParseException:
-                    results += [self._get_recognizer_result(match, text, region, nlp_artifacts)]
+        results = [
+            self._result(window.offset + start, window.offset + end, region)
+            for window in self.screen.windows(text)
+            for start, end, region in self._window_matches(window.text, window.regions)
+        ]
         return EntityRecognizer.remove_duplicates(results)
 
-    def _matches(self, text: str, region: str) -> Iterator[_Span]:
-        """What iterating `PhoneNumberMatcher(text, region, leniency)` yields, as spans."""
-        tries = _MAX_TRIES
-        index = 0
-        while True:
-            found = None
-            match = CANDIDATE.search(text, index)
-            while tries > 0 and match is not None:  # PhoneNumberMatcher._find
-                start = match.start()
-                candidate = text[start : match.end()]
-                trailing = SECOND_NUMBER.search(candidate)
-                if trailing:
-                    candidate = candidate[: trailing.start()]
-                if len(candidate) >= 1:
-                    before = text[start - 1 : start]
-                    after = text[start + len(candidate) : start + len(candidate) + 3]
-                    if region in self._screen.candidate_regions(before, candidate, after):
-                        step = self._cached_step(region, before, candidate, after, None)
-                    else:  # no attempt is valid in this region: the step only counts tries
-                        step = _Step(None, self._screen.step_attempts(before, candidate, after)[1])
-                    if step.tries_used >= tries:  # the budget may bind: replay with it
-                        step = self._step(region, before, candidate, after, tries)
-                    tries -= step.tries_used
-                    if step.found is not None:
-                        at = start - len(before) + step.found[0]
-                        found = _Span(at, at + step.found[1])
-                        break
-                    tries -= 1
-                index = start + len(candidate)
-                match = CANDIDATE.search(text, index)
-            if found is None:
-                return
-            yield found
-            index = found.end
+    def _matches(self, window: str, regions: tuple[str, ...]) -> tuple[tuple[int, int, str], ...]:
+        found: dict[tuple[int, int], str] = {}
+        for region in regions:
+            for match in PhoneNumberMatcher(window, region, leniency=self.leniency):
+                found.setdefault((match.start, match.end), region)
+        return tuple((start, end, region) for (start, end), region in found.items())
 
-    def _step(
-        self, region: str, before: str, candidate: str, after: str, tries: int | None
-    ) -> _Step:
-        budget = _MAX_TRIES if tries is None else tries
-        matcher = PhoneNumberMatcher(
-            before + candidate + after, region, leniency=self.leniency, max_tries=budget
+    def _result(self, start: int, end: int, region: str) -> RecognizerResult:
+        return RecognizerResult(
+            entity_type=self.supported_entities[0],
+            start=start,
+            end=end,
+            score=self.SCORE,
+            analysis_explanation=AnalysisExplanation(
+                recognizer=type(self).__name__,
+                original_score=self.SCORE,
+                textual_explanation=f"Recognized as {region} region phone number",
+            ),
+            recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+            },
         )
-        match = matcher._extract_match(candidate, len(before))
-        found = None if match is None else (match.start, len(match.raw_string))
-        return _Step(found, budget - matcher._max_tries)
 
 
-def use_cached_phone_recognizer(analyzer, screen: PhoneScreen) -> None:
-    """Swap the analyzer's phone recognizer for the cached one, with the same settings."""
+def screened_phone_recognizer(analyzer) -> ScreenedPhoneRecognizer:
+    """A screened twin of the analyzer's own phone recognizer (same regions, leniency, context)."""
     (phone,) = [
         r
         for r in analyzer.registry.get_recognizers("en", ["PHONE_NUMBER"])
-        if type(r) is PhoneRecognizer
+        if isinstance(r, PhoneRecognizer)
     ]
-    cached = CachedPhoneRecognizer(
+    return ScreenedPhoneRecognizer(
         context=phone.context,
         supported_language=phone.supported_language,
         supported_entity=phone.supported_entities[0],
         supported_regions=phone.supported_regions,
         leniency=phone.leniency,
         name=phone.name,
-        screen=screen,
     )
-    analyzer.registry.recognizers = [
-        cached if r is phone else r for r in analyzer.registry.recognizers
-    ]

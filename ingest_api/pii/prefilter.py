@@ -1,17 +1,15 @@
 """Cheap necessary conditions for each pattern recognizer: which entities a string COULD hold.
 
 Each test below is implied by the recognizer's own pattern (presidio-analyzer 2.2.36x), so a
-string failing it cannot produce that entity and Presidio need not be asked about it. Asking
-Presidio only for the remaining entities gives the same results as asking for all of them:
-a recognizer that cannot match contributes nothing to the merge. The phone test is exact
-(`phone_screen`); the PII corpus and fuzz tests check the whole against plain Presidio.
+string failing it cannot produce that entity and its recognizer need not run: a recognizer that
+cannot match contributes nothing to the merge. Phone numbers need `min_phone_digits` digits;
+the phone recognizer screens its own digit groups (`phone_screen`). The PII corpus and fuzz
+tests score the whole against the labels and plain Presidio.
 """
 
 from __future__ import annotations
 
 import re
-
-from ingest_api.pii.phone_screen import PhoneScreen
 
 # any character that can start one of the conditions below: most clean text has none
 _ANY = re.compile(r"[\d@:]")
@@ -42,23 +40,18 @@ def might_hold_pii(text: str) -> bool:
     return _ANY.search(text) is not None
 
 
-def candidate_entities(
-    text: str, enabled: frozenset[str], phone: PhoneScreen, maybe_person: bool = False
-) -> frozenset[str]:
-    """The enabled entities `text` could contain; empty means Presidio would find nothing.
-
-    `maybe_person`: the PERSON recognizer's own screen did not rule a name out.
-    """
-    found: set[str] = {"PERSON"} if maybe_person else set()
+def candidate_entities(text: str, enabled: frozenset[str], min_phone_digits: int) -> set[str]:
+    """The enabled pattern entities `text` could contain; empty means none can be found."""
+    found: set[str] = set()
     if _ANY.search(text) is None:
-        return frozenset(found) & enabled
+        return found
     if "@" in text:
         found.add("EMAIL_ADDRESS")
     if ":" in text and ("::" in text or text.count(":") >= 7):
         found.add("IP_ADDRESS")  # every IPv6 form has "::" or seven colons
     digits = len(_DIGIT.findall(text))
     if digits:
-        if "PHONE_NUMBER" in enabled and not phone.ruled_out(text):
+        if digits >= min_phone_digits:
             found.add("PHONE_NUMBER")
         if digits >= _CC_MIN_DIGITS and _CC.search(text):
             found.add("CREDIT_CARD")
@@ -68,4 +61,4 @@ def candidate_entities(
             found.add("IP_ADDRESS")
         if _IBAN.search(text):
             found.add("IBAN_CODE")
-    return frozenset(found) & enabled
+    return found & enabled

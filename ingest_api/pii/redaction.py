@@ -1,21 +1,27 @@
-"""PII redaction of one string with Presidio (analyzer + anonymizer), offline, with a fast path.
+"""PII redaction of one string with Presidio's recognizers, offline, with a fast path.
 
-Plain Presidio runs every enabled recognizer on every string. The fast path asks Presidio only
-for the entities `prefilter` cannot rule out (none, for most text) and remembers recent
-answers; its output is the same by construction, and
-`tests/unit/ingest_api/test_pii_corpus.py` checks it.
+Plain Presidio (`fast_path=False`) runs the analyzer engine with every recognizer on every
+string, then the anonymizer. The fast path runs the same recognizers straight, only those whose
+entity `prefilter` cannot rule out (none, for most text), and replaces what they find itself
+when no two findings overlap (the anonymizer resolves overlaps). With no NLP model the engine
+adds nothing the recognizers did not find: context enhancement needs the model's tokens, the
+score threshold is 0 and duplicates are removed by the same `remove_duplicates`. Phone numbers
+go through `ScreenedPhoneRecognizer`; answers of strings that needed a recognizer are cached.
+`tests/unit/ingest_api/test_pii_corpus.py` and `test_pii_fuzz.py` score both against labels.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import logging
 from collections import OrderedDict
 from collections.abc import Iterable
 
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
 from ingest_api.pii.person_recognizer import LexiconPersonRecognizer
-from ingest_api.pii.phone_recognizer import use_cached_phone_recognizer
-from ingest_api.pii.phone_screen import PhoneScreen
+from ingest_api.pii.phone_recognizer import screened_phone_recognizer
 from ingest_api.pii.prefilter import PROVABLE, candidate_entities, might_hold_pii
 
 _CACHEABLE_CHARS = 2_048
@@ -63,15 +69,21 @@ class Redactor:
         self._person = LexiconPersonRecognizer() if "PERSON" in self.entities else None
         if self._person is not None:
             self._analyzer.registry.add_recognizer(self._person)
-        provable = PROVABLE | ({"PERSON"} if self._person and not use_ner else set())
-        self._always = self.entities - provable  # e.g. LOCATION: no cheap proof of absence
-        self._phone = _phone_screen(self._analyzer)
-        if fast_path:
-            use_cached_phone_recognizer(self._analyzer, self._phone)
-        # each recognizer on its own, to prove its entity absent before the engine runs
-        self._dry = {
-            e: self._analyzer.registry.get_recognizers("en", [e])
-            for e in self.entities & provable - {"PHONE_NUMBER"}
+        # NER entities (spaCy), or entities without a screen here, have no cheap proof of
+        # absence: then every string goes to the engine
+        screened = PROVABLE | ({"PERSON"} if self._person is not None and not use_ner else set())
+        self._engine_only = fast_path and not self.entities <= screened
+        phone = screened_phone_recognizer(self._analyzer)
+        self.phone_screen = phone.screen
+        if self._engine_only:
+            self._analyzer.registry.recognizers = [
+                phone if r.name == phone.name else r for r in self._analyzer.registry.recognizers
+            ]
+        self._recognizers = {
+            e: [phone]
+            if e == "PHONE_NUMBER"
+            else self._analyzer.registry.get_recognizers("en", [e])
+            for e in self.entities & PROVABLE
         }
         self.fast_path = fast_path
         self._cache: OrderedDict[str, tuple[str, frozenset[str]]] = OrderedDict()
@@ -83,41 +95,49 @@ class Redactor:
         if not self.fast_path:
             return self._presidio(text, self._all)
         maybe_person = self._person is not None and self._person.could_match(text)
-        if not self._always and not maybe_person and not might_hold_pii(text):
+        if not self._engine_only and not maybe_person and not might_hold_pii(text):
             return text, _NONE  # most text: not worth a cache slot
         cached = self._cache.get(text)
         if cached is not None:
             self._cache.move_to_end(text)
             return cached
-        wanted = candidate_entities(text, self.entities, self._phone, maybe_person)
-        if wanted and not self._always:
-            wanted = self._confirmed(text, wanted)
-        wanted |= self._always
-        result = self._presidio(text, sorted(wanted)) if wanted else (text, _NONE)
+        if self._engine_only:
+            result = self._presidio(text, self._all)
+        else:
+            result = self._recognized(text, maybe_person)
         if self._cache_size and len(text) <= _CACHEABLE_CHARS:
             self._cache[text] = result
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return result
 
-    def _confirmed(self, text: str, wanted: frozenset[str]) -> frozenset[str]:
-        """`wanted` without the entities whose own recognizers find nothing in `text`.
+    def _recognized(self, text: str, maybe_person: bool) -> tuple[str, frozenset[str]]:
+        """Each candidate entity's recognizers, straight, then the replacement."""
+        found: list[RecognizerResult] = []
+        if maybe_person:
+            found += self._person.analyze(text, ["PERSON"])
+        for entity in candidate_entities(text, self.entities, self.phone_screen.min_digits):
+            for recognizer in self._recognizers[entity]:
+                found += recognizer.analyze(text, [entity], None)
+        if not found:
+            return text, _NONE
+        found = EntityRecognizer.remove_duplicates(found)
+        return self._replaced(text, found), frozenset(r.entity_type for r in found)
 
-        The engine would call the same recognizers on the same text; one that returns nothing
-        adds nothing to the engine's merge, so leaving its entity out changes no result.
-        """
-        artifacts = None
-        kept = set()
-        for entity in wanted:
-            recognizers = self._dry.get(entity)
-            if recognizers is None:  # the phone screen already decided
-                kept.add(entity)
-                continue
-            if artifacts is None:
-                artifacts = self._analyzer.nlp_engine.process_text(text, "en")
-            if any(r.analyze(text, [entity], artifacts) for r in recognizers):
-                kept.add(entity)
-        return frozenset(kept)
+    def _replaced(self, text: str, found: list[RecognizerResult]) -> str:
+        """`<ENTITY_TYPE>` over each finding; overlapping findings go to the anonymizer."""
+        spans = sorted(found, key=lambda r: (r.start, -r.end))
+        if any(b.start < a.end for a, b in itertools.pairwise(spans)):
+            return self._anonymizer.anonymize(text=text, analyzer_results=found).text
+        parts, at, last = [], 0, None
+        for r in spans:
+            gap = text[at : r.start]
+            # the anonymizer's rule: same-type findings with only spaces between are one
+            if r.entity_type != last or gap.strip(" "):
+                parts += (gap, f"<{r.entity_type}>")
+            at, last = r.end, r.entity_type
+        parts.append(text[at:])
+        return "".join(parts)
 
     def _presidio(self, text: str, entities: list[str]) -> tuple[str, frozenset[str]]:
         self.presidio_calls += 1
@@ -134,20 +154,8 @@ class Redactor:
             "DE89370400440532013000"
         )
         self._presidio(sample, self._all)
+        self.redact(sample)
         self.redact("warm-up without anything to find")
-
-
-def _phone_screen(analyzer) -> PhoneScreen:
-    """A screen for the analyzer's own phone recognizer (its regions and leniency)."""
-    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
-
-    phones = [
-        r
-        for r in analyzer.registry.get_recognizers("en", ["PHONE_NUMBER"])
-        if isinstance(r, PhoneRecognizer)
-    ]
-    assert len(phones) == 1, "the fast path models exactly one PhoneRecognizer"
-    return PhoneScreen(phones[0].supported_regions, phones[0].leniency)
 
 
 def _nlp_engine(spacy_model: str | None):
