@@ -8,7 +8,13 @@ from typing import Annotated
 
 import typer
 
-from ollive.production.postgres_backup import PostgresTarget, dump, dumps_in, restore
+from ollive.production.postgres_backup import (
+    SUFFIX,
+    PostgresTarget,
+    dump,
+    dumps_in,
+    restore,
+)
 from ollive.stack import postgres
 from ollive_contract.settings import StackSettings
 
@@ -35,9 +41,13 @@ def build_app(stack_settings: Callable[[], StackSettings]) -> typer.Typer:
     @app.command("restore-postgres")
     def restore_postgres(
         folder: Annotated[Path, typer.Argument(help="A folder `ollive backup postgres` wrote.")],
+        only: Annotated[
+            list[str] | None, typer.Option("--only", help="Restore just these databases.")
+        ] = None,
     ) -> None:
-        """Recreate each dumped database as it was dumped (the current one is dropped)."""
-        files = dumps_in(folder)
+        """Recreate each dumped database as it was dumped (the current one is dropped; stop
+        the services that write it first: Dagster's for `dagster`, Superset for `superset`)."""
+        files = [f for f in dumps_in(folder) if not only or f.name.removesuffix(SUFFIX) in only]
         if not files:
             typer.echo(f"no dumps in {folder}", err=True)
             raise typer.Exit(1)

@@ -66,12 +66,18 @@ def embedded_storage(home: Path) -> dict[str, Any]:
     }
 
 
+# SQLAlchemy 2.1 maps a bare `postgresql://` to psycopg 3, on which Dagster's storage fails
+# (`NOTIFY run_events, $1` is a syntax error: the daemon never dequeues a run); dagster-postgres
+# is written for, and depends on, psycopg2
+PSYCOPG2_SCHEME = "postgresql+psycopg2"
+
+
 def production_storage() -> dict[str, Any]:
     """Postgres run, event and schedule storage; each connection field from the environment,
     so a password needs no URL escaping."""
     fields = {"hostname": "HOST", "db_name": "DB", "username": "USERNAME", "password": "PASSWORD"}
     db = {field: {"env": f"DAGSTER_PG_{suffix}"} for field, suffix in fields.items()}
-    return {"storage": {"postgres": {"postgres_db": db}}}
+    return {"storage": {"postgres": {"postgres_db": {**db, "scheme": PSYCOPG2_SCHEME}}}}
 
 
 PASSWORD_ENV = "DAGSTER_PG_PASSWORD"
@@ -81,8 +87,9 @@ def local_postgres_storage(home: Path, host: str, port: int, db_name: str) -> di
     """The `postgres` profile's: run, event and schedule storage in the stack's PostgreSQL (the
     password from the environment, never in the file), artifacts under DAGSTER_HOME."""
     db = {"hostname": host, "port": port, "db_name": db_name, "username": "ollive"}
+    db |= {"password": {"env": PASSWORD_ENV}, "scheme": PSYCOPG2_SCHEME}
     return {
-        "storage": {"postgres": {"postgres_db": {**db, "password": {"env": PASSWORD_ENV}}}},
+        "storage": {"postgres": {"postgres_db": db}},
         "local_artifact_storage": embedded_storage(home)["local_artifact_storage"],
     }
 

@@ -94,7 +94,11 @@ def test_dagster_storage_is_postgres_and_quotes_the_password() -> None:
     config = yaml.safe_load((ROOT / "docker" / "dagster" / "dagster.yaml").read_text())
     db = config["storage"]["postgres"]["postgres_db"]
     instance_env = SERVICES["dagster-webserver"]["environment"]
-    values = {field: instance_env[source["env"]] for field, source in db.items()}
+    values = {
+        field: instance_env[source["env"]] if isinstance(source, dict) else source
+        for field, source in db.items()
+    }
     url = pg_url_from_config({"postgres_db": values | {"password": "p@ss:word"}})
-    assert url.startswith("postgresql://ollive:p%40ss%3Aword@postgres")
+    # psycopg2, named: SQLAlchemy 2.1 would pick psycopg 3 for a bare postgresql://
+    assert url.startswith("postgresql+psycopg2://ollive:p%40ss%3Aword@postgres")
     assert url.endswith("/dagster")
