@@ -2,7 +2,10 @@
 
 Stored beside the events in the same group commit (`raw/otlp_traces/v1/…`), so an acked request
 is archived too, and a mapping fix can be replayed over the requests as they came: all spans,
-GenAI or not, every attribute. Every string is redacted except ids, keys and numbers.
+GenAI or not, every attribute. Every string is redacted except ids, keys and numbers, and the
+values of the attributes the events store as ids and names (`IDENTIFIER_ATTRIBUTES`: model,
+provider, tool call id, …), which the events keep as sent too; checking those cost most of the
+archive's redaction (a tool call id's digits send it through the phone-number matcher).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from ingest_api.otlp.mapping import MAPPING_VERSION
+from ingest_api.otlp.mapping import IDENTIFIER_ATTRIBUTES, MAPPING_VERSION
 from ingest_api.pii.redaction import Redactor
 
 ARCHIVE_FORMAT_VERSION = 1
@@ -61,6 +64,8 @@ def archive_line(
 
 def _redact(node: Any, redactor: Redactor, found: Counter[str]) -> None:
     if isinstance(node, dict):
+        if node.get("key") in IDENTIFIER_ATTRIBUTES:
+            return  # an attribute (KeyValue) whose value the event stores as sent
         for key, value in node.items():
             if isinstance(value, str):
                 if value and key not in _NOT_TEXT:

@@ -263,6 +263,29 @@ RESOURCE_RULES: tuple[Rule, ...] = (
     ),
 )
 _CONSUMED = frozenset(attr for rule in RULES for attr, _ in rule.sources)
+# fields the contract holds as ids and names, stored as sent (never redacted on either path)
+_IDENTIFIER_FIELDS = frozenset(
+    {
+        "provider",
+        "operation",
+        "model",
+        "response_model",
+        "finish_reason",
+        "tool_name",
+        "tool_call_id",
+        "conversation_id",
+        "error_code",
+        "service",
+        "environment",
+    }
+)
+# the attributes that fill them: the archive need not redact what the event stores as sent
+IDENTIFIER_ATTRIBUTES = frozenset(
+    attr
+    for rule in (*RULES, *RESOURCE_RULES)
+    if rule.field in _IDENTIFIER_FIELDS
+    for attr, _ in rule.sources
+)
 # content and schemas: large, and the archive keeps them; never copied into metadata
 _CONTENT_PREFIXES = (
     "gen_ai.input.",
