@@ -21,6 +21,13 @@ from dagster_project.ingestion.replay import replay_raw_objects_job
 from dagster_project.ingestion.sensors import raw_objects_sensor
 from dagster_project.lake.compaction import build_lake_assets
 from dagster_project.lake.reconciliation import build_reconciliation_checks
+from dagster_project.maintenance.backup import backup_clickhouse_job, backup_schedule
+from dagster_project.maintenance.schedules import (
+    build_compaction_job,
+    build_compaction_schedule,
+    build_lifecycle_job,
+    build_lifecycle_schedule,
+)
 from dagster_project.resources.build import build_resources
 from dagster_project.transformation.assets import (
     build_dbt_assets,
@@ -38,6 +45,9 @@ def build_definitions(pipeline: PipelineSettings) -> dg.Definitions:
     partitions, lake_assets = build_lake_assets(pipeline.lake_start_date)
     assets: list = [*raw_objects, *staging_assets, *lake_assets]
     jobs: list = [load_raw_objects_job, replay_raw_objects_job, redrive_raw_objects_job]
+    compaction = build_compaction_job(lake_assets)
+    lifecycle = build_lifecycle_job(pipeline.raw_retention_days)
+    jobs += [compaction, lifecycle, backup_clickhouse_job]
     sensors: list = [raw_objects_sensor]
     rollups: list[dg.AssetKey] = []
     anomalies: list[dg.AssetChecksDefinition] = []
@@ -67,6 +77,9 @@ def build_definitions(pipeline: PipelineSettings) -> dg.Definitions:
         schedules=[
             build_freshness_schedule([*freshness, *stuck]),
             *([build_anomaly_schedule(anomalies)] if anomalies else []),
+            build_compaction_schedule(compaction),
+            build_lifecycle_schedule(lifecycle),
+            backup_schedule,
         ],
         resources=build_resources(pipeline),
     )
