@@ -314,6 +314,8 @@ def classify(attrs: dict[str, Any]) -> str:
     kind = kind.upper() if isinstance(kind, str) else None
     if operation == "execute_tool" or kind == "TOOL":
         return "tool_execution"
+    if not isinstance(operation, str | None):
+        operation = str(operation)  # an array or map where a name belongs: unhashable, unmapped
     if operation in _INFERENCE_OPERATIONS or kind in _OPENINFERENCE_KINDS:
         return "inference"
     if operation is not None or kind is not None:
