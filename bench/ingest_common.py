@@ -50,7 +50,8 @@ def seaweed() -> Iterator[tuple[S3Credentials, Path, int]]:
 
 
 @contextlib.contextmanager
-def ingest_api(creds: S3Credentials, state: Path, **env: str) -> Iterator[Stack]:
+def ingest_api(creds: S3Credentials, state: Path, tree: Path = ROOT, **env: str) -> Iterator[Stack]:
+    """`python -m ingest_api` from `tree` (this checkout, or a baseline's `git worktree`)."""
     port, key = free_port(), "olk_bench_" + secrets.token_urlsafe(16)
     run_dir = Path(tempfile.mkdtemp(dir=state, prefix="ingest-"))
     ingest = {
@@ -72,9 +73,11 @@ def ingest_api(creds: S3Credentials, state: Path, **env: str) -> Iterator[Stack]
         **{env_name(ObjectStoreSettings, field): value for field, value in s3.items()},
         **env,
     }
+    if tree != ROOT:
+        full_env["PYTHONPATH"] = str(tree)
     log = (run_dir / "api.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ingest_api"], env=full_env, cwd=ROOT, stdout=log, stderr=log
+        [sys.executable, "-m", "ingest_api"], env=full_env, cwd=tree, stdout=log, stderr=log
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -9,9 +9,15 @@ SeaweedFS: a 202 means the object PUT (durable) succeeded.
 Besides throughput and latency it prints the CPU each side used per accepted event (the API
 with its prepare workers, the store, the generators; from /proc, so other processes move these
 figures less than the wall-clock ones) and the rate the API and store could sustain with every
-core to themselves.
+core to themselves. The commit stage (the API process: HTTP, group commit, gzip, the PUT; and
+the store) is read from the same CPU counters; the worker stages (parse, validate, redact,
+encode) are split by `bench/ingest_prepare.py`.
+
+`--baseline-tree DIR` (a `git worktree add DIR <commit>` checkout) adds the mode
+`pii_on_baseline`: the same load against that tree's API, in the same run, and the ratios.
 
     uv run python bench/ingest_load.py [--seconds 20] [--procs 2] [--inflight 4] [--batch 500]
+        [--modes pii_on,pii_off] [--baseline-tree /tmp/old]
 """
 
 from __future__ import annotations
@@ -33,7 +39,15 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.ingest_common import Stack, cpu_seconds, ingest_api, process_tree, report, seaweed
+from bench.ingest_common import (
+    ROOT,
+    Stack,
+    cpu_seconds,
+    ingest_api,
+    process_tree,
+    report,
+    seaweed,
+)
 from ollive_contract.events import FREE_TEXT_FIELDS
 
 WORDS = (
@@ -289,6 +303,8 @@ def run(
         f"{label}_cpu_{name}": (1e6 * used / max(accepted, 1), "CPU-us/event")
         for name, used in cpu.items()
     }
+    commit = cpu["api_main"] + cpu["store"]
+    per_event[f"{label}_commit_stage"] = (accepted / commit if commit else 0.0, "events/CPU-s")
     # what the server side (API + store) could sustain if it had every core to itself
     server = (cpu["api_main"] + cpu["api_workers"] + cpu["store"]) / max(accepted, 1)
     return {
@@ -304,6 +320,7 @@ def run(
         f"{label}_ack_p99": (q[98] * 1000, "ms"),
         f"{label}_requests": (len(lat), "requests"),
         f"{label}_errors": (errors, "requests"),
+        f"{label}_load_average_1m": (os.getloadavg()[0], ""),
     }
 
 
@@ -314,6 +331,7 @@ def main() -> None:
     parser.add_argument("--inflight", type=int, default=4, help="open requests per process")
     parser.add_argument("--batch", type=int, default=500, help="events per request")
     parser.add_argument("--modes", default="pii_on,pii_off")
+    parser.add_argument("--baseline-tree", type=Path, help="also run pii_on from this checkout")
     parser.add_argument(
         "--max-rate",
         type=float,
@@ -322,12 +340,20 @@ def main() -> None:
     )
     args = parser.parse_args()
     figures = mix_shares()
+    modes = args.modes.split(",")
+    if args.baseline_tree:
+        modes.insert(modes.index("pii_on") + 1 if "pii_on" in modes else 0, "pii_on_baseline")
     with seaweed() as (creds, state, store_pid):
-        for mode in args.modes.split(","):
-            env = {"OLLIVE_INGEST_PII_ENABLED": "true" if mode == "pii_on" else "false"}
-            with ingest_api(creds, state, **env) as stack:
+        for mode in modes:
+            env = {"OLLIVE_INGEST_PII_ENABLED": "false" if mode == "pii_off" else "true"}
+            tree = args.baseline_tree if mode.endswith("baseline") else ROOT
+            with ingest_api(creds, state, tree, **env) as stack:
                 figures |= run(stack, store_pid, args, mode)
-    report("ingest_load", figures, {"args": vars(args)})
+    for a, b in (("pii_on", "pii_off"), ("pii_on", "pii_on_baseline")):
+        if f"{a}_events_per_s" in figures and f"{b}_events_per_s" in figures:
+            ratio = figures[f"{a}_events_per_s"][0] / figures[f"{b}_events_per_s"][0]
+            figures[f"{a}_vs_{b}"] = (ratio, "x")
+    report("ingest_load", figures, {"args": {k: str(v) for k, v in vars(args).items()}})
 
 
 if __name__ == "__main__":

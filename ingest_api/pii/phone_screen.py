@@ -17,6 +17,10 @@ in the regions whose numbers can be that long. The rules:
   at VALID leniency the matcher refuses a candidate with a Latin letter next to it;
 - dates and time stamps (`2026-03-14`, `2026-03-14 10` before `:30`, `3/14/2026`), which the
   matcher refuses too;
+- a version glued to a letter (`v0.10.8`): the letter refuses the whole, and the matcher's
+  inner attempts split it at the dots into pieces shorter than any number;
+- an amount after a currency sign (`$291.22`, `€1,200`): the matcher refuses a candidate after
+  a currency sign, and the cents after the point are too short to be a number;
 - an id with a letter prefix or suffix (`ORD-2026-744418`, a UUID's `60797087-f5c1`):
   Presidio reports some as phone numbers; the labels call them ids.
 
@@ -59,6 +63,8 @@ _DATE = re.compile(
     r"[12]\d{3}-[01]\d-[0-3]\d(?: [0-2]\d)?|[12]\d{3}/[01]\d/[0-3]\d"
     r"|(?:[0-3]?\d/[01]?\d|[01]?\d/[0-3]?\d)/(?:[12]\d)?\d{2}"
 )
+_VERSION = re.compile(r"\d{1,3}(?:\.\d{1,3})+")
+_MONEY = re.compile(r"[0-9]+(?:[.,][0-9]{1,2})?")
 _CONTEXT_BEFORE, _CONTEXT_AFTER = 1, 3  # what the matcher reads around a candidate
 _AS_LETTER = str.maketrans(dict.fromkeys(map(ord, _ASCII_LETTERS), "a"))
 # an international call: a prefix of 2+ digits, a country code, the shortest national number
@@ -150,16 +156,27 @@ class PhoneScreen:
                 return True  # `ORD-2026-744418`: an id with a letter prefix
             if text[end : end + 1] == "-" and text[end + 1 : end + 2] in _ASCII_LETTERS:
                 return True  # `60797087-f5c1`: a UUID's or hash's digit block
+        if (
+            before in _ASCII_LETTERS
+            and _VERSION.fullmatch(group)
+            and self.leniency >= Leniency.VALID
+        ):
+            return True
+        if before and unicodedata.category(before) == "Sc" and _MONEY.fullmatch(group):
+            return True
         return _DATE.fullmatch(group) is not None
 
     def _international_prefix_fits(self, group: str) -> bool:
         """A digit run starting with 0 (any script) with enough digits after it for a call."""
-        digits = _DIGIT.findall(group)
+        left = len(_DIGIT.findall(group))  # digits from the current run to the end
         needed = self.min_digits + _IDD_EXTRA_DIGITS
         at = 0
         for run in _RUN_START.finditer(group):
-            at = len(_DIGIT.findall(group, 0, run.start()))
-            if unicodedata.decimal(run.group()) == 0 and len(digits) - at >= needed:
+            left -= len(_DIGIT.findall(group, at, run.start()))
+            at = run.start()
+            if left < needed:
+                return False
+            if unicodedata.decimal(run.group()) == 0:
                 return True
         return False
 

@@ -94,17 +94,18 @@ class Redactor:
         """The text with PII replaced, and the entity types replaced."""
         if not self.fast_path:
             return self._presidio(text, self._all)
-        maybe_person = self._person is not None and self._person.could_match(text)
-        if not self._engine_only and not maybe_person and not might_hold_pii(text):
-            return text, _NONE  # most text: not worth a cache slot
-        cached = self._cache.get(text)
+        cached = self._cache.get(text)  # repeated log lines and metadata values: one lookup
         if cached is not None:
             self._cache.move_to_end(text)
             return cached
         if self._engine_only:
             result = self._presidio(text, self._all)
         else:
-            result = self._recognized(text, maybe_person)
+            maybe_person = self._person is not None and self._person.could_match(text)
+            if maybe_person or might_hold_pii(text):
+                result = self._recognized(text, maybe_person)
+            else:
+                result = (text, _NONE)  # most text: nothing any recognizer could find
         if self._cache_size and len(text) <= _CACHEABLE_CHARS:
             self._cache[text] = result
             if len(self._cache) > self._cache_size:
