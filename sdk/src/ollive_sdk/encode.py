@@ -70,6 +70,15 @@ def _metadata_value(value: Any) -> str | int | float | bool | None:
     return truncate(text, PREVIEW_MAX_CHARS)
 
 
+def _finite(value: Any) -> float | None:
+    """`value` as a finite float, or None (NaN, infinities, text that is not a number)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _metadata(raw: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if not isinstance(raw, dict):
@@ -121,18 +130,21 @@ def normalize(raw: dict[str, Any]) -> dict[str, Any]:
         stack = str(ev["exception_stack"])
         if len(stack) > TEXT_MAX_CHARS:
             ev["exception_stack"] = _ELLIPSIS + stack[-(TEXT_MAX_CHARS - 1) :]
+    # a measurement that is not a finite number loses the field, not the whole event
     for key in _MILLIS_FIELDS:
         if key in ev:
-            ev[key] = min(max(float(ev[key]), 0.0), MILLIS_MAX)
+            millis = _finite(ev.pop(key))
+            if millis is not None:
+                ev[key] = min(max(millis, 0.0), MILLIS_MAX)
     for key in _COUNT_FIELDS:
         if key in ev:
-            ev[key] = min(max(int(ev[key]), 0), 2**53)
+            count = _finite(ev.pop(key))
+            if count is not None:
+                ev[key] = min(max(int(count), 0), 2**53)
     if "cost_usd" in ev:
-        cost = float(ev["cost_usd"])
-        if math.isfinite(cost) and 0 <= cost <= 1e6:
+        cost = _finite(ev.pop("cost_usd"))
+        if cost is not None and 0 <= cost <= 1e6:
             ev["cost_usd"] = cost
-        else:
-            del ev["cost_usd"]
     if "metadata" in ev:
         ev["metadata"] = _metadata(ev["metadata"])
     if "tool_calls" in ev:
