@@ -1,4 +1,5 @@
-"""Bring Superset's metadata to the state in git: migrate, admin, roles, the dashboards bundle.
+"""Bring Superset's metadata to the state in git: migrate, admin, roles, the dashboards bundle,
+the projects' row-level security (tenancy.py).
 
 Idempotent and safe on every start: migrations are no-ops when current, the admin is created or
 has its password reset from the environment, and the bundle is imported with overwrite, keyed by
@@ -20,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bundle import ClickHouseConnection, build_zip, passwords
+from tenancy import parse_tenants, sync_tenants
 
 HERE = Path(__file__).resolve().parent
 # The database dbt builds the marts in (ollive_contract/tables.py MARTS_DATABASE; this file
@@ -35,6 +37,7 @@ class BootstrapSettings:
     admin_password: str
     admin_email: str
     clickhouse: ClickHouseConnection
+    tenants: dict[str, list[str]]  # project id -> usernames (superset_config/tenancy.py)
 
     @classmethod
     def from_env(cls, env: os._Environ | dict = os.environ) -> BootstrapSettings:
@@ -55,6 +58,7 @@ class BootstrapSettings:
                 database=MARTS_DATABASE,
                 secure=env.get("OLLIVE_CLICKHOUSE_SECURE", "false").lower() in {"1", "true"},
             ),
+            tenants=parse_tenants(env.get("OLLIVE_SUPERSET_TENANTS", "{}")),
         )
 
 
@@ -120,6 +124,7 @@ def main() -> None:
         sync_roles()
         ensure_admin(settings)
         import_bundle(settings)
+        print(f"superset tenancy: {sync_tenants(settings.tenants)}", flush=True)
     print(f"superset bootstrap: done in {time.monotonic() - started:.1f}s", flush=True)
 
 

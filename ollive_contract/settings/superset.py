@@ -39,3 +39,10 @@ class SupersetSettings(BaseSettings):
     data_cache_seconds: int = Field(60, description="Seconds a chart result stays cached.")
     behind_proxy: bool = Field(False, description="Trust X-Forwarded-* from a reverse proxy.")
     secure_cookies: bool = Field(False, description="Session cookies over HTTPS only.")
+    tenants: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description=(
+            'Projects and their Superset users, e.g. {"acme":["alice"]}: each project gets a '
+            "role whose row-level security shows only its rows (docs/tenancy.md)."
+        ),
+    )
