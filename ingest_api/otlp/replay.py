@@ -46,6 +46,7 @@ from ollive_contract.object_keys import (
 from ollive_contract.settings import IngestSettings, ObjectStoreSettings
 
 _EVENTS_PER_OBJECT = 10_000
+_METADATA_MAX_KEYS = 64  # the contract's bound
 _PLACEHOLDER = re.compile(r"<([A-Z][A-Z_]{1,40})>")
 
 
@@ -103,8 +104,11 @@ def remap_line(
         if isinstance(event, str):
             result.dropped[event] += 1
             continue
-        event["metadata"]["otlp.received_at"] = line["received_at"]
-        event["metadata"]["otlp.archive_key"] = archive_key
+        metadata = event["metadata"]
+        while len(metadata) > _METADATA_MAX_KEYS - 2:  # room for two: drop the last passed on
+            metadata.pop(next(reversed(metadata)))
+        metadata["otlp.received_at"] = line["received_at"]
+        metadata["otlp.archive_key"] = archive_key
         mapped.append(RawEvent(event))
     validated = validate_events(mapped)
     result.rejected += len(validated.rejected)

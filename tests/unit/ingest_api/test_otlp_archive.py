@@ -106,3 +106,24 @@ def test_an_old_archive_line_remaps_with_the_current_mapping(redactor) -> None:
 def _views(line: dict[str, Any]) -> list[Any]:
     views = [v for v in iter_spans(line["request"]) if isinstance(v, SpanView)]
     return sorted(views, key=lambda v: v.span["startTimeUnixNano"])
+
+
+def test_a_replayed_event_with_full_metadata_still_validates(redactor) -> None:
+    crowded = {**CHAT, **{f"gen_ai.request.extra_{i:02d}": i for i in range(80)}}
+    line = orjson.loads(
+        archive_line(
+            json_doc(spans(crowded)),
+            encoding="json",
+            spans=1,
+            received_at=datetime.now(UTC),
+            project_id="p",
+            redactor=redactor,
+        )
+    )
+    result = ReplayResult()
+    records = remap_line(
+        line, "k", datetime.now(UTC), ArchivedTextRedactor(DEFAULT_PII_ENTITIES, None), result
+    )
+    assert result.rejected == 0
+    (event,) = [orjson.loads(r) for r in records["inference"]]
+    assert len(event["metadata"]) == 64 and event["metadata"]["otlp.archive_key"] == "k"
