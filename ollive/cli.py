@@ -13,6 +13,7 @@ from rich.table import Table
 
 from ingest_api.keys.cli import build_app as build_keys_app
 from ingest_api.keys.store import open_key_store
+from ollive.backup import add_clickhouse_commands
 from ollive.production.backup_cli import build_app as build_backup_app
 from ollive.production.cli import app as prod_app
 from ollive.stack import postgres
@@ -26,12 +27,12 @@ app = typer.Typer(help="Ollive: LLM observability pipeline, embedded on one mach
 
 
 def _settings(profile: str | None = None) -> StackSettings:
-    """The stack's settings; the profile from `--profile`, else `postgres` while that profile's
-    server runs in this state directory (so `keys`, `status`, `backup` reach what `up` started,
-    whatever `.env` says), else `OLLIVE_STACK_PROFILE`."""
+    """The stack's settings; the profile from `--profile`, `OLLIVE_STACK_PROFILE`, or else
+    `postgres` while that profile's server runs (so `keys`, `status` find what `up` started)."""
     settings = StackSettings(**({"profile": profile} if profile else {}))
-    running = Supervisor(settings.state_path, settings.host).running("postgres")
-    if profile is None and running and settings.profile != "postgres":
+    if "profile" not in settings.model_fields_set and Supervisor(
+        settings.state_path, settings.host
+    ).running("postgres"):
         settings = settings.model_copy(update={"profile": "postgres"})
     return settings
 
@@ -44,7 +45,10 @@ app.add_typer(
     name="keys",
 )
 app.add_typer(prod_app, name="prod")
-app.add_typer(build_backup_app(_settings), name="backup")
+# Postgres dumps, and the ClickHouse warehouse to and from the bucket (docs/retention.md)
+backup_app = build_backup_app(_settings)
+add_clickhouse_commands(backup_app)
+app.add_typer(backup_app, name="backup")
 # wide enough for the demo's rollup table even when output is piped to a log
 console = Console(width=max(Console().width, 120))
 
@@ -147,6 +151,16 @@ def demo(
     start_stack(settings, supervisor, None)
     result = run_demo(settings, conversations, timeout_s=timeout, console=console)
     raise typer.Exit(0 if result else 1)
+
+
+@app.command()
+def rebuild(
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask before dropping it.")] = False,
+) -> None:
+    """Drop the warehouse, replay raw/ and rebuild dbt; exit 1 if any fact differs."""
+    from ollive.rebuild import rebuild_command
+
+    rebuild_command(yes)
 
 
 def main() -> None:  # pragma: no cover - console entry
