@@ -27,12 +27,12 @@ app = typer.Typer(help="Ollive: LLM observability pipeline, embedded on one mach
 
 
 def _settings(profile: str | None = None) -> StackSettings:
-    """The stack's settings; the profile from `--profile`, `OLLIVE_STACK_PROFILE`, or else
-    `postgres` while that profile's server runs (so `keys`, `status` find what `up` started)."""
+    """The stack's settings; the profile from `--profile`, else `postgres` while that profile's
+    server runs in this state directory (so `keys`, `status`, `backup` reach what `up` started,
+    whatever `.env` says), else `OLLIVE_STACK_PROFILE`."""
     settings = StackSettings(**({"profile": profile} if profile else {}))
-    if "profile" not in settings.model_fields_set and Supervisor(
-        settings.state_path, settings.host
-    ).running("postgres"):
+    running = Supervisor(settings.state_path, settings.host).running("postgres")
+    if profile is None and running and settings.profile != "postgres":
         settings = settings.model_copy(update={"profile": "postgres"})
     return settings
 
