@@ -30,7 +30,7 @@ from ollive.stack.supervisor import Supervisor  # noqa: E402
 from ollive.synthetic_events import make_event  # noqa: E402
 from ollive_contract.events import EVENT_ADAPTER  # noqa: E402
 from ollive_contract.object_keys import ObjectKey  # noqa: E402
-from ollive_contract.settings import StackSettings  # noqa: E402
+from ollive_contract.settings import ClickHouseSettings, StackSettings  # noqa: E402
 
 
 @dataclass
@@ -55,7 +55,7 @@ def load_stack() -> Iterator[LoadStack]:
             seaweedfs_master_port=master,
             seaweedfs_volume_port=volume,
             seaweedfs_filer_port=filer,
-            clickhouse_port=ch,
+            clickhouse=ClickHouseSettings(port=ch),
         )
         supervisor = Supervisor(settings.state_path, settings.host)
         supervisor.up([seaweedfs(settings), clickhouse(settings)], report=lambda _: None)
@@ -97,8 +97,11 @@ def template(n: int, received_at: datetime) -> list[dict]:
     return docs
 
 
-def put_objects(store: ObjectStoreResource, events: int, per_object: int) -> list[tuple[str, int]]:
-    """`events` inference events (+1 warm-up object) as gzip NDJSON objects of `per_object`."""
+def put_objects(
+    store: ObjectStoreResource, events: int, per_object: int, *, nulls: bool = True
+) -> list[tuple[str, int]]:
+    """`events` inference events (+1 warm-up object) as gzip NDJSON objects of `per_object`,
+    with null fields written as the API writes them (`nulls=False`: left out)."""
     now = datetime.now(UTC)
     docs = template(per_object, now)
     s3 = store.client()
@@ -108,8 +111,9 @@ def put_objects(store: ObjectStoreResource, events: int, per_object: int) -> lis
     for i in range(count):  # sequential: the template is mutated per object
         for doc in docs:  # fresh event ids per object, so distinct counts mean something
             doc["event_id"] = str(uuid.uuid4())
+        rows = docs if nulls else [{k: v for k, v in d.items() if v is not None} for d in docs]
         body = gzip.compress(
-            b"".join(orjson.dumps(d, option=orjson.OPT_APPEND_NEWLINE) for d in docs),
+            b"".join(orjson.dumps(d, option=orjson.OPT_APPEND_NEWLINE) for d in rows),
             compresslevel=1,
         )
         key = str(ObjectKey.new("inference", now))

@@ -6,7 +6,9 @@ over the same 8 objects, `--repeat` times each, into a scratch table with merges
 deduplication off (so every variant does the same work): the loader's 8-object INSERT; the same
 parsing into the table's own types (LowCardinality, as before `staging_schema.parse_type`);
 into a Null-engine table (parse and type conversion, nothing written); without the `throwIf`
-guard; one object per INSERT; two INSERTs at once; chDB in-process; gzip decompression alone.
+guard; one object per INSERT; two INSERTs at once; chDB in-process; gzip decompression alone;
+the structure in the table's column order instead of the objects' field order (the loader before
+`staging_schema.wire_order`); objects written without null fields (the API writes them today).
 Then the merge of the scratch table's parts into one, and the loader's "already has rows" lookup
 (`load._rows_by_key`) against a full scan of `_object_key` on the scratch table grown with older
 arrivals. Prints `name: value unit` lines (rows/s, ClickHouse + SeaweedFS CPU seconds per
@@ -32,6 +34,7 @@ from dagster_project.clickhouse.migrate import ensure_schema
 from dagster_project.clickhouse.staging_schema import (
     create_staging_table,
     event_columns,
+    parse_type,
     s3_structure,
 )
 from dagster_project.ingestion import load as load_module
@@ -55,12 +58,15 @@ def statement(
     guard: bool = True,
     table: str = SCRATCH,
     table_types: bool = False,
+    table_order: bool = False,
 ) -> str:
     """The loader's INSERT with literals instead of parameters (chDB in-process has none)."""
     sql = insert_sql("inference")
     structure = (
         ", ".join(f"{n} {t}" for n, t in event_columns("inference"))
         if table_types
+        else ", ".join(f"{n} {parse_type(t)}" for n, t in event_columns("inference"))
+        if table_order
         else s3_structure("inference")
     )
     if len(keys) == 1:
@@ -226,7 +232,30 @@ def main() -> None:
             lambda b: res.get_client().query(statement(store, b), settings=no_dedup),
             parallel=2,
         )
+        timed(
+            "server_table_order_structure",
+            [sample],
+            lambda b: server(statement(store, b, table_order=True)),
+        )
+        timed(
+            "server_table_order_structure_into_null",
+            [sample],
+            lambda b: server(statement(store, b, table=NULL_TABLE, table_order=True)),
+        )
+        bare = put_objects(store, 8 * args.per_object, args.per_object, nulls=False)[:8]
+        bare_keys = [[k for k, _ in bare]]
+        timed("server_no_nulls_loader_statement", bare_keys, lambda b: server(statement(store, b)))
+        timed(
+            "server_no_nulls_into_null",
+            bare_keys,
+            lambda b: server(statement(store, b, table=NULL_TABLE)),
+        )
         timed("server_loader_statement_again", [sample], lambda b: server(statement(store, b)))
+        timed(
+            "server_into_null_again",
+            [sample],
+            lambda b: server(statement(store, b, table=NULL_TABLE)),
+        )
 
         scratch_rows = client.query(f"SELECT count() FROM {SCRATCH}").result_rows[0][0]
         c0 = cpu_seconds(stack.pids)
@@ -267,6 +296,25 @@ def main() -> None:
 
         lookup(client, sample, figures, lambda: cpu_seconds(stack.pids))
 
+    parse = (
+        figures["server_into_null_cpu_s_per_1m_rows"]
+        + figures["server_into_null_again_cpu_s_per_1m_rows"]
+    ) / 2
+    load = (
+        figures["server_loader_statement_cpu_s_per_1m_rows"]
+        + figures["server_loader_statement_again_cpu_s_per_1m_rows"]
+    ) / 2
+    figures["stage_parse_cpu_s_per_1m_rows"] = round(parse, 2)
+    figures["stage_insert_cpu_s_per_1m_rows"] = round(load - parse, 2)
+    figures["stage_merge_cpu_s_per_1m_rows"] = figures["server_merge_to_one_part_cpu_s_per_1m_rows"]
+    figures["loader_vs_null_rate_ratio"] = round(
+        (
+            figures["server_loader_statement_rows_per_s"]
+            + figures["server_loader_statement_again_rows_per_s"]
+        )
+        / (figures["server_into_null_rows_per_s"] + figures["server_into_null_again_rows_per_s"]),
+        3,
+    )
     base = figures["server_loader_statement_cpu_s_per_1m_rows"]
     for name, value in list(figures.items()):
         if name.endswith("_cpu_s_per_1m_rows") and "merge" not in name:
