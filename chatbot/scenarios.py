@@ -2,12 +2,15 @@
 
 Each conversation stays on one model, drawn from MODELS. Users carry made-up contact details
 that turn up in their prompts (emails, phone numbers), so the ingest API's redaction has
-something to find. The same seed gives the same plan.
+something to find. The same seed gives the same plan. A simulated history also needs when each
+conversation starts: `history_starts`, with a daily and weekly cycle.
 """
 
 from __future__ import annotations
 
+import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # (model, share of conversations): Gemini 60%, OpenAI 20%, Anthropic 20%; every name is priced
@@ -113,3 +116,33 @@ def plan(conversations: int, seed: int) -> list[PlannedConversation]:
             )
         )
     return planned
+
+
+def daily_rate(at_s: float) -> float:
+    """Relative traffic at `at_s` (epoch seconds): a daily cycle peaking at 14:00 UTC, five
+    times the 02:00 trough, and weekends at 60%."""
+    hour = (at_s % 86400) / 3600
+    weekday = int(at_s // 86400 + 3) % 7  # 1970-01-01 was a Thursday; 5, 6 = Saturday, Sunday
+    day = 1 + (2 / 3) * math.cos(2 * math.pi * (hour - 14) / 24)
+    return day * (0.6 if weekday >= 5 else 1.0)
+
+
+def history_starts(
+    conversations: int,
+    start_s: float,
+    end_s: float,
+    seed: int,
+    quiet: Sequence[tuple[float, float, float]] = (),
+) -> list[float]:
+    """When each of `conversations` conversations starts between `start_s` and `end_s`,
+    oldest first, drawn from `daily_rate`; in a `quiet` window (start, end, share kept) only
+    that share of them still starts."""
+    rng = random.Random(f"{seed}|history")
+    peak = 5 / 3
+    starts: list[float] = []
+    while len(starts) < conversations:
+        at = rng.uniform(start_s, end_s)
+        kept = next((share for lo, hi, share in quiet if lo <= at < hi), 1.0)
+        if rng.random() < daily_rate(at) / peak * kept:
+            starts.append(at)
+    return sorted(starts)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ class SimulationSummary:
     inference_ids: list[str] = field(default_factory=list)
     tool_ids: list[str] = field(default_factory=list)
     logs: int = 0
+    scores: int = 0
     seconds: float = 0.0
     outcomes: list[tuple[str, int, str, str]] = field(default_factory=list)  # id, turn, how, text
 
@@ -52,15 +54,17 @@ def simulate(
     conversations: int,
     concurrency: int = 16,
     progress: Callable[[int], None] | None = None,
+    feedback: bool = False,
 ) -> SimulationSummary:
-    """Run the plan for `settings.seed` on a fresh service; blocks until every turn ended."""
+    """Run the plan for `settings.seed` on a fresh service; blocks until every turn ended.
+    With `feedback`, some users rate their conversation when it ends (`give_feedback`)."""
     counting = CountingClient(sdk)
     handler = attach_log_handler(counting, settings.log_level)  # type: ignore[arg-type]
     summary = SimulationSummary(conversations=conversations)
     t0 = time.perf_counter()
     try:
         asyncio.run(_run(settings, counting, plan(conversations, settings.seed), concurrency,
-                         summary, progress))  # fmt: skip
+                         summary, progress, feedback))  # fmt: skip
     finally:
         detach_log_handler(handler)
     summary.seconds = time.perf_counter() - t0
@@ -77,6 +81,7 @@ async def _run(
     concurrency: int,
     summary: SimulationSummary,
     progress: Callable[[int], None] | None,
+    feedback: bool,
 ) -> None:
     backends = Backends(settings, sdk)
     service = ChatService(settings, backends, Toolbox(sdk, settings.time_scale), sdk)
@@ -86,9 +91,13 @@ async def _run(
     async def one(conversation: PlannedConversation) -> None:
         nonlocal done
         async with gate:
+            outcomes = []
             for index, turn in enumerate(conversation.turns):
                 await asyncio.sleep(turn.think_s * settings.time_scale * (index > 0))
-                summary.outcomes.append(await _turn(service, conversation, index, turn))
+                outcomes.append(await _turn(service, conversation, index, turn))
+            summary.outcomes += outcomes
+            if feedback:
+                summary.scores += give_feedback(sdk, conversation, outcomes, settings.seed)
         done += 1
         if progress:
             progress(done)
@@ -104,6 +113,30 @@ async def _run(
     summary.answered = counters.turns - counters.errors - counters.cancelled
     summary.model_calls, summary.tool_calls = counters.model_calls, counters.tool_calls
     summary.failed_calls = counters.failed_calls
+
+
+def give_feedback(
+    sdk: Any, conversation: PlannedConversation, outcomes: list[tuple], seed: int
+) -> int:
+    """About a third of users rate the conversation (thumbs up or down, down far more often
+    when a turn failed or was stopped), a few also give a 1-5 helpfulness; returns the scores
+    sent. Seeded apart from the plan, so the plan is the same with or without feedback."""
+    rng = random.Random(f"{seed}|feedback|{conversation.conversation_id}")
+    if rng.random() >= 0.35:
+        return 0
+    went_wrong = any(how != "answered" for _, _, how, _ in outcomes)
+    liked = rng.random() < (0.25 if went_wrong else 0.85)
+    with ollive_sdk.context(
+        conversation_id=conversation.conversation_id,
+        user_id=conversation.user.user_id,
+        session_id=conversation.session_id,
+    ):
+        sdk.score("thumbs", liked, conversation_id=conversation.conversation_id)
+        if rng.random() >= 0.4:
+            return 1
+        helpfulness = rng.choice((3, 4, 5) if liked else (1, 2, 3))
+        sdk.score("helpfulness", helpfulness, conversation_id=conversation.conversation_id)
+    return 2
 
 
 async def _turn(

@@ -143,13 +143,18 @@ def demo(
         int, typer.Option(help="Chat conversations the simulated chatbot holds (1-4 turns each).")
     ] = 100,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the rollup.")] = 600.0,
+    history_days: Annotated[
+        float, typer.Option(help="Days of simulated history sent first (7 for a week, 0: none).")
+    ] = 1.0,
 ) -> None:
     """Start the stack, send traffic through the SDK, wait for the rollup, print it."""
     from ollive.demo import run_demo
 
     settings, supervisor = _context()
     start_stack(settings, supervisor, None)
-    result = run_demo(settings, conversations, timeout_s=timeout, console=console)
+    result = run_demo(
+        settings, conversations, timeout_s=timeout, console=console, history_days=history_days
+    )
     raise typer.Exit(0 if result else 1)
 
 
