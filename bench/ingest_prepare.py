@@ -8,9 +8,9 @@ redact (`Redactor.redact`, timed call by call) and encode (the stored line: the 
 Presidio (fewer bodies: it is slow). Bodies come in rounds of fresh strings; caches stay warm
 across rounds, as in a running worker.
 
-`--baseline-tree DIR` (a `git worktree add DIR <commit>` checkout) also runs the whole step of
-that tree's code (`prepare.prepare`, PII on) in a child process on the same bodies, alternated
-with this tree's `--alternate` times, and prints the ratio.
+`--baseline-tree DIR` (a `git worktree add DIR <commit>` checkout) also runs the whole step
+(`prepare.prepare`, PII on) of that tree's code and of this tree's, each in a fresh child
+process (cold caches) on the same bodies, alternated `--alternate` times, and prints the ratio.
 
     uv run python bench/ingest_prepare.py [--rounds 4] [--bodies 10] [--batch 250]
         [--baseline-tree /tmp/old --alternate 2]
@@ -86,15 +86,6 @@ def _stages(rounds: list[list[bytes]]) -> dict[str, float]:
     return spent
 
 
-def _events_per_cpu_second(rounds: list[list[bytes]], batch: int) -> float:
-    now = datetime.now(UTC)
-    started = time.process_time()
-    for bodies in rounds:
-        for body in bodies:
-            prepare.prepare(body, "gzip", "application/x-ndjson", now, "bench")
-    return sum(map(len, rounds)) * batch / (time.process_time() - started)
-
-
 # run in a child whose first import path is the baseline tree: its code, its body generator
 _CHILD = """
 import sys, time
@@ -161,12 +152,10 @@ def main() -> None:
     figures["fast_path_vs_plain"] = (fast / plain, "x")
     figures["pii_on_vs_off"] = (fast / off, "x")
     if args.baseline_tree:
-        prepare.init(prepare_config(IngestSettings(pii_enabled=True)))
-        prepare.prepare(rounds[0][0], "gzip", "application/x-ndjson", datetime.now(UTC), "warm")
         ours, theirs = [], []
         for i in range(args.alternate):
             theirs.append(_tree_rate(args.baseline_tree, args))
-            ours.append(_events_per_cpu_second(rounds, args.batch))
+            ours.append(_tree_rate(Path(__file__).resolve().parents[1], args))
             print(f"pair {i + 1}: baseline {theirs[-1]:.0f}, this tree {ours[-1]:.0f}", flush=True)
         figures["whole_step_baseline"] = (sum(theirs) / len(theirs), "events/CPU-s")
         figures["whole_step_this_tree"] = (sum(ours) / len(ours), "events/CPU-s")

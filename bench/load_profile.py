@@ -7,8 +7,8 @@ deduplication off (so every variant does the same work): the loader's 8-object I
 parsing into the table's own types (LowCardinality, as before `staging_schema.parse_type`);
 into a Null-engine table (parse and type conversion, nothing written); without the `throwIf`
 guard; one object per INSERT; two INSERTs at once; chDB in-process; gzip decompression alone;
-the structure in the table's column order instead of the objects' field order (the loader before
-`staging_schema.wire_order`); objects written without null fields (the API writes them today).
+the structure in the objects' field order instead of the table's column order (tried, not
+adopted: no difference beyond noise); objects written without null fields (the API writes them).
 Then the merge of the scratch table's parts into one, and the loader's "already has rows" lookup
 (`load._rows_by_key`) against a full scan of `_object_key` on the scratch table grown with older
 arrivals. Prints `name: value unit` lines (rows/s, ClickHouse + SeaweedFS CPU seconds per
@@ -40,6 +40,7 @@ from dagster_project.clickhouse.staging_schema import (
 from dagster_project.ingestion import load as load_module
 from dagster_project.ingestion.load import INSERT_SETTINGS, insert_sql
 from dagster_project.resources.object_store import ObjectStoreResource
+from ollive_contract.events import InferenceEvent, ServerFields
 from ollive_contract.tables import staging_table
 
 SCRATCH = "bench_scratch.t"
@@ -58,15 +59,15 @@ def statement(
     guard: bool = True,
     table: str = SCRATCH,
     table_types: bool = False,
-    table_order: bool = False,
+    wire_order: bool = False,
 ) -> str:
     """The loader's INSERT with literals instead of parameters (chDB in-process has none)."""
     sql = insert_sql("inference")
     structure = (
         ", ".join(f"{n} {t}" for n, t in event_columns("inference"))
         if table_types
-        else ", ".join(f"{n} {parse_type(t)}" for n, t in event_columns("inference"))
-        if table_order
+        else ", ".join(f"{n} {parse_type(t)}" for n, t in _in_wire_order("inference"))
+        if wire_order
         else s3_structure("inference")
     )
     if len(keys) == 1:
@@ -88,6 +89,13 @@ def statement(
     if not guard:
         sql = sql[: sql.index("\nWHERE throwIf")]
     return sql
+
+
+def _in_wire_order(log_type: str) -> list[tuple[str, str]]:
+    """The event columns in the order the ingest API writes the fields of a stored line."""
+    order = [*InferenceEvent.model_fields, *ServerFields.model_fields]
+    at = {name: i for i, name in enumerate(order)}
+    return sorted(event_columns(log_type), key=lambda column: at.get(column[0], len(at)))
 
 
 def gunzip_only(store: ObjectStoreResource, keys: list[str]) -> str:
@@ -233,14 +241,14 @@ def main() -> None:
             parallel=2,
         )
         timed(
-            "server_table_order_structure",
+            "server_wire_order_structure",
             [sample],
-            lambda b: server(statement(store, b, table_order=True)),
+            lambda b: server(statement(store, b, wire_order=True)),
         )
         timed(
-            "server_table_order_structure_into_null",
+            "server_wire_order_structure_into_null",
             [sample],
-            lambda b: server(statement(store, b, table=NULL_TABLE, table_order=True)),
+            lambda b: server(statement(store, b, table=NULL_TABLE, wire_order=True)),
         )
         bare = put_objects(store, 8 * args.per_object, args.per_object, nulls=False)[:8]
         bare_keys = [[k for k, _ in bare]]

@@ -4,21 +4,11 @@ The same column list renders the `CREATE TABLE` and the `structure` argument of 
 table and the parser of the raw objects can never disagree. The parser reads `LowCardinality`
 columns as their plain type and the INSERT converts them: JSONEachRow builds a `LowCardinality`
 column value by value, which took half of the parse CPU (measured in docs/dagster.md), while
-the INSERT converts whole blocks. The parser is given the columns in the order the ingest API
-writes the fields (the contract models' order, then the server fields): JSONEachRow looks for
-each key first where the previous row had it, so a structure in the objects' own order finds
-every key at the first try (about 10% less parse CPU, `bench/load_profile.py`).
+the INSERT converts whole blocks.
 """
 
 from __future__ import annotations
 
-from ollive_contract.events import (
-    ApplicationEvent,
-    InferenceEvent,
-    ScoreEvent,
-    ServerFields,
-    ToolExecutionEvent,
-)
 from ollive_contract.tables import (
     LOAD_MANIFEST_TABLE,
     QUARANTINE_TABLE,
@@ -140,26 +130,9 @@ def parse_type(ctype: str) -> str:
     return ctype
 
 
-_WIRE_MODELS = {
-    "inference": InferenceEvent,
-    "tool_execution": ToolExecutionEvent,
-    "application": ApplicationEvent,
-    "score": ScoreEvent,
-}
-
-
-def wire_order(log_type: str) -> list[str]:
-    """The fields of a stored line in the order the ingest API writes them."""
-    model = _WIRE_MODELS[log_type]
-    return [*model.model_fields, *model.model_computed_fields, *ServerFields.model_fields]
-
-
 def s3_structure(log_type: str) -> str:
-    """The `structure` argument of `s3()` for raw objects of `log_type`: the event columns in
-    the objects' own field order, parsed as `parse_type` says."""
-    at = {name: i for i, name in enumerate(wire_order(log_type))}
-    columns = sorted(event_columns(log_type), key=lambda column: at.get(column[0], len(at)))
-    return ", ".join(f"{name} {parse_type(ctype)}" for name, ctype in columns)
+    """The `structure` argument of `s3()` for raw objects of `log_type` (see `parse_type`)."""
+    return ", ".join(f"{name} {parse_type(ctype)}" for name, ctype in event_columns(log_type))
 
 
 def ttl_expression(ttl_days: int | None) -> str | None:
