@@ -87,3 +87,9 @@ def ensure_schema(client: Any, ttl_days: int | None = None, cluster: str | None 
             client.command(statement)
         apply_ttl(client, ttl_days, cluster)
         _done.add(ident)
+
+
+def forget_schema() -> None:
+    """The warehouse was dropped: the next `ensure_schema` in this process creates it again."""
+    with _lock:
+        _done.clear()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dagster_project.clickhouse.migrate import forget_schema
 from ollive_contract.tables import MARTS_DATABASE, STAGING_DATABASE
 
 FACT_PREFIXES = ("fct_", "agg_", "pii_")
@@ -19,6 +20,7 @@ def drop_warehouse(client: Any) -> None:
     """Drop staging (its tables, deduplication logs, manifest, quarantine) and the marts."""
     for database in (MARTS_DATABASE, STAGING_DATABASE):
         client.command(f"DROP DATABASE IF EXISTS {database} SYNC")
+    forget_schema()
 
 
 def fact_tables(client: Any) -> list[str]:
