@@ -120,6 +120,9 @@ def cue_before(text: str, start: int) -> str | None:
         return "name" if _ends_with(_last_words(body[:-1]), TITLES) else None
     if not last.isalpha():
         return None
+    # most capitalised words follow an ordinary word: one split answers before three do
+    if body[-40:].rsplit(None, 1)[-1].lower().lstrip(_OPENERS) not in _LAST:
+        return None
     words = _last_words(body)
     if _ends_with(words, _NAME_WORDS):
         return "name"
