@@ -19,6 +19,7 @@ from ollive_contract.tables import MARTS_DATABASE, STAGING_DATABASE
 
 BACKUP_PREFIX = "backups/clickhouse"
 DATABASES = (STAGING_DATABASE, MARTS_DATABASE)
+NOT_IN_BACKUP = 605  # BACKUP_ENTRY_NOT_FOUND: the backup has no such database
 _NAME = re.compile(r"^[0-9A-Za-z._-]+$")
 
 
@@ -75,16 +76,26 @@ def backup_warehouse(client: Any, store: ObjectStoreResource, name: str) -> dict
 
 
 def restore_warehouse(client: Any, store: ObjectStoreResource, name: str) -> str:
-    """`RESTORE` every database the backup holds; the warehouse must not have them."""
+    """`RESTORE` every warehouse database the backup holds (a backup taken before the first dbt
+    build has no marts); the warehouse must not have them."""
     present = existing_databases(client)
     if present:
         raise RuntimeError(f"restore into an empty warehouse: drop {present} first")
-    what = ", ".join(f"DATABASE {db}" for db in DATABASES)
-    result = client.query(
-        f"RESTORE {what} FROM {_literal_destination(store, name)} "
-        "SETTINGS allow_non_empty_tables = 0, skip_unresolved_access_dependencies = 1"
-    )
-    return str(result.result_rows[0][1])
+    restored = []
+    for database in DATABASES:
+        try:
+            result = client.query(
+                f"RESTORE DATABASE {database} FROM {_literal_destination(store, name)} "
+                "SETTINGS allow_non_empty_tables = 0"
+            )
+        except Exception as exc:
+            if f"Code: {NOT_IN_BACKUP}." in str(exc):
+                continue
+            raise
+        restored.append(str(result.result_rows[0][1]))
+    if not restored:
+        raise RuntimeError(f"backup {name} holds no warehouse database")
+    return restored[0] if len(set(restored)) == 1 else ", ".join(restored)
 
 
 def list_backups(store: ObjectStoreResource) -> list[str]:
