@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
-from ingest_api.keys.store import KeyStore
+import pytest
+
+from ingest_api.keys.databases import SqliteKeyDatabase
+from ingest_api.keys.store import KeyStore, open_key_store
+from ollive_contract.settings import IngestSettings
 
 
 def test_create_check_revoke(tmp_path: Path) -> None:
@@ -38,3 +43,24 @@ def test_revocation_seen_by_another_process_view(tmp_path: Path) -> None:
     assert api.project_for(key) == "acme"
     cli.revoke(info.key_id)
     assert api.project_for(key) is None
+
+
+def test_the_store_picks_postgres_only_when_a_url_is_set(tmp_path: Path) -> None:
+    store = open_key_store(IngestSettings(keys_db=tmp_path / "keys.sqlite"))
+    assert isinstance(store.db, SqliteKeyDatabase) and store.db.path == tmp_path / "keys.sqlite"
+
+
+def test_an_unreachable_store_keeps_the_last_loaded_keys(tmp_path: Path) -> None:
+    cli = KeyStore(tmp_path / "keys.sqlite")
+    key, _ = cli.create("acme")
+    api = KeyStore(tmp_path / "keys.sqlite", refresh_seconds=0)
+    assert api.project_for(key) == "acme"
+    # the database goes away (a shared store's outage): keys loaded before keep working
+    api.db.path = tmp_path / "gone" / "keys.sqlite"
+    assert api.project_for(key) == "acme"
+    assert api.project_for(key + "x") is None
+    # a replica that never loaded its keys refuses to guess
+    fresh = KeyStore(tmp_path / "keys.sqlite", refresh_seconds=0)
+    fresh.db.path = tmp_path / "gone" / "keys.sqlite"
+    with pytest.raises(sqlite3.OperationalError):
+        fresh.project_for(key)
