@@ -36,6 +36,11 @@ from dagster_project.transformation.assets import (
     rollup_keys,
 )
 from dagster_project.transformation.exposures import dashboard_specs
+from dagster_project.transformation.full_tests import (
+    build_full_tests_job,
+    build_full_tests_schedule,
+    full_scan_check_keys,
+)
 from dagster_project.transformation.sensors import build_dbt_after_loads_sensor
 from ollive_contract.settings import PipelineSettings
 
@@ -51,14 +56,17 @@ def build_definitions(pipeline: PipelineSettings) -> dg.Definitions:
     sensors: list = [raw_objects_sensor]
     rollups: list[dg.AssetKey] = []
     anomalies: list[dg.AssetChecksDefinition] = []
+    dbt_schedules: list[dg.ScheduleDefinition] = []
 
     project = load_dbt_project(pipeline.dbt_project_dir, pipeline.dbt_target)
     if project is not None:
         dbt_assets = build_dbt_assets(project)
-        dbt_job = build_dbt_job(dbt_assets)
+        dbt_job = build_dbt_job(dbt_assets, full_scan_check_keys(dbt_assets))
+        full_tests_job = build_full_tests_job(dbt_assets)
         assets.append(dbt_assets)
         assets += dashboard_specs(project)
-        jobs.append(dbt_job)
+        jobs += [dbt_job, full_tests_job]
+        dbt_schedules.append(build_full_tests_schedule(full_tests_job))
         sensors.append(build_dbt_after_loads_sensor(dbt_job))
         rollups = rollup_keys(dbt_assets)
         anomalies = build_anomaly_checks(get_asset_key_for_model([dbt_assets], ANOMALY_MODEL))
@@ -80,6 +88,7 @@ def build_definitions(pipeline: PipelineSettings) -> dg.Definitions:
             build_compaction_schedule(compaction),
             build_lifecycle_schedule(lifecycle),
             backup_schedule,
+            *dbt_schedules,
         ],
         resources=build_resources(pipeline),
     )

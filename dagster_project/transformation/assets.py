@@ -63,14 +63,18 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     return ollive_dbt
 
 
-def build_dbt_job(assets: dg.AssetsDefinition) -> UnresolvedAssetJobDefinition:
+def build_dbt_job(
+    assets: dg.AssetsDefinition, skipped_checks: set[dg.AssetCheckKey] = frozenset()
+) -> UnresolvedAssetJobDefinition:
+    """The build after loads: every model and the dbt tests but `skipped_checks` (the full
+    scans, `full_tests.py`)."""
     return dg.define_asset_job(
         "dbt_build",
         # the dbt tests (the checks the dbt assets define) but not the rollups' freshness checks,
         # which the freshness schedule evaluates: here each was a step on every build's latency
         selection=dg.AssetSelection.assets(assets).without_checks()
-        | dg.AssetSelection.checks(assets),
-        description="dbt build of every model and test (one at a time: pool `dbt`).",
+        | dg.AssetSelection.checks(*(set(assets.check_keys) - skipped_checks)),
+        description="dbt build of every model and its batch-sized tests (one at a time).",
         tags=DBT_RUN_TAGS,
         # one step: a step subprocess would only add its start-up to every build's latency
         executor_def=dg.in_process_executor,

@@ -1,18 +1,47 @@
 {#- The `loaded_since_cutoff` and `<name>` CTEs of a fact: on an incremental run, every event
-    of `log_type` with a copy loaded since the lookback cutoff (new, late, retried and replayed
-    alike), read from `staging_model` and so re-deduped over all its copies; on a full build,
-    every event. The fact replaces each event's row (delete+insert on event_id). -#}
+    of `log_type` with a copy loaded since the lookback cutoff whose receipt is not the one the
+    fact already holds (new, late and retried events; a replay of the copy already in the fact
+    changes nothing and is skipped, so it touches no rollup bucket), read from `staging_model`
+    and so re-deduped over all its copies; on a full build, every event. The fact replaces
+    each event's row (delete+insert on event_id). -#}
 {% macro loaded_event_ctes(staging_model, log_type, name) %}
 {#- referenced outside the incremental branch, so dbt sees the dependency on a full parse -#}
 {%- set event_loads = ref('stg_event_loads') -%}
 {% if is_incremental() %}
-    loaded_since_cutoff as (
+    loads_since_cutoff as (
 
-        -- events with a copy loaded since the cutoff: new, late, retried and replayed alike
-        select event_id from {{ event_loads }}
+        -- the newest receipt of each event with a copy loaded since the cutoff
+        select
+            event_id,
+            max(received_at) as received_at
+        from {{ event_loads }}
         where
             log_type = '{{ log_type }}'
             and loaded_at >= {{ lookback_cutoff('loaded_at') }}
+        group by event_id
+
+    ),
+
+    held_receipts as (
+
+        -- the receipt the fact holds for each of those events
+        select
+            event_id,
+            received_at
+        from {{ this }}
+        where event_id in (select event_id from loads_since_cutoff)  -- noqa: RF02
+
+    ),
+
+    loaded_since_cutoff as (
+
+        -- identical copies share a receipt: one the fact holds already is not read again
+        select loads_since_cutoff.event_id
+        from loads_since_cutoff
+        left anti join held_receipts
+            on
+                loads_since_cutoff.event_id = held_receipts.event_id
+                and loads_since_cutoff.received_at = held_receipts.received_at
 
     ),
 {% endif %}

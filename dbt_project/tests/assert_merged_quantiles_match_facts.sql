@@ -1,3 +1,6 @@
+-- reads whole marts: run by the scheduled full tests, not after every load
+{{ config(tags=['full_scan']) }}
+
 -- A day's p50/p95/p99 merged from the rollups' t-digest states is a true quantile of that day's
 -- facts within a rank error of 1% + 1/n: at most q + tol of the events lie below it and at
 -- least q - tol at or below it (t-digest interpolates, so at small n it may fall between two

@@ -1,3 +1,6 @@
+-- reads whole marts: run by the scheduled full tests, not after every load
+{{ config(tags=['full_scan']) }}
+
 -- No text value of any mart (fct_*, agg_*, pii_*) matches a PII pattern (macros/pii_patterns.sql):
 -- every free-text column went through redact_pii, and nothing else carries personal data.
 -- depends_on: {{ ref('fct_inferences') }}

@@ -1,3 +1,6 @@
+-- reads whole marts: run by the scheduled full tests, not after every load
+{{ config(tags=['full_scan']) }}
+
 -- Every event counts exactly once in the rollups: each rollup's total equals its fact's count,
 -- and its sampling-weighted estimate the sum of the facts' weights.
 with

@@ -1,5 +1,6 @@
 -- Every loaded copy of every event, duplicates kept: what the incremental facts scan to find
--- the events a load touched (a narrow read: no dedupe, no payload).
+-- the events a load touched, and the rollups for every bucket a copy put an event in (a
+-- narrow read: no dedupe, no payload).
 with
 
 inference_loads as (
@@ -9,6 +10,7 @@ inference_loads as (
         event_id,
         project_id,
         _object_key as object_key,
+        started_at,
         received_at,
         _loaded_at as loaded_at
     from {{ source('staging', 'inference_events') }}
@@ -22,6 +24,7 @@ tool_execution_loads as (
         event_id,
         project_id,
         _object_key as object_key,
+        started_at,
         received_at,
         _loaded_at as loaded_at
     from {{ source('staging', 'tool_execution_events') }}
@@ -35,6 +38,7 @@ application_loads as (
         event_id,
         project_id,
         _object_key as object_key,
+        started_at,
         received_at,
         _loaded_at as loaded_at
     from {{ source('staging', 'application_events') }}
@@ -48,6 +52,7 @@ score_loads as (
         event_id,
         project_id,
         _object_key as object_key,
+        started_at,
         received_at,
         _loaded_at as loaded_at
     from {{ source('staging', 'score_events') }}

@@ -1,5 +1,5 @@
 """Which checks each job runs: loads and dbt builds carry no freshness checks (they are the
-freshness schedule's), and a dbt build still runs every dbt test as a check."""
+freshness schedule's); a dbt build runs the batch-sized dbt tests, the full scans run hourly."""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ def test_freshness_checks_run_on_their_schedule_not_in_loads_or_builds() -> None
     assert not _freshness(_checks("dbt_build"))
 
 
-def test_dbt_build_runs_every_dbt_test() -> None:
+def test_dbt_tests_split_between_builds_and_the_full_tests_job() -> None:
+    """The build after loads runs the batch-sized dbt tests; the ones over whole models (tag
+    full_scan) run in `dbt_full_tests`, on a schedule; together every dbt test runs."""
     graph = defs.resolve_asset_graph()
     # spec-only assets (the Superset dashboards) have no op: skip them
     (dbt_assets,) = [
@@ -36,4 +38,13 @@ def test_dbt_build_runs_every_dbt_test() -> None:
     ]
     dbt_tests = set(dbt_assets.check_keys)
     assert len(dbt_tests) > 20
-    assert _checks("dbt_build") == dbt_tests
+    after_loads, full = _checks("dbt_build") & dbt_tests, _checks("dbt_full_tests")
+    assert after_loads | full == dbt_tests
+    assert not after_loads & full
+    full_names = {k.name for k in full}
+    # the full-table uniqueness tests and every test of a staging view (a dedupe of all staging)
+    assert {"unique_fct_inferences_event_id", "unique_stg_inferences_event_id"} <= full_names
+    assert "not_null_stg_inferences_event_id" in full_names
+    assert "not_null_fct_inferences_event_id" in {k.name for k in after_loads}
+    schedule = defs.resolve_schedule_def("dbt_full_tests_schedule")
+    assert schedule.job_name == "dbt_full_tests"

@@ -1,8 +1,8 @@
 {{
     config(
-        unique_key='bucket_start',
+        incremental_strategy='insert_overwrite',
         order_by='(bucket_start, project_id, service, level)',
-        partition_by='toYYYYMM(bucket_start)',
+        partition_by=rollup_partition(),
     )
 }}
 
@@ -17,7 +17,9 @@ application_logs as (
 
 ),
 
-{{ touched_bucket_ctes('application_logs', name='bucket_records', time_column='logged_at') }},
+{{ touched_bucket_ctes(
+    'application_logs', log_types=['application'], name='bucket_records', time_column='logged_at'
+) }},
 
 final as (
 
@@ -34,4 +36,4 @@ final as (
 
 )
 
-select * from final
+{{ select_with_untouched_buckets('final') }}

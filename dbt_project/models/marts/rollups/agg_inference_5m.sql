@@ -1,8 +1,8 @@
 {{
     config(
-        unique_key='bucket_start',
+        incremental_strategy='insert_overwrite',
         order_by='(bucket_start, project_id, service, provider, model)',
-        partition_by='toYYYYMM(bucket_start)',
+        partition_by=rollup_partition(),
     )
 }}
 
@@ -22,7 +22,7 @@ inferences as (
 
 ),
 
-{{ touched_bucket_ctes('inferences', time_column='started_at') }},
+{{ touched_bucket_ctes('inferences', log_types=['inference'], time_column='started_at') }},
 
 aggregated as (
 
@@ -106,4 +106,4 @@ final as (
 
 )
 
-select * from final
+{{ select_with_untouched_buckets('final') }}

@@ -1,13 +1,24 @@
 {{
     config(
-        unique_key='bucket_start',
+        incremental_strategy='insert_overwrite',
         order_by='(bucket_start, project_id, service, provider, model, error_code)',
-        partition_by='toYYYYMM(bucket_start)',
+        partition_by=rollup_partition(),
     )
 }}
 
 -- Small enough for "top error codes" over any window without scanning fct_inferences.
 with
+
+inference_loads as (
+
+    -- every fact row: an event whose later copy cleared its error code leaves its bucket too
+    select
+        event_id,
+        loaded_at,
+        {{ bucket_5m('started_at') }} as bucket_start
+    from {{ ref('fct_inferences') }}
+
+),
 
 failed_inferences as (
 
@@ -26,7 +37,9 @@ failed_inferences as (
 
 ),
 
-{{ touched_bucket_ctes('failed_inferences', time_column='started_at') }},
+{{ touched_bucket_ctes(
+    'failed_inferences', log_types=['inference'], time_column='started_at', loads_cte='inference_loads'
+) }},
 
 final as (
 
@@ -45,4 +58,4 @@ final as (
 
 )
 
-select * from final
+{{ select_with_untouched_buckets('final') }}

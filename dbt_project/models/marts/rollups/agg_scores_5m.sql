@@ -1,8 +1,8 @@
 {{
     config(
-        unique_key='bucket_start',
+        incremental_strategy='insert_overwrite',
         order_by='(bucket_start, project_id, service, score_name, author_kind, data_type, category)',
-        partition_by='toYYYYMM(bucket_start)',
+        partition_by=rollup_partition(),
     )
 }}
 
@@ -19,7 +19,9 @@ scores as (
 
 ),
 
-{{ touched_bucket_ctes('scores', name='bucket_scores', time_column='scored_at') }},
+{{ touched_bucket_ctes(
+    'scores', log_types=['score'], name='bucket_scores', time_column='scored_at'
+) }},
 
 final as (
 
@@ -42,4 +44,4 @@ final as (
 
 )
 
-select * from final
+{{ select_with_untouched_buckets('final') }}

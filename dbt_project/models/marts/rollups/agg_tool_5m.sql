@@ -1,8 +1,8 @@
 {{
     config(
-        unique_key='bucket_start',
+        incremental_strategy='insert_overwrite',
         order_by='(bucket_start, project_id, service, tool_name)',
-        partition_by='toYYYYMM(bucket_start)',
+        partition_by=rollup_partition(),
     )
 }}
 
@@ -17,7 +17,7 @@ tool_executions as (
 
 ),
 
-{{ touched_bucket_ctes('tool_executions', time_column='started_at') }},
+{{ touched_bucket_ctes('tool_executions', log_types=['tool_execution'], time_column='started_at') }},
 
 aggregated as (
 
@@ -64,4 +64,4 @@ final as (
 
 )
 
-select * from final
+{{ select_with_untouched_buckets('final') }}

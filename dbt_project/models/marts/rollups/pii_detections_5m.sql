@@ -1,8 +1,8 @@
 {{
     config(
-        unique_key='bucket_start',
+        incremental_strategy='insert_overwrite',
         order_by='(bucket_start, project_id, log_type, entity)',
-        partition_by='toYYYYMM(bucket_start)',
+        partition_by=rollup_partition(),
     )
 }}
 
@@ -51,6 +51,29 @@ application_logs as (
 
 ),
 
+event_loads as (
+
+    -- every fact row: an event whose later copy has no detection leaves its bucket too
+    select
+        event_id,
+        loaded_at,
+        {{ bucket_5m('started_at') }} as bucket_start
+    from {{ ref('fct_inferences') }}
+    union all
+    select
+        event_id,
+        loaded_at,
+        {{ bucket_5m('started_at') }} as bucket_start
+    from {{ ref('fct_tool_executions') }}
+    union all
+    select
+        event_id,
+        loaded_at,
+        {{ bucket_5m('logged_at') }} as bucket_start
+    from {{ ref('fct_application_logs') }}
+
+),
+
 detections as (
 
     select * from inferences
@@ -61,7 +84,12 @@ detections as (
 
 ),
 
-{{ touched_bucket_ctes('detections', name='bucket_detections') }},
+{{ touched_bucket_ctes(
+    'detections',
+    log_types=['inference', 'tool_execution', 'application'],
+    name='bucket_detections',
+    loads_cte='event_loads',
+) }},
 
 final as (
 
@@ -79,4 +107,4 @@ final as (
 
 )
 
-select * from final
+{{ select_with_untouched_buckets('final') }}

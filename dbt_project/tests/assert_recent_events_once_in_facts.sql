@@ -1,0 +1,41 @@
+-- Every event of the facts' latest loads (the last hour before each fact's newest load) has
+-- exactly one row in its fact: the guarantee of the facts' full `unique` tests (tag full_scan,
+-- scheduled), kept after every load at the cost of the batch, not of history. A duplicate left
+-- by an incremental run has a fresh `loaded_at`, so the window finds it.
+{% set facts = ['fct_inferences', 'fct_tool_executions', 'fct_application_logs', 'fct_scores'] %}
+
+with
+
+{% for fact in facts %}
+{{ fact }}_recent as (
+
+    select event_id from {{ ref(fact) }}
+    where loaded_at >= (select max(loaded_at) - toIntervalHour(1) from {{ ref(fact) }})
+
+),
+
+{{ fact }}_repeated as (
+
+    select
+        '{{ fact }}' as fact,
+        event_id,
+        count() as row_count
+    from {{ ref(fact) }}
+    where event_id in (select event_id from {{ fact }}_recent)  -- noqa: RF02
+    group by event_id
+    having row_count > 1
+
+),
+
+{% endfor %}
+
+repeated as (
+
+    {% for fact in facts %}
+        select * from {{ fact }}_repeated
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+)
+
+select * from repeated
