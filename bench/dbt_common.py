@@ -49,8 +49,9 @@ class Server:
         self.process.wait(60)
 
 
-def dbt(server: Server, workdir: Path, *args: str) -> float:
-    """Wall time of a dbt command against `server`; its target and logs go under `workdir`."""
+def dbt(server: Server, workdir: Path, *args: str, project: Path = PROJECT) -> float:
+    """Wall time of a dbt command against `server` on `project`; its target and logs go under
+    `workdir`."""
     env = {
         **os.environ,
         "OLLIVE_CLICKHOUSE_PORT": str(server.port),
@@ -61,8 +62,8 @@ def dbt(server: Server, workdir: Path, *args: str) -> float:
     }
     started = time.perf_counter()
     result = subprocess.run(
-        [str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)],
-        env=env, capture_output=True, text=True, cwd=PROJECT,
+        [str(DBT), *args, "--project-dir", str(project), "--profiles-dir", str(project)],
+        env=env, capture_output=True, text=True, cwd=project,
     )  # fmt: skip
     elapsed = time.perf_counter() - started
     if result.returncode != 0:

@@ -4,8 +4,14 @@ an incremental `dbt build` after 100k new events (late ones and replays among th
 For each size (default 1M and 10M; `--sizes 1000000` for one) it starts a private server, stages
 N events across the three log types with `INSERT … SELECT … FROM numbers()` (2% SDK retries,
 loaded a day ago), times `dbt build --full-refresh`, stages 100k new events (1% late by six
-hours, 1% replays of old events), times `dbt build`, and checks every fact holds one row per
-staged event id. Prints `name: value unit` lines; writes bench/results/dbt_incremental.json.
+hours, 1% replays of old events), times `dbt build` as the Dagster build after loads runs it
+(no unit tests, no `full_scan` tests), and checks every fact holds one row per staged event id.
+
+`--baseline DIR` (another checkout's `dbt_project/`, e.g. from `git worktree add /tmp/base
+<commit>`) runs the same sizes on that project too, each on its own server with the same rows,
+interleaved with this one, and prints the ratios. The figure that matters is the growth of the
+incremental build from the smallest to the largest size (history-independent: close to 1).
+Prints `name: value unit` lines; writes bench/results/dbt_incremental.json.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from ollive_contract.tables import staging_table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.dbt_common import Server, dbt, progress  # noqa: E402
+from bench.dbt_common import PROJECT, Server, dbt, progress  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "dbt_incremental.json"
 NEW_EVENTS = 100_000
@@ -111,31 +117,39 @@ SELECT if(number % 100 = 1, {base_offset} + (number * 7919) % {base_n}, {offset}
 FROM numbers({n})"""
 
 
-def dbt_models(server: Server, workdir: Path, *args: str) -> tuple[float, dict[str, float]]:
-    """Wall time of a dbt command and the execution time of each model it ran."""
-    elapsed = dbt(server, workdir, *args)
+def dbt_models(
+    server: Server, workdir: Path, project: Path, *args: str
+) -> tuple[float, dict[str, float], float]:
+    """Wall time of a dbt command, the execution time of each model it ran, and the sum of its
+    tests' execution times."""
+    elapsed = dbt(server, workdir, *args, project=project)
     run_results = json.loads((workdir / "target" / "run_results.json").read_text())
     models = {
         r["unique_id"].split(".")[-1]: r["execution_time"]
         for r in run_results["results"]
         if r["unique_id"].startswith("model.")
     }
-    return elapsed, models
+    tests = sum(
+        r["execution_time"] for r in run_results["results"] if r["unique_id"].startswith("test.")
+    )
+    return elapsed, models, tests
 
 
 def _fmt(models: dict[str, float]) -> str:
     return ", ".join(f"{name} {secs:.2f}" for name, secs in sorted(models.items()))
 
 
-def run_size(size: int, workdir: Path) -> dict[str, float]:
+def run_size(size: int, workdir: Path, project: Path, name: str, now: float) -> dict[str, float]:
+    """Stage `size` events, full refresh, stage 100k more, incremental build; `name` prefixes
+    the progress lines and the result keys (`""` for this checkout)."""
     label = f"{size // 1_000_000}m" if size >= 1_000_000 else f"{size // 1000}k"
+    label = f"{name}_{label}" if name else label
     server = Server(workdir / "data")
     try:
         client = server.client
         client.command(staging_schema.create_database())
         for log_type in LOG_TYPES:  # every source dbt reads, staged or not
             client.command(staging_schema.create_staging_table(log_type, ttl_days=None))
-        now = time.time()
         offsets: dict[str, tuple[int, int]] = {}
         started = time.perf_counter()
         for i, (log_type, share) in enumerate(SHARES.items()):
@@ -146,15 +160,26 @@ def run_size(size: int, workdir: Path) -> dict[str, float]:
             client.command(insert_sql(log_type, base_events(offset, n, now)))
         stage_s = time.perf_counter() - started
         progress(f"{label}: staged in {stage_s:.1f} s; dbt build --full-refresh")
-        full_s, full_models = dbt_models(server, workdir, "build", "--full-refresh")
+        full_s, full_models, _ = dbt_models(server, workdir, project, "build", "--full-refresh")
         progress(f"{label}: full refresh {full_s:.1f} s; staging {NEW_EVENTS:,} new events")
         for log_type, share in SHARES.items():
             offset, n = offsets[log_type]
             events = new_events(offset + n, int(NEW_EVENTS * share), offset, n, now)
             client.command(insert_sql(log_type, events))
         progress(f"{label}: dbt build (incremental)")
-        incr_s, incr_models = dbt_models(server, workdir, "build")
+        incr_s, incr_models, incr_tests = dbt_models(
+            server,
+            workdir,
+            project,
+            "build",
+            "--exclude-resource-type",
+            "unit_test",
+            # what the Dagster build after loads leaves out (a no-op on a project without it)
+            "--exclude",
+            "tag:full_scan",
+        )
         progress(f"{label}: incremental {incr_s:.1f} s; per model: {_fmt(incr_models)}")
+        progress(f"{label}: incremental tests {incr_tests:.1f} s")
         progress(f"{label}: full refresh per model: {_fmt(full_models)}")
         for log_type, fact in [
             ("inference", "fct_inferences"),
@@ -176,6 +201,7 @@ def run_size(size: int, workdir: Path) -> dict[str, float]:
         f"dbt_full_refresh_fct_inferences_{label}_s": full_models["fct_inferences"],
         f"dbt_incremental_build_100k_on_{label}_s": incr_s,
         f"dbt_incremental_models_100k_on_{label}_s": sum(incr_models.values()),
+        f"dbt_incremental_tests_100k_on_{label}_s": incr_tests,
         f"dbt_incremental_fct_inferences_100k_on_{label}_s": incr_models["fct_inferences"],
         f"dbt_incremental_agg_inference_5m_100k_on_{label}_s": incr_models["agg_inference_5m"],
         f"dbt_full_over_incremental_build_{label}_ratio": full_s / incr_s,
@@ -189,13 +215,37 @@ def run_size(size: int, workdir: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000000,10000000", help="comma-separated N")
+    parser.add_argument("--baseline", type=Path, help="another dbt_project/ to compare with")
     args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    projects = [("", PROJECT)] + ([("base", args.baseline)] if args.baseline else [])
+    now = time.time()
     results: dict[str, float] = {}
-    for size in (int(s) for s in args.sizes.split(",")):
-        with tempfile.TemporaryDirectory(prefix="dbt-bench-") as tmp:
-            results |= run_size(size, Path(tmp))
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(results, indent=2))
+    for size in sizes:
+        for name, project in projects:
+            with tempfile.TemporaryDirectory(prefix="dbt-bench-") as tmp:
+                results |= run_size(size, Path(tmp), project, name, now)
+            RESULTS.parent.mkdir(parents=True, exist_ok=True)
+            RESULTS.write_text(json.dumps(results, indent=2))
+    ratios: dict[str, float] = {}
+    for name, _ in projects:
+        prefix = f"{name}_" if name else ""
+        key = f"dbt_incremental_build_100k_on_{prefix}{{}}_s"
+        first, last = (f"{s // 1_000_000}m" if s >= 1_000_000 else f"{s // 1000}k"
+                       for s in (sizes[0], sizes[-1]))  # fmt: skip
+        if len(sizes) > 1:
+            growth = results[key.format(last)] / results[key.format(first)]
+            ratios[f"dbt_incremental_growth_{prefix}{first}_to_{last}_ratio"] = growth
+    if args.baseline:
+        for size in sizes:
+            label = f"{size // 1_000_000}m" if size >= 1_000_000 else f"{size // 1000}k"
+            ratios[f"dbt_incremental_build_{label}_over_base_ratio"] = (
+                results[f"dbt_incremental_build_100k_on_{label}_s"]
+                / results[f"dbt_incremental_build_100k_on_base_{label}_s"]
+            )
+    for name, value in ratios.items():
+        print(f"{name.removesuffix('_ratio')}: {value:.2f} x", flush=True)
+    RESULTS.write_text(json.dumps(results | ratios, indent=2))
 
 
 if __name__ == "__main__":
