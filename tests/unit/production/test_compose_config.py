@@ -95,7 +95,7 @@ def test_each_service_gets_only_the_secrets_it_uses(prod_env: Path, stack: dict)
         "OLLIVE_POSTGRES_PASSWORD",
         "OLLIVE_CLICKHOUSE_READONLY_PASSWORD",
     }
-    assert holds("ingest_api") == {"OLLIVE_STORE_INGEST_SECRET_KEY"}
+    assert holds("ingest_api") == {"OLLIVE_STORE_INGEST_SECRET_KEY", "OLLIVE_INGEST_USER_ID_KEY"}
     assert holds("chatbot") == {"OLLIVE_API_KEY"}
     assert holds("dagster-webserver") == holds("dagster-daemon") == {"OLLIVE_POSTGRES_PASSWORD"}
     assert holds("dagster-code-server") == {
