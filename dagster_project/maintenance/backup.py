@@ -139,7 +139,7 @@ def backup_clickhouse(
     )
 
 
-@dg.job(name="backup_clickhouse", tags={"ollive/stage": "maintenance"})
+@dg.job(name="backup_clickhouse_job", tags={"ollive/stage": "maintenance"})
 def backup_clickhouse_job() -> None:
     """Backs up staging, the load manifest and the marts to backups/clickhouse/<time>/."""
     backup_clickhouse()

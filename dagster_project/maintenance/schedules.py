@@ -85,7 +85,7 @@ def expire_raw_objects(
 
 def build_lifecycle_job(retention_days: int) -> dg.JobDefinition:
     @dg.job(
-        name="expire_raw_objects",
+        name="expire_raw_objects_job",
         tags=MAINTENANCE_TAGS,
         config={"ops": {"expire_raw_objects": {"config": {"retention_days": retention_days}}}},
         description="Deletes raw objects past retention once their day is compacted and verified.",
