@@ -12,6 +12,10 @@ gunicorn, as `ollive up` does), then, per chart and round, interleaved:
 - `unbounded`: the chart with "No filter", what the dashboards ran before they had a default
   time window (the baseline).
 
+A drill-down tile (Conversation turns, Scores and feedback, Trace spans) is timed as its
+dashboard opens it: narrowed to one conversation or trace, the first one, as the dashboard's
+required-first native filter selects.
+
     uv run python bench/superset_charts.py [--events 10000000] [--days 30] [--rounds 7]
 """
 
@@ -54,6 +58,31 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+# the fact whose ids a drill filter's column holds: where its first value is looked up
+DRILL_FIRST_VALUE = {
+    "conversation_id": "select min(conversation_id) from ollive.fct_conversations",
+    "trace_id": "select min(trace_id) from ollive.fct_traces",
+}
+
+
+def drill_columns(board: dict) -> dict[str, str]:
+    """Chart name → the column of the required-first native filter that narrows it."""
+    charts = {
+        v["meta"]["chartId"]: v["meta"]["sliceName"]
+        for v in board["position"].values()
+        if isinstance(v, dict) and v.get("type") == "CHART"
+    }
+    drills = {}
+    for f in board["metadata"]["native_filter_configuration"]:
+        if f.get("requiredFirst"):
+            column = f["targets"][0]["column"]["name"]
+            excluded = set(f["scope"]["excluded"])
+            drills |= {
+                name: column for chart_id, name in charts.items() if chart_id not in excluded
+            }
+    return drills
+
+
 def dashboards() -> dict[str, tuple[str, list[str]]]:
     """slug → (default time range of its native time filter, chart names)."""
     boards = {}
@@ -73,7 +102,18 @@ def dashboards() -> dict[str, tuple[str, list[str]]]:
     return boards
 
 
-def with_time_range(context: dict, time_range: str, result_type: str = "full") -> dict:
+def all_drill_columns() -> dict[str, str]:
+    return {
+        name: column
+        for path in sorted((BUNDLE_DIR / "dashboards").glob("*.yaml"))
+        for name, column in drill_columns(yaml.safe_load(path.read_text())).items()
+    }
+
+
+def with_time_range(
+    context: dict, time_range: str, result_type: str = "full", drill: tuple | None = None
+) -> dict:
+    """The saved query context under `time_range`, narrowed to `drill` ((column, value)) if any."""
     context = copy.deepcopy(context)
     context["force"] = True
     context["result_type"] = result_type
@@ -81,6 +121,8 @@ def with_time_range(context: dict, time_range: str, result_type: str = "full") -
         for f in query["filters"]:
             if f["op"] == "TEMPORAL_RANGE":
                 f["val"] = time_range
+        if drill is not None:
+            query["filters"].append({"col": drill[0], "op": "IN", "val": [drill[1]]})
     return context
 
 
@@ -113,16 +155,19 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def measure(api: httpx.Client, ch, contexts: dict, boards: dict, rounds: int) -> dict:
+def measure(api: httpx.Client, ch, contexts: dict, boards: dict, rounds: int, drills: dict) -> dict:
     """Per dashboard and kind, every chart query's time (ms), interleaved round by round."""
     times: dict = {slug: {kind: [] for kind in KINDS} for slug in boards}
     per_chart: dict = {}
+    first = {column: ch.command(sql) for column, sql in DRILL_FIRST_VALUE.items()}
     for slug, (time_range, names) in boards.items():
         for name in names:
-            bounded = with_time_range(contexts[name], time_range)
-            unbounded = with_time_range(contexts[name], "No filter")
+            drill = (drills[name], first[drills[name]]) if name in drills else None
+            bounded = with_time_range(contexts[name], time_range, drill=drill)
+            unbounded = with_time_range(contexts[name], "No filter", drill=drill)
             (query,) = api.post(
-                "/api/v1/chart/data", json=with_time_range(contexts[name], time_range, "query")
+                "/api/v1/chart/data",
+                json=with_time_range(contexts[name], time_range, "query", drill),
             ).json()["result"]
             calls = {
                 "superset": lambda c=bounded: post(api, c),
@@ -191,6 +236,8 @@ def main() -> None:
             )
             build = build_marts(settings, rw, args.events, args.days, Path(tmp))
             rollup_rows = rw.command("select count() from ollive.agg_inference_5m")
+            trace_rows = rw.command("select count() from ollive.fct_traces")
+            conversation_rows = rw.command("select count() from ollive.fct_conversations")
             supervisor.up(superset_service.specs(settings), report=lambda _: None)
             env = superset_env(settings)
             api = login(
@@ -211,7 +258,7 @@ def main() -> None:
 
             boards = dashboards()
             load_before = os.getloadavg()
-            measured = measure(api, ro, contexts, boards, args.rounds)
+            measured = measure(api, ro, contexts, boards, args.rounds, all_drill_columns())
             load_after = os.getloadavg()
         finally:
             supervisor.down(report=lambda _: None)
@@ -221,6 +268,8 @@ def main() -> None:
         "days": args.days,
         "rounds": args.rounds,
         "inference_rollup_rows": int(rollup_rows),
+        "trace_rows": int(trace_rows),
+        "conversation_rows": int(conversation_rows),
         "build_s": {k: round(v, 1) for k, v in build.items()},
         "time_ranges": {slug: time_range for slug, (time_range, _) in boards.items()},
         "load_average_before": [round(x, 2) for x in load_before],
@@ -231,6 +280,8 @@ def main() -> None:
     }
     print(f"superset_bench_events: {args.events} events")
     print(f"superset_bench_inference_rollup_rows: {rollup_rows} rows")
+    print(f"superset_bench_trace_rows: {trace_rows} rows")
+    print(f"superset_bench_conversation_rows: {conversation_rows} rows")
     for step, secs in build.items():
         print(f"superset_bench_{step.removesuffix('_s')}: {secs:.1f} s")
     print(f"superset_bench_load_average_1m_before: {load_before[0]:.2f}")

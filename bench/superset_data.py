@@ -1,8 +1,12 @@
 """Marts for the Superset benchmark, built the way production builds them: N events staged in
 the loader's staging tables (spread over the last `days` days, ending now), then `dbt run`.
 
-`dbt_incremental.insert_sql` gives the staged rows (every column a function of the event
-index); nothing here imports from tests/.
+`dbt_incremental`'s envelope and per-type columns give the staged rows (every column a function
+of the event index); here they are also placed in traces and conversations, so that fct_traces,
+fct_conversations and the trace views have production's shape: a model call every 5 events
+on average, each trace (turn) one `chat turn` span block (where the application share allows),
+the model calls and tool runs under it, three turns per conversation. Nothing here imports from
+tests/.
 """
 
 from __future__ import annotations
@@ -18,7 +22,19 @@ from dagster_project.clickhouse import staging_schema
 from ollive_contract.events import LOG_TYPES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dbt_incremental import SHARES, insert_sql
+from dbt_incremental import BY_TYPE, ENVELOPE, ENVELOPE_COLUMNS, SHARES
+
+from ollive_contract.tables import staging_table
+
+TYPE_OFFSET = 1_000_000_000  # event indexes of log type i start at i * TYPE_OFFSET
+MODEL_CALLS_PER_TRACE = 3
+TURNS_PER_CONVERSATION = 3
+# application events are the turns' `chat turn` span blocks (the SDK's trace() events)
+SPAN_BLOCKS = (
+    "level, logger, message, metadata",
+    """'info', 'ollive.span', 'chat turn',
+    map('ollive.span.kind', 'agent', 'ollive.span.status', 'ok')""",
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = ROOT / "dbt_project"
@@ -36,15 +52,47 @@ SELECT {offset} + number AS idx, 0 AS retry,
 FROM numbers({n})"""
 
 
+def traced_insert_sql(log_type: str, events: str, offset: int, counts: dict[str, int]) -> str:
+    """INSERT of `events` of `log_type` (indexes from `offset`), each placed in a trace: the
+    i-th of n events of a type goes to trace floor(i * traces / n), so a trace's events share
+    their time; a span block is its root, the parent of its model calls and tool runs."""
+    columns, values = SPAN_BLOCKS if log_type == "application" else BY_TYPE[log_type]
+    traces = max(1, counts["inference"] // MODEL_CALLS_PER_TRACE)
+    blocks, n = counts["application"], counts[log_type]
+    block_offset = list(SHARES).index("application") * TYPE_OFFSET
+    # the trace's block: the first application event mapped to it, if one is
+    block = f"intDiv(tr * {blocks} + {traces - 1}, {traces})"
+    parent = (
+        "NULL"
+        if log_type == "application"
+        else f"if({block} < {blocks} and intDiv({block} * {traces}, {blocks}) = tr, "
+        f"leftPad(lower(hex({block_offset} + {block})), 16, '0'), NULL)"
+    )
+    return f"""
+INSERT INTO {staging_table(log_type)} ({ENVELOPE_COLUMNS}, {columns},
+    trace_id, span_id, parent_span_id, conversation_id, session_id)
+SELECT {ENVELOPE}, {values},
+    leftPad(lower(hex(tr)), 32, '0'), h, {parent},
+    concat('conv-', toString(intDiv(tr, {TURNS_PER_CONVERSATION}))),
+    concat('sess-', toString(intDiv(tr, {TURNS_PER_CONVERSATION * 10})))
+FROM (
+    SELECT idx, retry, t, loaded, leftPad(lower(hex(idx)), 16, '0') AS h,
+           100 + (idx * 7919) % 3000 AS lat,
+           intDiv((idx - {offset}) * {traces}, {max(n, 1)}) AS tr
+    FROM ({events})
+)"""
+
+
 def stage(client, events: int, days: int) -> None:
     """Create the staging tables and stage `events` events across the three log types."""
     client.command(staging_schema.create_database())
     for log_type in LOG_TYPES:  # every source dbt reads, staged or not
         client.command(staging_schema.create_staging_table(log_type, ttl_days=None))
-    for i, (log_type, share) in enumerate(SHARES.items()):
-        client.command(staging_schema.create_staging_table(log_type, ttl_days=None))
+    counts = {log_type: int(events * share) for log_type, share in SHARES.items()}
+    for i, log_type in enumerate(SHARES):
+        offset = i * TYPE_OFFSET
         client.command(
-            insert_sql(log_type, events_sql(i * 1_000_000_000, int(events * share), days))
+            traced_insert_sql(log_type, events_sql(offset, counts[log_type], days), offset, counts)
         )
 
 
