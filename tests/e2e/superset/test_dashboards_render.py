@@ -1,5 +1,6 @@
 """Headless Chromium logs in and renders every dashboard on the pipeline's data: each chart tile
-shows data (no error, no empty tile); screenshots go to tests/artifacts/."""
+shows data (no error, no empty tile), and the drill-down tiles show one conversation or one
+trace (the required-first filters' default applied); screenshots go to tests/artifacts/."""
 
 from __future__ import annotations
 
@@ -30,3 +31,21 @@ def test_every_dashboard_renders_every_chart_with_data(superset, superset_data) 
             and not (t["state"] == "empty" and t["name"] in CHARTS_WITHOUT_DEMO_DATA)
         ]
         assert not bad, f"{slug}: {bad} (screenshot {rendered[slug]['screenshot']})"
+
+    # the drill-downs are narrowed by their filter's first item before they query
+    turns = column_values(rendered["conversations"], "Conversation turns", "Trace")
+    owners = superset_data.command(
+        "select uniqExact(conversation_id) from ollive.fct_traces where has(%(t)s, trace_id)",
+        parameters={"t": sorted(turns)},
+    )
+    assert turns and int(owners) == 1, turns
+    spans = column_values(rendered["traces"], "Trace spans", "Trace")
+    assert len(spans) == 1, spans
+
+
+def column_values(dashboard: dict, chart: str, header: str) -> set[str]:
+    """The values of a rendered table tile's column."""
+    (tile,) = [t for t in dashboard["charts"] if t["name"] == chart]
+    table = tile["table"]
+    column = table["headers"].index(header)
+    return {row[column] for row in table["rows"]}
