@@ -2,6 +2,8 @@
 -- exactly one row in its fact: the guarantee of the facts' full `unique` tests (tag full_scan,
 -- scheduled), kept after every load at the cost of the batch, not of history. A duplicate left
 -- by an incremental run has a fresh `loaded_at`, so the window finds it.
+-- In Dagster an asset check of fct_inferences (a test over several models needs one to hang on).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_inferences'}}}) }}
 {% set facts = ['fct_inferences', 'fct_tool_executions', 'fct_application_logs', 'fct_scores'] %}
 
 with
