@@ -17,7 +17,9 @@ tool_executions as (
 
 ),
 
-{{ touched_bucket_ctes('tool_executions', log_types=['tool_execution'], time_column='started_at') }},
+{{ touched_bucket_ctes(
+    'tool_executions', log_types=['tool_execution'], time_column='started_at'
+) }},
 
 aggregated as (
 
