@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from ingest_api.intake.pseudonyms import USER_ID_METADATA_KEYS, Pseudonymiser
 from ingest_api.otlp.mapping import IDENTIFIER_ATTRIBUTES, MAPPING_VERSION
 from ingest_api.pii.redaction import Redactor
 
@@ -38,6 +39,9 @@ _NOT_TEXT = frozenset(
 )
 
 
+_SCALAR_VALUES = ("stringValue", "intValue", "doubleValue", "boolValue")
+
+
 def archive_line(
     doc: dict[str, Any],
     *,
@@ -46,10 +50,15 @@ def archive_line(
     received_at: datetime,
     project_id: str,
     redactor: Redactor | None,
+    pseudonymiser: Pseudonymiser | None = None,
 ) -> bytes:
-    """The request's line in the archive (redacts `doc` in place)."""
+    """The request's line in the archive (redacts and pseudonymises `doc` in place)."""
+    as_sent = IDENTIFIER_ATTRIBUTES
+    if pseudonymiser is not None:
+        _pseudonymise(doc, pseudonymiser)
+        as_sent = IDENTIFIER_ATTRIBUTES | USER_ID_METADATA_KEYS
     if redactor is not None:
-        _redact(doc, redactor, Counter())
+        _redact(doc, redactor, Counter(), as_sent)
     line = {
         "archive_format": ARCHIVE_FORMAT_VERSION,
         "received_at": received_at.isoformat(),
@@ -62,9 +71,27 @@ def archive_line(
     return orjson.dumps(line) + b"\n"
 
 
-def _redact(node: Any, redactor: Redactor, found: Counter[str]) -> None:
+def _pseudonymise(node: Any, pseudonymiser: Pseudonymiser) -> None:
+    """User-id attributes (`user.id`, `enduser.id`, …) → the pseudonym their event carries, so
+    the archive holds no raw user id and a replay gives the events the same pseudonyms."""
     if isinstance(node, dict):
-        if node.get("key") in IDENTIFIER_ATTRIBUTES:
+        value = node.get("value")
+        if node.get("key") in USER_ID_METADATA_KEYS and isinstance(value, dict):
+            raw = next((v for k, v in value.items() if k in _SCALAR_VALUES), None)
+            if raw is not None:
+                node["value"] = {"stringValue": pseudonymiser.pseudonym(str(raw))}
+            return
+        for child in node.values():
+            if isinstance(child, dict | list):
+                _pseudonymise(child, pseudonymiser)
+    elif isinstance(node, list):
+        for child in node:
+            _pseudonymise(child, pseudonymiser)
+
+
+def _redact(node: Any, redactor: Redactor, found: Counter[str], as_sent: frozenset[str]) -> None:
+    if isinstance(node, dict):
+        if node.get("key") in as_sent:
             return  # an attribute (KeyValue) whose value the event stores as sent
         for key, value in node.items():
             if isinstance(value, str):
@@ -74,7 +101,7 @@ def _redact(node: Any, redactor: Redactor, found: Counter[str]) -> None:
                         node[key] = clean
                         found.update(entities)
             elif isinstance(value, dict | list):
-                _redact(value, redactor, found)
+                _redact(value, redactor, found, as_sent)
     elif isinstance(node, list):
         for i, value in enumerate(node):
             if isinstance(value, str):
@@ -83,4 +110,4 @@ def _redact(node: Any, redactor: Redactor, found: Counter[str]) -> None:
                     if entities:
                         node[i] = clean
             else:
-                _redact(value, redactor, found)
+                _redact(value, redactor, found, as_sent)

@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
+from ingest_api.intake import pseudonyms
 from ingest_api.intake.body import BodyError, RawEvent, decode
 from ingest_api.intake.prepare import worker_setup
 from ingest_api.intake.records import to_record
@@ -88,6 +89,7 @@ def prepare_traces(
                 received_at=received_at,
                 project_id=project_id,
                 redactor=redactor,
+                pseudonymiser=pseudonyms.installed(),
             )
         )
     rejected.sort(key=lambda r: r.index)

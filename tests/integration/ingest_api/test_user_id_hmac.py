@@ -16,9 +16,11 @@ import dagster as dg
 import httpx
 
 from dagster_project.ingestion.assets import build_staging_asset, load_op_name
+from ollive_contract.object_keys import OTLP_TRACES_ARCHIVE
 from ollive_contract.tables import staging_table
 from tests.fixtures.ingest import IngestServer, ingest_env, s3_env
 from tests.fixtures.ingest_events import application, inference, ndjson, stored_objects
+from tests.fixtures.otlp import CHAT, protobuf_body, spans
 from tests.fixtures.pipeline import Pipeline
 
 KEY = "test-user-id-key-of-our-own-0123456789"
@@ -106,3 +108,48 @@ def test_archive_and_staging_hold_pseudonyms_not_user_ids(
         if log_type == "inference":
             expected_rows[_expected(USERS[0])] = 2
         assert dict(staged.result_rows) == expected_rows
+
+
+def test_otlp_archive_and_events_hold_pseudonyms_not_user_ids(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    """The raw OTLP request archive keeps every attribute, so its user-id attributes must be
+    pseudonymised too, with the same pseudonym as the event mapped from them."""
+    c = pipeline.store
+    server = IngestServer(
+        tmp_path,
+        s3_env(c.endpoint, c.access_key, c.secret_key, c.bucket),
+        **ingest_env(user_id_key=KEY, user_id_key_id=KEY_ID, prepare_workers=1),
+    )
+    server.start()
+    try:
+        body = protobuf_body(spans({**CHAT, "user.id": USERS[1], "enduser.id": USERS[2]}))
+        response = httpx.post(
+            f"{server.url}/v1/traces",
+            content=body,
+            headers={**server.headers, "Content-Type": "application/x-protobuf"},
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+    finally:
+        server.stop()
+
+    s3 = pipeline.s3()
+    archive = stored_objects(s3, c.bucket, prefix=f"raw/{OTLP_TRACES_ARCHIVE}/")
+    events = stored_objects(s3, c.bucket)
+    assert archive and events
+    for key, obj in {**archive, **events}.items():
+        for user in USERS:
+            assert user.encode() not in obj["raw"], f"raw user id in {key}"
+    (mapped,) = [e for o in events.values() for e in o["events"]]
+    assert mapped["user_id"] == _expected(USERS[1])
+    (line,) = [line for o in archive.values() for line in o["events"]]
+    attributes = {
+        a["key"]: a["value"]
+        for rs in line["request"]["resourceSpans"]
+        for ss in rs["scopeSpans"]
+        for span in ss["spans"]
+        for a in span["attributes"]
+    }
+    assert attributes["user.id"] == {"stringValue": _expected(USERS[1])}
+    assert attributes["enduser.id"] == {"stringValue": _expected(USERS[2])}

@@ -127,3 +127,28 @@ def test_a_replayed_event_with_full_metadata_still_validates(redactor) -> None:
     assert result.rejected == 0
     (event,) = [orjson.loads(r) for r in records["inference"]]
     assert len(event["metadata"]) == 64 and event["metadata"]["otlp.archive_key"] == "k"
+
+
+def test_archive_holds_the_user_id_pseudonym_the_event_carries(redactor) -> None:
+    from ingest_api.intake.pseudonyms import Pseudonymiser
+
+    pseudonymiser = Pseudonymiser("k1", "a-test-key-of-some-length")
+    chat = {**CHAT, "user.id": "customer-4711", "enduser.id": "alice"}
+    doc = json_doc(spans(chat))
+    archived = orjson.loads(
+        archive_line(
+            doc,
+            encoding="json",
+            spans=1,
+            received_at=datetime.now(UTC),
+            project_id="p",
+            redactor=redactor,
+            pseudonymiser=pseudonymiser,
+        )
+    )["request"]
+    text = orjson.dumps(archived).decode()
+    assert "customer-4711" not in text and "alice" not in text
+    user = _attribute(archived, "user.id")[0]["stringValue"]
+    assert user == pseudonymiser.pseudonym("customer-4711")
+    assert user.startswith("k1:") and len(user) == len("k1:") + 64
+    assert _attribute(archived, "enduser.id") == [{"stringValue": pseudonymiser.pseudonym("alice")}]
