@@ -138,9 +138,12 @@ def send_conversation(client: ollive_sdk.Client, clock: ScriptedClock, ids: dict
 
 
 def send_feedback(client: ollive_sdk.Client, clock: ScriptedClock, ids: dict) -> None:
+    """The user rates from the conversation's page (its context), as the chatbot's users do:
+    the Scores tile is narrowed by the conversation the score was written in."""
     clock.at(FEEDBACK_AT)
-    client.score("thumbs", False, trace_id=ids["turn_1"], comment="the forecast was wrong")
-    client.score("helpfulness", 2, conversation_id=ids["conversation"], author_kind="user")
+    with ollive_sdk.context(conversation_id=ids["conversation"], session_id=ids["session"]):
+        client.score("thumbs", False, trace_id=ids["turn_1"], comment="the forecast was wrong")
+        client.score("helpfulness", 2, conversation_id=ids["conversation"], author_kind="user")
     assert client.flush(timeout=30)
 
 
@@ -166,7 +169,8 @@ def epoch(at: datetime) -> float:
 
 def assert_facts(row: dict, want: dict) -> None:
     for column, value in want.items():
-        assert row[column] == pytest.approx(value, rel=1e-9, abs=1e-9), (column, row[column])
+        expected = value if isinstance(value, str) else pytest.approx(value, rel=1e-9, abs=1e-9)
+        assert row[column] == expected, (column, row[column])
 
 
 @pytest.fixture(scope="module")
