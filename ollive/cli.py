@@ -5,9 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from typing import Annotated
+from typing import Annotated, get_args
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -30,7 +31,15 @@ def _settings(profile: str | None = None) -> StackSettings:
     """The stack's settings; the profile from `--profile`, else `postgres` while that profile's
     server runs in this state directory (so `keys`, `status`, `backup` reach what `up` started,
     whatever `.env` says), else `OLLIVE_STACK_PROFILE`."""
-    settings = StackSettings(**({"profile": profile} if profile else {}))
+    try:
+        settings = StackSettings(**({"profile": profile} if profile else {}))
+    except ValidationError as exc:
+        bad = next((e for e in exc.errors() if e["loc"] == ("profile",)), None)
+        if bad is None:
+            raise
+        valid = ", ".join(get_args(StackSettings.model_fields["profile"].annotation))
+        typer.echo(f"Error: unknown profile {bad['input']!r}; valid profiles: {valid}", err=True)
+        raise typer.Exit(2) from None
     running = Supervisor(settings.state_path, settings.host).running("postgres")
     if profile is None and running and settings.profile != "postgres":
         settings = settings.model_copy(update={"profile": "postgres"})
