@@ -163,6 +163,13 @@ def local_table(table: str) -> str:
     return f"{table}{LOCAL_SUFFIX}"
 
 
+def mutation_target(table: str, cluster: str | None) -> str:
+    """Where a mutation (lightweight `DELETE`) of `table` runs: the table itself on one server;
+    on a cluster the replicated table under the Distributed one, on every node (ClickHouse
+    refuses mutations of a Distributed table)."""
+    return f"{local_table(table)}{_on_cluster(cluster)}" if cluster else table
+
+
 def _create(
     table: str,
     body: str,

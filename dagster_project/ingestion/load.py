@@ -17,6 +17,15 @@ since the batch that loaded it had another token. That check is race-free only i
 of the same objects runs at the same time: objects within a run are disjoint, and `dagster.yaml`
 gives each log type's load pool (`assets.load_pool`: its staging asset and its replay op) one
 run at a time. The batch's token (a digest of its keys) still stops an exact retry.
+
+On a ClickHouse cluster (`OLLIVE_PIPELINE_CLICKHOUSE_CLUSTER`, docs/scale-out.md) the INSERT
+still targets the Distributed table, which shards the rows by event id; it runs in the
+foreground (`distributed_foreground_insert = 1`), so it returns only once every shard holds its
+rows and the token reached each shard's replicated table (whose Keeper-kept tokens refuse a
+retry on any replica). Each object then gets its own INSERT and token: the check of staging
+before a batch reads whichever replica answers, which may lag the one written, while a token
+per object needs no read to stay exactly-once. The cleanup of a partial load deletes from the
+replicated tables `ON CLUSTER` (a Distributed table takes no mutation).
 """
 
 from __future__ import annotations
@@ -31,8 +40,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from dagster_project.clickhouse.cluster import configured_cluster
 from dagster_project.clickhouse.migrate import ensure_schema
-from dagster_project.clickhouse.staging_schema import event_columns, s3_structure
+from dagster_project.clickhouse.staging_schema import event_columns, mutation_target, s3_structure
 from dagster_project.ingestion import manifest
 from dagster_project.ingestion.quarantine import is_data_error, quarantine, reason_of
 from dagster_project.resources.clickhouse import ClickHouseResource
@@ -62,6 +72,26 @@ INSERT_SETTINGS: dict[str, Any] = {
     "input_format_skip_unknown_fields": 1,
     "input_format_null_as_default": 1,
 }
+
+
+def insert_settings(cluster: str | None) -> dict[str, Any]:
+    """The load INSERT's settings: on a cluster, also a foreground Distributed insert, so the
+    acknowledgement means every shard has its rows (a background insert acknowledges first)."""
+    if not cluster:
+        return INSERT_SETTINGS
+    return {**INSERT_SETTINGS, "distributed_foreground_insert": 1}
+
+
+def delete_object_sql(log_type: str, cluster: str | None) -> str:
+    """Takes one object's rows back out of staging (parameter `key`)."""
+    target = mutation_target(staging_table(log_type), cluster)
+    return f"DELETE FROM {target} WHERE _object_key = {{key:String}}"
+
+
+def delete_objects_sql(log_type: str, cluster: str | None) -> str:
+    """Takes several objects' rows back out of staging (parameter `keys`)."""
+    target = mutation_target(staging_table(log_type), cluster)
+    return f"DELETE FROM {target} WHERE _object_key IN {{keys:Array(String)}}"
 
 
 @dataclass(frozen=True)
@@ -100,6 +130,7 @@ def load_object(
     size: int,
     run_id: str,
     extra_settings: dict[str, Any] | None = None,
+    cluster: str | None = None,
 ) -> Outcome:
     """Load one object exactly once, or quarantine it; transient errors propagate."""
     try:
@@ -122,7 +153,7 @@ def load_object(
                 "structure": s3_structure(log_type),
             },
             settings={
-                **INSERT_SETTINGS,
+                **insert_settings(cluster),
                 **(extra_settings or {}),
                 "insert_deduplication_token": key,
             },
@@ -130,7 +161,7 @@ def load_object(
     except Exception as exc:
         if not is_data_error(exc):
             raise
-        _remove_partial(client, log_type, key)
+        _remove_partial(client, log_type, key, cluster)
         return _quarantine(client, store, key, log_type, reason_of(exc), size, run_id)
     rows = int(result.summary.get("written_rows", 0))
     manifest.record(
@@ -146,6 +177,7 @@ def load_batch(
     objects: Sequence[tuple[str, int]],
     run_id: str,
     extra_settings: dict[str, Any] | None = None,
+    cluster: str | None = None,
 ) -> list[Outcome]:
     """Load objects of one hour prefix in one INSERT; see the module docstring for why this is
     exactly-once. A batch with a bad object is loaded again object by object (quarantining it)."""
@@ -169,7 +201,7 @@ def load_batch(
                     "structure": s3_structure(log_type),
                 },
                 settings={
-                    **INSERT_SETTINGS,
+                    **insert_settings(cluster),
                     **(extra_settings or {}),
                     "insert_deduplication_token": f"batch:{digest}",
                 },
@@ -178,11 +210,8 @@ def load_batch(
             if not is_data_error(exc):
                 raise
             if _rows_by_key(client, table, todo):  # blocks written before the bad one
-                client.command(
-                    f"DELETE FROM {table} WHERE _object_key IN {{keys:Array(String)}}",
-                    parameters={"keys": todo},
-                )
-            return _one_by_one(client, store, objects, run_id, extra_settings, present)
+                client.command(delete_objects_sql(log_type, cluster), parameters={"keys": todo})
+            return _one_by_one(client, store, objects, run_id, extra_settings, present, cluster)
         loaded = _rows_by_key(client, table, todo)
     rows = {**present, **loaded}
     # a glob skips an object it cannot find; the single path raises for it instead
@@ -193,10 +222,14 @@ def load_batch(
         [manifest.ManifestRow(k, log_type, manifest.LOADED, rows[k], s, run_id) for k, s in done],
     )
     outcomes = [Outcome(k, log_type, manifest.LOADED, rows[k], s) for k, s in done]
-    return outcomes + [load_object(client, store, k, s, run_id, extra_settings) for k, s in missing]
+    return outcomes + [
+        load_object(client, store, k, s, run_id, extra_settings, cluster) for k, s in missing
+    ]
 
 
-def _one_by_one(client, store, objects, run_id, extra_settings, present) -> list[Outcome]:
+def _one_by_one(
+    client, store, objects, run_id, extra_settings, present, cluster=None
+) -> list[Outcome]:
     outcomes = []
     for key, size in objects:
         if key in present:  # loaded before; only its manifest row was missing
@@ -205,7 +238,7 @@ def _one_by_one(client, store, objects, run_id, extra_settings, present) -> list
             manifest.record(client, [row])
             outcomes.append(Outcome(key, log_type, manifest.LOADED, present[key], size))
         else:
-            outcomes.append(load_object(client, store, key, size, run_id, extra_settings))
+            outcomes.append(load_object(client, store, key, size, run_id, extra_settings, cluster))
     return outcomes
 
 
@@ -248,13 +281,10 @@ def _batches(objects: Sequence[tuple[str, int]], size: int) -> list[list[tuple[s
     return batches + alone
 
 
-def _remove_partial(client: Any, log_type: str, key: str) -> None:
+def _remove_partial(client: Any, log_type: str, key: str, cluster: str | None = None) -> None:
     """A large object can fail after some blocks were written; take them back out."""
-    table = staging_table(log_type)
-    if _rows_by_key(client, table, [key]):
-        client.command(
-            f"DELETE FROM {table} WHERE _object_key = {{key:String}}", parameters={"key": key}
-        )
+    if _rows_by_key(client, staging_table(log_type), [key]):
+        client.command(delete_object_sql(log_type, cluster), parameters={"key": key})
 
 
 def _quarantine(
@@ -297,9 +327,13 @@ def load_objects(
 ) -> list[Outcome]:
     """Load many (key, size) objects with `parallelism` concurrent INSERTs of up to
     `objects_per_insert` objects each (more than 1 only where no other load of the same
-    objects can run concurrently: see the module docstring)."""
+    objects can run concurrently: see the module docstring). On the configured cluster, one
+    object per INSERT whatever `objects_per_insert` says (see the module docstring)."""
+    cluster = configured_cluster()
+    if cluster:
+        objects_per_insert = 1
     client = clickhouse.get_client()
-    ensure_schema(client, ttl_days)
+    ensure_schema(client, ttl_days, cluster)
     done = manifest.recorded(client, (k for k, _ in objects)) if skip_recorded else set()
     todo = [(k, s) for k, s in objects if k not in done]
     outcomes = [Outcome(k, _log_type_or_unknown(k), SKIPPED, 0, s) for k, s in objects if k in done]
@@ -313,10 +347,12 @@ def load_objects(
             local.client = clickhouse.get_client()
         if len(batch) == 1:
             key, size = batch[0]
-            result = [load_object(local.client, store, key, size, run_id, extra_settings)]
+            result = [load_object(local.client, store, key, size, run_id, extra_settings, cluster)]
         else:
             log_type = ObjectKey.parse(batch[0][0]).log_type
-            result = load_batch(local.client, store, log_type, batch, run_id, extra_settings)
+            result = load_batch(
+                local.client, store, log_type, batch, run_id, extra_settings, cluster
+            )
         with lock:
             finished += len(batch)
             if progress:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from dagster_project.clickhouse.cluster import configured_cluster
 from dagster_project.clickhouse.migrate import ensure_schema
 from dagster_project.ingestion.assets import load_op_name, staging_asset_key
 from dagster_project.ingestion.discovery import unloaded_objects
@@ -82,7 +83,7 @@ def raw_objects_sensor(
     now_s = int(time.time())
     requested: dict[str, int] = json.loads(context.cursor or "{}").get("requested", {})
     client = clickhouse.get_client()
-    ensure_schema(client, loader.staging_ttl_days)
+    ensure_schema(client, loader.staging_ttl_days, configured_cluster())
     unloaded = unloaded_objects(object_store, client, datetime.now(UTC), loader.lookback_hours)
 
     still_pending: dict[str, int] = {}
