@@ -95,7 +95,12 @@ def test_each_service_gets_only_the_secrets_it_uses(prod_env: Path, stack: dict)
         "OLLIVE_POSTGRES_PASSWORD",
         "OLLIVE_CLICKHOUSE_READONLY_PASSWORD",
     }
-    assert holds("ingest_api") == {"OLLIVE_STORE_INGEST_SECRET_KEY", "OLLIVE_INGEST_USER_ID_KEY"}
+    # the Postgres password is in the key store's URL (OLLIVE_INGEST_KEYS_DATABASE_URL)
+    assert holds("ingest_api") == {
+        "OLLIVE_STORE_INGEST_SECRET_KEY",
+        "OLLIVE_INGEST_USER_ID_KEY",
+        "OLLIVE_POSTGRES_PASSWORD",
+    }
     assert holds("chatbot") == {"OLLIVE_API_KEY"}
     assert holds("dagster-webserver") == holds("dagster-daemon") == {"OLLIVE_POSTGRES_PASSWORD"}
     assert holds("dagster-code-server") == {
@@ -104,7 +109,7 @@ def test_each_service_gets_only_the_secrets_it_uses(prod_env: Path, stack: dict)
         "OLLIVE_PIPELINE_USER_ID_SALT",
         "OLLIVE_POSTGRES_PASSWORD",
     }
-    assert holds("init") == {root, "OLLIVE_API_KEY"}
+    assert holds("init") == {root, "OLLIVE_API_KEY", "OLLIVE_POSTGRES_PASSWORD"}
     assert {name for name, s in services.items() if root in _values(s, secrets)} == {"s3", "init"}
 
 
@@ -129,6 +134,25 @@ def test_the_ingest_api_waits_for_the_init_service(stack: dict) -> None:
     assert stack["services"]["ingest_api"]["environment"]["OLLIVE_INGEST_PROVISION_DEMO_KEY"] == (
         "false"
     ), "the public demo key is never valid in production"
+
+
+def test_ingest_replicas_share_the_postgres_key_store(prod_env: Path, stack: dict) -> None:
+    """`docker compose up --scale ingest_api=N`: every replica, and the init service that
+    registers the chatbot's key, use one key store in the compose Postgres; no replica keeps
+    a SQLite file, and each has a spool of its own (an anonymous volume, not a shared one)."""
+    password = env_file.read(prod_env)["OLLIVE_POSTGRES_PASSWORD"]
+    url = f"postgresql://ollive:{password}@postgres:5432/ingest"
+    for name in ("init", "ingest_api"):
+        service = stack["services"][name]
+        assert service["environment"]["OLLIVE_INGEST_KEYS_DATABASE_URL"] == url, name
+        assert "OLLIVE_INGEST_KEYS_DB" not in service["environment"], name
+        assert service["depends_on"]["postgres"]["condition"] == "service_healthy", name
+        assert not any(v.get("source") for v in service.get("volumes", [])), name
+    spool = stack["services"]["ingest_api"]["environment"]["OLLIVE_INGEST_SPOOL_DIR"]
+    assert [v["target"] for v in stack["services"]["ingest_api"]["volumes"]] == [spool]
+    init_sql = (ROOT / "docker" / "postgres" / "init.sql").read_text()
+    assert re.search(r"^CREATE DATABASE ingest;$", init_sql, re.MULTILINE)
+    assert "ingest-data" not in stack.get("volumes", {})
 
 
 def test_images_are_pinned_and_pullable(stack: dict) -> None:

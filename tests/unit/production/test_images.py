@@ -121,7 +121,9 @@ def test_writable_paths_are_created_and_owned_by_the_service_user() -> None:
     owned = [p if p.startswith("/") else f"/app/{p}" for p in owned]
     written = {"/app/dbt_project/target", "/app/dbt_project/logs"}
     for service in APP_IMAGE.values():
-        written |= {v.split(":")[1] for v in service.get("volumes", []) if not v.startswith(".")}
+        volumes = [v for v in service.get("volumes", []) if not v.startswith(".")]
+        # `name:/path` is a named volume, a bare `/path` an anonymous one
+        written |= {v.split(":")[1] if ":" in v else v for v in volumes}
         env = service.get("environment") or {}
         written |= {v for k, v in env.items() if k.endswith(("_DIR", "_DB")) and v.startswith("/")}
     for path in written:
