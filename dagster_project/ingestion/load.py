@@ -282,8 +282,9 @@ def _batches(objects: Sequence[tuple[str, int]], size: int) -> list[list[tuple[s
 
 
 def _remove_partial(client: Any, log_type: str, key: str, cluster: str | None = None) -> None:
-    """A large object can fail after some blocks were written; take them back out."""
-    if _rows_by_key(client, staging_table(log_type), [key]):
+    """A large object can fail after some blocks were written; take them back out. On a
+    cluster without asking first: the read may reach a replica that lags the one written."""
+    if cluster or _rows_by_key(client, staging_table(log_type), [key]):
         client.command(delete_object_sql(log_type, cluster), parameters={"key": key})
 
 

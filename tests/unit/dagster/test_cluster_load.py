@@ -93,11 +93,17 @@ def test_cluster_inserts_go_to_the_distributed_table_in_the_foreground() -> None
 
 def test_a_partial_load_on_a_cluster_is_removed_with_the_cluster_delete() -> None:
     key = str(ObjectKey.new("inference", datetime(2026, 11, 30, 4, tzinfo=UTC)))
-    client = RecordingClient(rows=[(key, 3)])
-    load._remove_partial(client, "inference", key, CLUSTER)
-    assert client.commands == [load.delete_object_sql("inference", CLUSTER)]
+    # a replica that lags the one written may read no rows: the cluster deletes regardless
+    lagging = RecordingClient(rows=[])
+    load._remove_partial(lagging, "inference", key, CLUSTER)
+    assert lagging.commands == [load.delete_object_sql("inference", CLUSTER)]
+    assert lagging.queries == []
+    # one server: deletes only what it reads back, with the single-server statement
+    written = RecordingClient(rows=[(key, 3)])
+    load._remove_partial(written, "inference", key, None)
+    assert written.commands == [load.delete_object_sql("inference", None)]
     nothing_written = RecordingClient(rows=[])
-    load._remove_partial(nothing_written, "inference", key, CLUSTER)
+    load._remove_partial(nothing_written, "inference", key, None)
     assert nothing_written.commands == []
 
 
