@@ -5,7 +5,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: help setup setup-python setup-system setup-superset demo up down status test test-unit \
+.PHONY: help setup setup-python setup-system setup-superset demo up down status test test-slow test-unit \
 	bench lint fmt schema env-example dagster-config prod-env
 
 help: ## List the targets
@@ -35,8 +35,11 @@ down: ## Stop the embedded stack
 status: ## Show the stack's services
 	$(UV) run ollive status
 
-test: setup ## Run the whole test suite against the real embedded stack
-	$(UV) run pytest $(PYTEST_ARGS)
+test: setup ## Run the test suite against the real embedded stack (all but the slow e2e tests)
+	$(UV) run pytest -m "not slow" $(PYTEST_ARGS)
+
+test-slow: setup ## The slow e2e tests: the postgres profile, OTLP through the whole pipeline
+	$(UV) run pytest -m slow $(PYTEST_ARGS)
 
 test-unit: setup-python ## The unit tests only: no services, under a minute
 	$(UV) run pytest tests/unit $(PYTEST_ARGS)

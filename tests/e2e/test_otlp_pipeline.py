@@ -47,6 +47,10 @@ from tests.fixtures.mock_http import mock_http
 from tests.fixtures.openai_mock import COMPLETION
 from tests.fixtures.openai_mock import MODEL as OPENAI_MODEL
 
+# `make test-slow`, not `make test`: its own stack and two full pipeline passes take
+# minutes (README, Tests)
+pytestmark = pytest.mark.slow
+
 EXPORTERS = {"protobuf": ProtobufSpanExporter, "json": JsonSpanExporter}
 # a producer's own chat span whose prompt count only a vendor attribute carries: the mapping
 # ignores it until the "fix" the replay test applies
