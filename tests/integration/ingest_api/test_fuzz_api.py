@@ -11,6 +11,7 @@ they are printed at the end (`-s`) and asserted non-zero.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -36,14 +37,23 @@ def _protobuf(ctx: Any, value: Any) -> bytes:
     """Generated values as raw bytes: what a broken exporter could send as protobuf."""
     if isinstance(value, bytes):
         return value
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS) if value is not None else b""
+    return _json(value) if value is not None else b""
 
 
 @schemathesis.serializer("application/x-ndjson")
 def _ndjson(ctx: Any, value: Any) -> bytes:
     if isinstance(value, str):
         return value.encode("utf-8", "surrogatepass")
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    return _json(value)
+
+
+def _json(value: Any) -> bytes:
+    """orjson, or the standard library for what orjson refuses (integers beyond 64 bits, which
+    hypothesis does generate and a client can send)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return json.dumps(value, default=repr).encode("utf-8", "surrogatepass")
 
 
 @pytest.fixture(scope="module")
