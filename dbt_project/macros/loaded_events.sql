@@ -1,7 +1,8 @@
 {#- The `loaded_since_cutoff` and `<name>` CTEs of a fact: on an incremental run, every event
-    of `log_type` with a copy loaded since the lookback cutoff whose receipt is not the one the
-    fact already holds (new, late and retried events; a replay of the copy already in the fact
-    changes nothing and is skipped, so it touches no rollup bucket), read from `staging_model`
+    of `log_type` with a copy loaded since the lookback cutoff whose newest copy (receipt, then
+    object key: the staging dedupe's order) is not the one the fact already holds (new, late and
+    retried events; a replay of the copy already in the fact changes nothing and is skipped, so
+    it touches no rollup bucket), read from `staging_model`
     and so re-deduped over all its copies; on a full build, every event. The fact replaces
     each event's row (delete+insert on event_id). -#}
 {% macro loaded_event_ctes(staging_model, log_type, name) %}
@@ -10,10 +11,11 @@
 {% if is_incremental() %}
     loads_since_cutoff as (
 
-        -- the newest receipt of each event with a copy loaded since the cutoff
+        -- the newest copy of each event with a copy loaded since the cutoff
         select
             event_id,
-            max(received_at) as received_at
+            max(received_at) as received_at,
+            argMax(object_key, (received_at, object_key)) as object_key
         from {{ event_loads }}
         where
             log_type = '{{ log_type }}'
@@ -24,10 +26,11 @@
 
     held_receipts as (
 
-        -- the receipt the fact holds for each of those events
+        -- the copy the fact holds for each of those events
         select
             event_id,
-            received_at
+            received_at,
+            object_key
         from {{ this }}
         where event_id in (select event_id from loads_since_cutoff)  -- noqa: RF02
 
@@ -35,13 +38,15 @@
 
     loaded_since_cutoff as (
 
-        -- identical copies share a receipt: one the fact holds already is not read again
+        -- a copy the fact holds already is not read again; a retry in a greater object is
+        -- (a rebuild's dedupe would pick it, so the fact must too)
         select loads_since_cutoff.event_id
         from loads_since_cutoff
         left anti join held_receipts
             on
                 loads_since_cutoff.event_id = held_receipts.event_id
                 and loads_since_cutoff.received_at = held_receipts.received_at
+                and loads_since_cutoff.object_key = held_receipts.object_key
 
     ),
 {% endif %}
