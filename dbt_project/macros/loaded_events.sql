@@ -14,8 +14,8 @@
         -- the newest copy of each event with a copy loaded since the cutoff
         select
             event_id,
-            max(received_at) as received_at,
-            argMax(object_key, (received_at, object_key)) as object_key
+            max(received_at) as newest_received_at,
+            argMax(object_key, (received_at, object_key)) as newest_object_key
         from {{ event_loads }}
         where
             log_type = '{{ log_type }}'
@@ -45,8 +45,8 @@
         left anti join held_receipts
             on
                 loads_since_cutoff.event_id = held_receipts.event_id
-                and loads_since_cutoff.received_at = held_receipts.received_at
-                and loads_since_cutoff.object_key = held_receipts.object_key
+                and loads_since_cutoff.newest_received_at = held_receipts.received_at
+                and loads_since_cutoff.newest_object_key = held_receipts.object_key
 
     ),
 {% endif %}
