@@ -68,7 +68,13 @@ class _Event(BaseModel):
     )
     conversation_id: Id | None = Field(None, description="gen_ai.conversation.id")
     session_id: Id | None = None
-    user_id: Id | None = Field(None, description="Pseudonymised at ingest with a keyed HMAC (`<key id>:<hex>`), before anything is stored; never stored raw.")
+    user_id: Id | None = Field(
+        None,
+        description=(
+            "Pseudonymised at ingest with a keyed HMAC (`<key id>:<hex>`), before anything is"
+            " stored; never stored raw."
+        ),
+    )
     sdk_name: Name | None = None
     sdk_version: Name | None = None
     metadata: dict[Name, MetadataValue] = Field(default_factory=dict, max_length=64)

@@ -73,9 +73,7 @@ async def answer_refused(request: Request, exc: RequestRefused) -> Response:
     """A refusal by a dependency (a bad key), as a google.rpc.Status."""
     state = await get_state(request)
     state.metrics.otlp_requests.labels(str(exc.status)).inc()
-    return _refused(
-        _response_type(request), exc.status, f"{exc.code}: {exc.message}", exc.headers
-    )
+    return _refused(_response_type(request), exc.status, f"{exc.code}: {exc.message}", exc.headers)
 
 
 async def _export(
