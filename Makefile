@@ -41,7 +41,7 @@ test: setup ## Run the test suite against the real embedded stack (all but the s
 test-slow: setup ## The slow e2e tests: the postgres profile, OTLP through the whole pipeline
 	$(UV) run pytest -m slow $(PYTEST_ARGS)
 
-test-unit: setup-python ## The unit tests only: no services, under a minute
+test-unit: setup-python ## The unit tests only: no services, about 1.5 min
 	$(UV) run pytest tests/unit $(PYTEST_ARGS)
 
 # benches that measure a running `ollive up` (docs/dagster.md), and modules the benches share
