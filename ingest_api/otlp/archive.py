@@ -10,7 +10,6 @@ archive's redaction (a tool call id's digits send it through the phone-number ma
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -53,12 +52,8 @@ def archive_line(
     pseudonymiser: Pseudonymiser | None = None,
 ) -> bytes:
     """The request's line in the archive (redacts and pseudonymises `doc` in place)."""
-    as_sent = IDENTIFIER_ATTRIBUTES
-    if pseudonymiser is not None:
-        _pseudonymise(doc, pseudonymiser)
-        as_sent = IDENTIFIER_ATTRIBUTES | USER_ID_METADATA_KEYS
-    if redactor is not None:
-        _redact(doc, redactor, Counter(), as_sent)
+    if redactor is not None or pseudonymiser is not None:
+        _clean(doc, redactor, pseudonymiser)
     line = {
         "archive_format": ARCHIVE_FORMAT_VERSION,
         "received_at": received_at.isoformat(),
@@ -71,43 +66,35 @@ def archive_line(
     return orjson.dumps(line) + b"\n"
 
 
-def _pseudonymise(node: Any, pseudonymiser: Pseudonymiser) -> None:
-    """User-id attributes (`user.id`, `enduser.id`, …) → the pseudonym their event carries, so
-    the archive holds no raw user id and a replay gives the events the same pseudonyms."""
+def _clean(node: Any, redactor: Redactor | None, pseudonymiser: Pseudonymiser | None) -> None:
+    """One walk: user-id attributes (`user.id`, `enduser.id`, …) get the pseudonym their event
+    carries (so a replay gives the same pseudonyms), the attributes the events store as sent are
+    left alone, every other string is redacted."""
     if isinstance(node, dict):
-        value = node.get("value")
-        if node.get("key") in USER_ID_METADATA_KEYS and isinstance(value, dict):
-            raw = next((v for k, v in value.items() if k in _SCALAR_VALUES), None)
-            if raw is not None:
-                node["value"] = {"stringValue": pseudonymiser.pseudonym(str(raw))}
+        key = node.get("key")
+        if pseudonymiser is not None and key in USER_ID_METADATA_KEYS:
+            _pseudonymise(node, pseudonymiser)
             return
-        for child in node.values():
-            if isinstance(child, dict | list):
-                _pseudonymise(child, pseudonymiser)
-    elif isinstance(node, list):
-        for child in node:
-            _pseudonymise(child, pseudonymiser)
-
-
-def _redact(node: Any, redactor: Redactor, found: Counter[str], as_sent: frozenset[str]) -> None:
-    if isinstance(node, dict):
-        if node.get("key") in as_sent:
+        if key in IDENTIFIER_ATTRIBUTES:
             return  # an attribute (KeyValue) whose value the event stores as sent
-        for key, value in node.items():
+        for name, value in node.items():
             if isinstance(value, str):
-                if value and key not in _NOT_TEXT:
-                    clean, entities = redactor.redact(value)
-                    if entities:
-                        node[key] = clean
-                        found.update(entities)
+                if redactor is not None and value and name not in _NOT_TEXT:
+                    node[name] = redactor.redact(value)[0]
             elif isinstance(value, dict | list):
-                _redact(value, redactor, found, as_sent)
+                _clean(value, redactor, pseudonymiser)
     elif isinstance(node, list):
         for i, value in enumerate(node):
             if isinstance(value, str):
-                if value:
-                    clean, entities = redactor.redact(value)
-                    if entities:
-                        node[i] = clean
+                if redactor is not None and value:
+                    node[i] = redactor.redact(value)[0]
             else:
-                _redact(value, redactor, found, as_sent)
+                _clean(value, redactor, pseudonymiser)
+
+
+def _pseudonymise(attribute: dict[str, Any], pseudonymiser: Pseudonymiser) -> None:
+    value = attribute.get("value")
+    if isinstance(value, dict):
+        raw = next((v for k, v in value.items() if k in _SCALAR_VALUES), None)
+        if raw is not None:
+            attribute["value"] = {"stringValue": pseudonymiser.pseudonym(str(raw))}
