@@ -1,7 +1,8 @@
 """Entry point: `python -m clickhouse_server --path DIR --host 127.0.0.1 --port 8123`.
 
 Defaults come from the stack's settings (`OLLIVE_STACK_CLICKHOUSE_*`), the address and the users
-it provisions from `OLLIVE_CLICKHOUSE_*`; flags override.
+it provisions from `OLLIVE_CLICKHOUSE_*`; flags override. The engine's access storage is
+written at every start from those two users and the optional access file.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import uvicorn
 
-from clickhouse_server.auth import Authenticator, User
+from clickhouse_server import access
+from clickhouse_server.auth import Authenticator
 from clickhouse_server.engine import Engine
 from clickhouse_server.http_app import create_app
 from ollive_contract.settings import StackSettings
@@ -34,6 +36,12 @@ def main(argv: list[str] | None = None) -> None:
         default=settings.clickhouse_threads,
         help="most engine calls running at once",
     )
+    parser.add_argument(
+        "--access-file",
+        default=settings.clickhouse_access_file,
+        type=Path,
+        help="TOML file of further engine users, roles and row policies",
+    )
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
 
@@ -41,11 +49,16 @@ def main(argv: list[str] | None = None) -> None:
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     clickhouse = settings.clickhouse
-    users = [
-        User(clickhouse.user, clickhouse.password.get_secret_value()),
-        User(clickhouse.readonly_user, clickhouse.readonly_password.get_secret_value(), readonly=1),
-    ]
-    app = create_app(Engine(Path(args.path).resolve()), Authenticator(users), args.threads)
+    definition = access.provisioned(
+        clickhouse.user,
+        clickhouse.password.get_secret_value(),
+        clickhouse.readonly_user,
+        clickhouse.readonly_password.get_secret_value(),
+    )
+    if args.access_file is not None:
+        definition = definition.merged(access.load(args.access_file))
+    engine = Engine(Path(args.path).resolve(), definition)
+    app = create_app(engine, Authenticator(definition.users), args.threads)
     # uvicorn handles SIGTERM/SIGINT: stop accepting, finish in-flight requests, then run the
     # lifespan shutdown, which closes every connection so the engine flushes to disk.
     uvicorn.run(

@@ -1,7 +1,7 @@
-"""Users and their credentials, checked the way ClickHouse's HTTP interface takes them.
+"""HTTP credentials, checked the way ClickHouse's HTTP interface takes them, against the users
+of the engine's access storage (`access.py`).
 
-Two users: the read-write one (dbt, Dagster loads) and a `readonly=1` one (Superset).
-Passwords are compared in constant time and never logged.
+Only SHA-256 digests of passwords are held; they are compared in constant time, never logged.
 """
 
 from __future__ import annotations
@@ -9,28 +9,18 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 
 from clickhouse_server import errors
+from clickhouse_server.access import User, sha256_hex
 
-
-@dataclass(frozen=True)
-class User:
-    """A ClickHouse user of this server; `readonly` is its profile's `readonly` level."""
-
-    name: str
-    password: str
-    readonly: int = 0
-
-    def __repr__(self) -> str:  # keep the password out of logs and tracebacks
-        return f"User(name={self.name!r}, readonly={self.readonly})"
+__all__ = ["Authenticator", "User"]
 
 
 class Authenticator:
     """Resolves the request's credentials to a `User`, or fails with AUTHENTICATION_FAILED."""
 
-    def __init__(self, users: list[User]) -> None:
+    def __init__(self, users: Iterable[User]) -> None:
         self._users = {user.name: user for user in users}
 
     def authenticate(self, headers: Mapping[str, str], params: Mapping[str, str]) -> User:
@@ -38,8 +28,8 @@ class Authenticator:
         name, password = _credentials(headers, params)
         user = self._users.get(name)
         # Compare against a dummy when the user is unknown so timing does not reveal user names.
-        expected = user.password if user is not None else "\0" * 32
-        if not hmac.compare_digest(password.encode(), expected.encode()) or user is None:
+        expected = user.password_sha256_hex if user is not None else "0" * 64
+        if not hmac.compare_digest(sha256_hex(password), expected) or user is None:
             raise errors.ClickHouseError(
                 errors.AUTHENTICATION_FAILED,
                 f"{name}: Authentication failed: password is incorrect, "

@@ -9,9 +9,10 @@ except for what the query itself changed with SET or USE.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
-from clickhouse_server import errors
+from clickhouse_server import errors, statements
 from clickhouse_server.auth import User
 from clickhouse_server.engine import Connection
 from clickhouse_server.query_settings import HttpParams, quote, set_statement
@@ -22,6 +23,19 @@ _READONLY_CLASSES = frozenset({"READ_ONLY", "CONTROL"})
 
 def quote_identifier(name: str) -> str:
     return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def refuse_role_switch(sql: str) -> None:
+    """A request runs as its user's engine role (`Engine.connect`); `SET ROLE` would let it
+    take any other role the engine login holds, so it is refused, as a server refuses a role
+    not granted to the user."""
+    leading = itertools.islice(statements.tokens(sql.encode(), final=True), 2)
+    if [token.upper for token in leading] == ["SET", "ROLE"]:
+        raise errors.ClickHouseError(
+            512,
+            "SET ROLE is not supported: a request runs with its user's own role",
+            "SET_NON_GRANTED_ROLE",
+        )
 
 
 def readonly_level(user: User, params: HttpParams, is_get: bool) -> int:

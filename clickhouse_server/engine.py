@@ -21,11 +21,14 @@ from typing import Any
 
 import chdb
 
-from clickhouse_server import errors
+from clickhouse_server import engine_config, errors
+from clickhouse_server.access import AccessDefinition
 from clickhouse_server.query_settings import SettingsCatalog
 
 # chDB turns these "formats" into Python objects instead of bytes; they are not wire formats.
 _NON_WIRE_FORMATS = frozenset({"dataframe", "arrowtable", "datastore", "debug"})
+# Beside the data, inside the engine path: the generated config.xml and users.xml.
+ACCESS_DIR = "ollive_access"
 
 
 @dataclass(frozen=True)
@@ -167,26 +170,47 @@ class Inserter:
 class Engine:
     """Owns the engine path: opens it, hands out connections, and closes it on shutdown."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, access: AccessDefinition | None = None) -> None:
         self.path = path
+        self.access = access or AccessDefinition()
         self._lock = threading.Lock()
         self._anchor: Connection | None = None
+        self._dsn = str(path)
         self.version = ""
         self.timezone = "UTC"
         self.catalog = SettingsCatalog({})
 
     def open(self) -> None:
+        """Write the access storage, start the engine on it, and check it holds every user."""
+        if "?" in str(self.path) or "&" in str(self.path):
+            raise ValueError("the engine path must not contain '?' or '&'")
         self.path.mkdir(parents=True, exist_ok=True)
+        config = engine_config.write(self.access, self.path / ACCESS_DIR)
+        # Read when the engine starts, i.e. by the first connection; later ones ignore it.
+        self._dsn = f"{self.path}?config-file={config}"
         self._anchor = self.connect()
         ((self.version, self.timezone),) = self._anchor.rows("SELECT version(), timezone()")
         defaults = self._anchor.rows("SELECT name, value FROM system.settings")
         self.catalog = SettingsCatalog({name: value for name, value in defaults})
+        roles = {name for (name,) in self._anchor.rows("SELECT name FROM system.roles")}
+        missing = {user.name for user in self.access.users} - roles
+        if missing:
+            raise RuntimeError(
+                f"the engine did not load the access storage: no role for {sorted(missing)} "
+                "(is another process holding this engine path with another config?)"
+            )
 
-    def connect(self) -> Connection:
+    def connect(self, role: str | None = None) -> Connection:
+        """A new connection; with `role`, running as that user or role (`SET ROLE`)."""
         with self._lock:
-            if "?" in str(self.path):
-                raise ValueError("the engine path must not contain '?'")
-            return Connection(chdb.connect(str(self.path)))
+            connection = Connection(chdb.connect(self._dsn))
+        if role is not None:
+            try:
+                connection.execute(f"SET ROLE {engine_config.quote(role)}")
+            except BaseException:
+                self.release(connection)
+                raise
+        return connection
 
     def release(self, connection: Connection) -> None:
         with self._lock:

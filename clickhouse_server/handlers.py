@@ -203,8 +203,9 @@ class _Lease:
     async def take(
         cls, state: ServerState, user: User, params: qs.HttpParams, readonly: int, sql: str
     ) -> _Lease:
+        connection_setup.refuse_role_switch(sql)
         if params.session_id is None:
-            connection = await run(state, state.engine.connect)
+            connection = await run(state, state.engine.connect, user.name)
             try:
                 await run(state, connection_setup.prepare_fresh, connection, params, readonly)
             except BaseException:

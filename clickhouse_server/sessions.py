@@ -70,7 +70,7 @@ class SessionRegistry:
         return session
 
     def _open(self, user: User) -> Connection:
-        connection = self._engine.connect()
+        connection = self._engine.connect(role=user.name)
         if user.readonly:
             # For the session's whole life, as a readonly profile would be.
             connection.execute(f"SET readonly = {user.readonly}")

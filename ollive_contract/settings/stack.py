@@ -35,6 +35,13 @@ class StackSettings(BaseSettings):
         None,
         description="Data directory of the embedded ClickHouse (default: <state_dir>/clickhouse).",
     )
+    clickhouse_access_file: Path | None = Field(
+        None,
+        description=(
+            "TOML file of further users, roles, grants and row policies of the embedded "
+            "ClickHouse (docs/clickhouse_server.md); the OLLIVE_CLICKHOUSE_* users always exist."
+        ),
+    )
     clickhouse_threads: int = Field(
         64, description="Most engine calls the embedded ClickHouse server runs at once."
     )

@@ -1,0 +1,133 @@
+"""The engine's startup configuration: a `config.xml` naming a `users.xml` access storage,
+written from an `AccessDefinition` before the engine opens.
+
+chDB logs every connection in as the engine user `default` (no password; it is not reachable
+from outside the process). So `default` is granted one role per HTTP user (named after the
+user) and every other role, and the server's connections pick theirs with `SET ROLE`. Row
+policies of users.xml can only name users, so each table's policies become one policy of
+`default` whose filter asks which roles the connection has enabled, with ClickHouse's
+permissive semantics: a role named by some policies sees the rows any of them allows; a role
+named by none sees every row.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from pathlib import Path
+
+from clickhouse_server.access import AccessDefinition, RowPolicy
+
+# The user chDB's connections authenticate as (hard-coded in chDB's ChdbClient).
+ENGINE_LOGIN = "default"
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+
+
+def quote(name: str) -> str:
+    return "`" + name.replace("\\", "\\\\").replace("`", "\\`") + "`"
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise ValueError(f"access entity name {name!r} must match {_NAME.pattern}")
+    return name
+
+
+def _grants(parent: ET.Element, queries: list[str]) -> None:
+    grants = ET.SubElement(parent, "grants")
+    for text in queries:
+        ET.SubElement(grants, "query").text = text
+
+
+def _role_list(names: list[str]) -> str:
+    return "[" + ", ".join(_sql_string(n) for n in names) + "]"
+
+
+def policy_filter(policies: list[RowPolicy]) -> str:
+    """One table's policies as one filter on the engine login, keyed on the enabled roles."""
+    named = sorted({name for policy in policies for name in policy.to})
+    allowed = [
+        f"(hasAny(enabledRoles(), {_role_list(sorted(p.to))}) AND ({p.using}))" for p in policies
+    ]
+    return f"NOT hasAny(enabledRoles(), {_role_list(named)}) OR " + " OR ".join(allowed)
+
+
+def users_xml(definition: AccessDefinition) -> str:
+    root = ET.Element("clickhouse")
+    ET.SubElement(ET.SubElement(root, "profiles"), "default")
+    ET.SubElement(ET.SubElement(root, "quotas"), "default")
+    roles = ET.SubElement(root, "roles")
+    users = ET.SubElement(root, "users")
+    entities = [*definition.users, *definition.roles]
+    for entity in entities:
+        element = ET.SubElement(roles, _check_name(entity.name))
+        granted = [f"GRANT {', '.join(quote(r) for r in entity.roles)}"] if entity.roles else []
+        _grants(element, [*entity.grants, *granted])
+
+    login = ET.SubElement(users, ENGINE_LOGIN)
+    ET.SubElement(login, "password").text = ""
+    # chDB authenticates its connections from an empty address; the engine has no listener.
+    ET.SubElement(ET.SubElement(login, "networks"), "ip").text = "::/0"
+    ET.SubElement(login, "profile").text = "default"
+    ET.SubElement(login, "quota").text = "default"
+    _grants(login, [f"GRANT {', '.join(quote(e.name) for e in entities)}"] if entities else [])
+    by_table: dict[str, list[RowPolicy]] = defaultdict(list)
+    for policy in definition.row_policies:
+        by_table[policy.table].append(policy)
+    if by_table:
+        databases = ET.SubElement(login, "databases")
+        for table, policies in sorted(by_table.items()):
+            database, name = table.split(".")
+            db = databases.find(database)
+            if db is None:
+                db = ET.SubElement(databases, _check_name(database))
+            ET.SubElement(ET.SubElement(db, _check_name(name)), "filter").text = policy_filter(
+                policies
+            )
+
+    for user in definition.users:
+        if user.name == ENGINE_LOGIN:
+            continue  # the login itself; its password is checked by the HTTP layer
+        element = ET.SubElement(users, user.name)
+        ET.SubElement(element, "password_sha256_hex").text = user.password_sha256_hex
+        ET.SubElement(ET.SubElement(element, "networks"), "ip").text = "::/0"
+        ET.SubElement(element, "profile").text = "default"
+        ET.SubElement(element, "quota").text = "default"
+        granted = [f"GRANT {', '.join(quote(r) for r in user.roles)}"] if user.roles else []
+        # Written out even when empty: a users.xml user without <grants> gets every privilege.
+        _grants(element, [*user.grants, *granted])
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode") + "\n"
+
+
+def config_xml(users_path: Path) -> str:
+    root = ET.Element("clickhouse")
+    ET.SubElement(root, "users_config").text = str(users_path)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _write_private(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    os.replace(tmp, path)
+
+
+def write(definition: AccessDefinition, directory: Path) -> Path:
+    """Write config.xml and users.xml (owner-only: they hold password hashes); returns the
+    config file to start the engine with. Rewritten at every start, so the settings registry
+    and the access file are the source of truth."""
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    users_path = directory / "users.xml"
+    _write_private(users_path, users_xml(definition))
+    config_path = directory / "config.xml"
+    _write_private(config_path, config_xml(users_path))
+    return config_path
