@@ -399,6 +399,19 @@ def test_build_twice_counts_every_event_once(server: ClickHouseServer, tmp_path:
         "FROM ollive.fct_conversations WHERE conversation_id = 'conv-1'",
     ) == [(1, 1, 2, T0.replace(tzinfo=None), 2, 2.0, 1)]
 
+    # the trace view's rows: each span at its depth (root 1, model call 2, its tools 3), the
+    # late tool run included, previews masked
+    assert rows(
+        server,
+        "SELECT depth, span_kind, span_name, input_preview FROM ollive.fct_trace_spans "
+        "WHERE conversation_id = 'conv-1' ORDER BY started_at, event_id",
+    ) == [
+        (1, "span", "chat turn", ""),
+        (2, "model call", "gpt-4o-mini", "weather for <EMAIL_ADDRESS>"),
+        (3, "tool", "get_weather", '{"to": "<EMAIL_ADDRESS>"}'),
+        (3, "tool", "get_weather", None),
+    ]
+
     # the conversation's timeline: turn 1, events in start order (the late tool run included)
     assert rows(
         server,
