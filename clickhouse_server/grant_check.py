@@ -1,0 +1,62 @@
+"""Is a refused GRANT already in force? Then it is a no-op, and succeeds.
+
+The engine's only access storage is read-only (`access.py`), so every GRANT fails with 495
+ACCESS_STORAGE_READONLY after the engine has checked that the grantor may grant. Grants are
+declared in the access file instead; a client that re-states one of them (dbt-clickhouse's
+`grants:` config does, after building each model) gets the success ClickHouse gives a
+repeated grant. Anything not already held still fails with the engine's error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+ACCESS_STORAGE_READONLY = 495
+
+# formatQuerySingleLine's form of the privileges-on-one-object-to-grantees grant.
+_GRANT = re.compile(
+    r"^GRANT (?P<privileges>[A-Z][A-Z ,]*?) ON (?P<database>[\w`]+)\.(?P<table>[\w`*]+)"
+    r" TO (?P<grantees>[\w`\-, ]+)$"
+)
+
+Rows = Callable[[str, dict[str, str]], list[list[Any]]]
+
+
+def _escaped(value: str) -> str:
+    """A query parameter's value is read in the TSV escaping."""
+    for raw, escaped in (("\\", "\\\\"), ("\n", "\\n"), ("\t", "\\t"), ("\r", "\\r")):
+        value = value.replace(raw, escaped)
+    return value
+
+
+def _unquote(name: str) -> str:
+    return name.strip().strip("`")
+
+
+def already_granted(sql: str, rows: Rows) -> bool:
+    """True when every privilege of this GRANT is held directly by every grantee on the
+    object (or on its whole database, or globally), as `system.grants` lists them."""
+    ((normalized,),) = rows("SELECT formatQuerySingleLine({q:String})", {"q": _escaped(sql)})
+    match = _GRANT.match(normalized)
+    if match is None:
+        return False
+    database = _unquote(match["database"])
+    table = _unquote(match["table"])
+    privileges = [p.strip() for p in match["privileges"].split(",")]
+    grantees = [_unquote(g) for g in match["grantees"].split(",")]
+    table_clause = "table IS NULL" if table == "*" else "(table IS NULL OR table = {t:String})"
+    for grantee in grantees:
+        for privilege in privileges:
+            held = rows(
+                "SELECT count() FROM system.grants"
+                " WHERE (user_name = {g:String} OR role_name = {g:String})"
+                " AND toString(access_type) = {p:String}"
+                " AND column IS NULL AND NOT is_partial_revoke"
+                f" AND (database IS NULL OR database = {{d:String}}) AND {table_clause}",
+                {"g": grantee, "p": privilege, "d": database, "t": table},
+            )
+            if not held or not held[0][0]:
+                return False
+    return True
