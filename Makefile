@@ -6,7 +6,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 PYTEST_ARGS ?=
 
 .PHONY: help setup setup-python setup-system setup-superset demo up down status test test-slow test-unit \
-	bench lint fmt schema env-example dagster-config prod-env
+	bench soak lint fmt schema env-example dagster-config prod-env
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -46,12 +46,17 @@ test-unit: setup-python ## The unit tests only: no services, about 1.5 min
 
 # benches that measure a running `ollive up` (docs/dagster.md), and modules the benches share
 STACK_BENCHES := bench/freshness.py bench/dagster_runs.py
+# half an hour of traffic and faults on a stack of its own: `make soak` (docs/reliability.md)
+LONG_BENCHES := bench/soak.py
 BENCH_LIBS := bench/load_common.py bench/ingest_common.py bench/pii_labels.py bench/dbt_common.py
 
 bench: setup ## Run the self-contained benchmarks (figures printed and written to bench/results/)
-	@for b in $(filter-out $(STACK_BENCHES) $(BENCH_LIBS),$(wildcard bench/*.py)); do \
+	@for b in $(filter-out $(STACK_BENCHES) $(BENCH_LIBS) $(LONG_BENCHES),$(wildcard bench/*.py)); do \
 		echo "== $$b"; $(UV) run python $$b || exit 1; done
 	@echo "Not run, they measure a running stack: $(STACK_BENCHES) (start \`ollive up\` first)"
+
+soak: setup-python ## The 30-minute fault soak (kill -9 and restarts under traffic; docs/reliability.md)
+	$(UV) run python bench/soak.py --minutes 30
 
 lint: setup-python ## ruff, the import-linter layer contracts, sqlfluff
 	$(UV) run ruff check .

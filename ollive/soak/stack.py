@@ -1,0 +1,45 @@
+"""A stack of its own for a soak: the services it needs on free loopback ports, in a state
+directory of its own, started and stopped by `ollive up`'s supervisor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ollive.stack.ports import free_ports
+from ollive.stack.process import ServiceSpec
+from ollive.stack.services import all_services
+from ollive.stack.supervisor import Supervisor
+from ollive_contract.settings import (
+    ClickHouseSettings,
+    IngestSettings,
+    ObjectStoreSettings,
+    StackSettings,
+)
+
+SOAK_SERVICES = ("seaweedfs", "clickhouse", "ingest_api", "dagster-code-server", "dagster-daemon")
+
+
+def soak_settings(state_dir: Path) -> StackSettings:
+    s3, master, volume, filer, ch, ingest, dagster, code = free_ports(8)
+    return StackSettings(
+        state_dir=state_dir,
+        seaweedfs_master_port=master,
+        seaweedfs_volume_port=volume,
+        seaweedfs_filer_port=filer,
+        dagster_port=dagster,
+        dagster_code_server_port=code,
+        s3=ObjectStoreSettings(endpoint=f"http://127.0.0.1:{s3}"),
+        clickhouse=ClickHouseSettings(port=ch),
+        ingest=IngestSettings(port=ingest),
+    )
+
+
+def soak_specs(settings: StackSettings) -> list[ServiceSpec]:
+    """The services the soak needs (no webserver, Superset or chatbot)."""
+    return [spec for spec in all_services(settings) if spec.name in SOAK_SERVICES]
+
+
+def start(settings: StackSettings) -> Supervisor:
+    supervisor = Supervisor(settings.state_path, settings.host)
+    supervisor.up(soak_specs(settings))
+    return supervisor
