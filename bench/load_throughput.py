@@ -1,16 +1,24 @@
 """Benchmark: rows/s from the object store into ClickHouse staging through the Dagster loader.
 
 Starts a private SeaweedFS and embedded ClickHouse server (the stack's own service specs, free
-ports, a temporary state dir), writes `--events` inference events (+1 warm-up object) as gzip
-NDJSON objects of `--per-object` events, then loads them with the loader's `load_objects`
-(`--objects-per-insert` objects of one hour prefix per `INSERT … SELECT FROM s3()`, as the
-sensor's runs do; manifest rows) and reports rows/s and the ClickHouse + SeaweedFS CPU seconds
-per million rows. Before the load, the same objects in the same batches and concurrency are
-`INSERT … SELECT` into a Null-engine table (the engine's own parse rate, nothing written): the
-load's rows/s is reported as a ratio to it, and its CPU split into parse (the Null pass), insert
-(the rest of the load) and the merges that follow. A second pass over the same objects measures
-the replay (dedup) path. Prints `name: value unit` lines and writes
-bench/results/load_throughput.json. Goals: ≥ 300,000 rows/s; ≥ 0.9 of the Null-table rate.
+ports, a temporary state dir). Each measured run (`load_tree_run.py`, a child process) encodes
+`--events` inference events with the ingest API's own encoder into gzip NDJSON objects of
+`--per-object` events (+1 warm-up object), then: the same objects, in the loader's batches and
+concurrency, `INSERT … SELECT` into a Null-engine table shaped like staging (the engine's own
+parse rate, nothing written); the load with the loader's `load_objects` (`--objects-per-insert`
+objects of one hour prefix per `INSERT … SELECT FROM s3()`, as the sensor's runs do; manifest
+rows); the merges that follow; a replay pass (dedup). It reports rows/s, the load as a ratio of
+the parse-only rate, and the ClickHouse + SeaweedFS CPU seconds per million rows split into
+parse (the Null pass), insert (the rest of the load, merges during it included) and the merges
+after it. Goals: ≥ 300,000 rows/s; ≥ 0.9 of the Null-table rate.
+
+`--baseline-tree DIR` (a `git worktree add DIR <commit>` checkout) runs the same measurement with
+that tree's code (its encoder, staging schema and loader) and this tree's, alternately
+(`--alternate` runs each, staging dropped before each run), on the same servers, and adds each
+figure's ratio to the baseline. Prints `name: value unit` lines (medians per tree) and writes
+bench/results/load_throughput.json.
+
+    uv run python bench/load_throughput.py [--events 1000000] [--baseline-tree /tmp/base]
 
 `--compare` instead loads disjoint slices of the objects with several loader configurations
 (`--variants`: parallelism, objects per INSERT, insert settings, parse types) interleaved over
@@ -23,25 +31,28 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
+import statistics
+import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from load_common import cpu_seconds, load_stack, put_objects, report
-from load_profile import statement
 
 from dagster_project.clickhouse.staging_schema import event_columns
 from dagster_project.ingestion import load as load_module
 from dagster_project.ingestion.load import load_objects
 from dagster_project.ingestion.settings import LoaderSettings
-from ollive_contract.tables import staging_table
+from ollive_contract.tables import STAGING_DATABASE, staging_table
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 
 
 @dataclass(frozen=True)
@@ -132,34 +143,6 @@ def compare(stack, objects, per_object: int, rounds: int, names: list[str]) -> d
     return figures
 
 
-NULL_TABLE = "bench_scratch.parse_only"
-
-
-def null_pass(stack, objects, parallelism: int, per_insert: int) -> tuple[float, float]:
-    """Seconds and server CPU seconds to parse `objects` into a Null table, batched as the
-    loader batches them (`per_insert` objects per INSERT, `parallelism` at once)."""
-    client = stack.clickhouse.get_client()
-    client.command("CREATE DATABASE IF NOT EXISTS bench_scratch")
-    client.command(
-        f"CREATE TABLE IF NOT EXISTS {NULL_TABLE} AS {staging_table('inference')} ENGINE = Null"
-    )
-    batches = [[k for k, _ in b] for b in load_module._batches(objects, per_insert)]
-    local = threading.local()
-
-    def one(keys: list[str]) -> None:
-        if not hasattr(local, "client"):
-            local.client = stack.clickhouse.get_client()
-        local.client.query(
-            statement(stack.store, keys, table=NULL_TABLE),
-            settings={**load_module.INSERT_SETTINGS, "insert_deduplicate": 0},
-        )
-
-    started, cpu_started = time.monotonic(), cpu_seconds(stack.pids)
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        list(pool.map(one, batches))
-    return time.monotonic() - started, cpu_seconds(stack.pids) - cpu_started
-
-
 def settle_merges(client, pids: list[int], quiet_s: float = 4, limit_s: float = 300):
     """Wait until no merge has run for `quiet_s`; the CPU seconds and seconds that took."""
     started, cpu_started, quiet_since = time.monotonic(), cpu_seconds(pids), time.monotonic()
@@ -168,6 +151,75 @@ def settle_merges(client, pids: list[int], quiet_s: float = 4, limit_s: float = 
         if client.query("SELECT count() FROM system.merges").result_rows[0][0]:
             quiet_since = time.monotonic()
     return cpu_seconds(pids) - cpu_started, time.monotonic() - started
+
+
+def tree_runs(stack, tree: Path, label: str, args: argparse.Namespace) -> dict:
+    """One measured load (`load_tree_run.py`) of `tree`'s code in a child process, on a staging
+    database dropped first, so each tree creates its own tables and starts from none."""
+    client = stack.clickhouse.get_client()
+    for database in (STAGING_DATABASE, "bench_scratch"):
+        client.command(f"DROP DATABASE IF EXISTS {database} SYNC")
+    resources = {
+        "store": stack.store.model_dump(exclude_none=True),
+        "clickhouse": stack.clickhouse.model_dump(exclude_none=True),
+    }
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(tree),
+        "OLLIVE_BENCH_LOAD_STACK": json.dumps(resources),
+    }
+    command = [
+        sys.executable,
+        str(HERE / "load_tree_run.py"),
+        f"--events={args.events}",
+        f"--per-object={args.per_object}",
+        f"--parallelism={args.parallelism}",
+        f"--objects-per-insert={args.objects_per_insert}",
+        f"--pids={','.join(map(str, stack.pids))}",
+    ]
+    print(f"  {label} ({tree})", flush=True)
+    with subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.PIPE, text=True) as proc:
+        result = None
+        for line in proc.stdout:
+            if line.startswith("RESULT "):
+                result = json.loads(line[len("RESULT ") :])
+            else:
+                print(line, end="", flush=True)
+    if proc.returncode or result is None:
+        raise SystemExit(f"the {label} run failed (exit {proc.returncode})")
+    print(
+        f"    {result['load_rows_per_s']:,.0f} rows/s, {result['load_vs_parse_only']:.3f}x parse"
+        f" only; CPU-s/1M: parse {result['parse_cpu_s_per_1m_rows']:.2f}, insert"
+        f" {result['insert_cpu_s_per_1m_rows']:.2f}, merges after"
+        f" {result['merges_after_cpu_s_per_1m_rows']:.2f}",
+        flush=True,
+    )
+    return result
+
+
+def summarise(runs: dict[str, list[dict]]) -> dict:
+    """Each figure's median per tree and, with a baseline, this tree's ratio to it."""
+    figures: dict = {}
+    for label, results in runs.items():
+        for key in results[0]:
+            figures[f"{label}_{key}"] = round(statistics.median(r[key] for r in results), 3)
+    if "baseline" in runs:
+        for key in RATIO_FIGURES:
+            figures[f"{key}_ratio_to_baseline"] = round(
+                figures[f"this_{key}"] / figures[f"baseline_{key}"], 3
+            )
+    return figures
+
+
+RATIO_FIGURES = (
+    "load_rows_per_s",
+    "parse_only_rows_per_s",
+    "load_vs_parse_only",
+    "parse_cpu_s_per_1m_rows",
+    "insert_cpu_s_per_1m_rows",
+    "load_cpu_s_per_1m_rows",
+    "merges_after_cpu_s_per_1m_rows",
+)
 
 
 def main() -> None:
@@ -184,84 +236,57 @@ def main() -> None:
         default=DEFAULT_COMPARE,
         help=f"comma-separated, the first is the baseline; of {', '.join(VARIANTS)}",
     )
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        help="a checkout of the code to compare (`git worktree add DIR <commit>`)",
+    )
+    parser.add_argument(
+        "--alternate", type=int, default=None, help="runs per tree (default 2 with a baseline)"
+    )
     args = parser.parse_args()
+    if args.alternate is None:
+        args.alternate = 2 if args.baseline_tree else 1
 
-    with load_stack() as stack:
-        store, ch_res, pids = stack.store, stack.clickhouse, stack.pids
-        print(f"writing {args.events:,} events in objects of {args.per_object:,}", flush=True)
-        objects = put_objects(store, args.events, args.per_object)
-
-        def progress(done: int, total: int, elapsed: float) -> None:
-            if done == total or done % max(1, total // 10) == 0:
-                print(f"  loaded {done}/{total} objects ({elapsed:.1f}s)", flush=True)
-
-        # one object untimed: the server's first s3() read and first Native insert pay
-        # one-off set-up costs (about 2 s) that are not throughput
-        load_objects(ch_res, store, objects[:1], "bench-warmup")
-        objects = objects[1:]
-        if args.compare:
+    if args.compare:
+        with load_stack() as stack:
+            print(f"writing {args.events:,} events in objects of {args.per_object:,}", flush=True)
+            objects = put_objects(stack.store, args.events, args.per_object)
+            # one object untimed: the server's first s3() read and first Native insert pay
+            # one-off set-up costs (about 2 s) that are not throughput
+            load_objects(stack.clickhouse, stack.store, objects[:1], "bench-warmup")
             names = args.variants.split(",")
-            figures = compare(stack, objects, args.per_object, args.rounds, names)
-            report("load_throughput_compare", figures)
-            return
-        options = {"parallelism": args.parallelism, "objects_per_insert": args.objects_per_insert}
-        print("parsing the same objects into a Null table", flush=True)
-        null_s, null_cpu_s = null_pass(stack, objects, args.parallelism, args.objects_per_insert)
-        load_average_before = os.getloadavg()[0]
-        started, cpu_started = time.monotonic(), cpu_seconds(pids)
-        outcomes = load_objects(ch_res, store, objects, "bench", progress=progress, **options)
-        load_s = time.monotonic() - started
-        load_cpu_s = cpu_seconds(pids) - cpu_started
-        rows = sum(o.rows for o in outcomes)
-        assert all(o.status == "loaded" for o in outcomes), "an object failed to load"
-        load_average = os.getloadavg()[0]
-        merge_cpu_s, merge_s = settle_merges(ch_res.get_client(), pids)
-
-        started = time.monotonic()
-        # a replay with ignore_manifest: every object is looked up, none copied
-        load_objects(ch_res, store, objects, "bench-replay", skip_recorded=False, **options)
-        replay_s = time.monotonic() - started
-        staged = (
-            ch_res.get_client()
-            .query(f"SELECT count(), uniqExact(event_id) FROM {staging_table('inference')}")
-            .result_rows[0]
-        )
-
-    figures = {
-        "parse_only_rows_per_s": round(rows / null_s),
-        "load_vs_parse_only": round(null_s / load_s, 3),
-        "parse_cpu_s_per_1m_rows": round(null_cpu_s / rows * 1e6, 2),
-        "insert_cpu_s_per_1m_rows": round((load_cpu_s - null_cpu_s) / rows * 1e6, 2),
-        "load_average_1m_before": load_average_before,
-        "load_rows": rows,
-        "load_objects": len(objects),
-        "load_seconds": round(load_s, 2),
-        "load_rows_per_s": round(rows / load_s),
-        # CPU of the ClickHouse server and SeaweedFS per million rows: what the load costs
-        # whatever else shares the machine; 2 idle cores would give at most 2 / that.
-        "server_cpu_s_per_1m_rows": round(load_cpu_s / rows * 1e6, 2),
-        "cpu_bound_rows_per_s_on_2_idle_cores": round(2 * rows / load_cpu_s),
-        "load_average_1m": load_average,
-        # the merges still running when the last INSERT returned, until none has run for 4 s
-        "merges_after_load_cpu_s_per_1m_rows": round(merge_cpu_s / rows * 1e6, 2),
-        "merges_after_load_seconds": round(merge_s, 1),
-        "cpu_bound_rows_per_s_on_2_idle_cores_incl_merges": round(
-            2 * rows / (load_cpu_s + merge_cpu_s)
-        ),
-        "replay_dedup_seconds": round(replay_s, 2),
-        "staged_rows_after_replay": staged[0],
-        "staged_distinct_event_ids": staged[1],
-        "parallelism": args.parallelism,
-        "objects_per_insert": args.objects_per_insert,
-        "events_per_object": args.per_object,
-    }
-    assert staged[0] == staged[1] == rows + args.per_object, "the replay pass copied rows"
+            figures = compare(stack, objects[1:], args.per_object, args.rounds, names)
+        report("load_throughput_compare", figures)
+        return
+    trees = [("this", ROOT)]
+    if args.baseline_tree:
+        trees = [("baseline", args.baseline_tree.resolve()), *trees]
+    runs: dict[str, list[dict]] = {label: [] for label, _ in trees}
+    load_averages = [os.getloadavg()[0]]
+    with load_stack() as stack:
+        for round_ in range(args.alternate):
+            print(f"round {round_ + 1}/{args.alternate}", flush=True)
+            for label, tree in trees if round_ % 2 == 0 else reversed(trees):
+                runs[label].append(tree_runs(stack, tree, label, args))
+                load_averages.append(os.getloadavg()[0])
+    figures = summarise(runs)
+    figures.update(
+        load_average_1m_min=min(load_averages),
+        load_average_1m_max=max(load_averages),
+        parallelism=args.parallelism,
+        objects_per_insert=args.objects_per_insert,
+        events_per_object=args.per_object,
+        runs_per_tree=args.alternate,
+    )
     units = {
+        "ratio_to_baseline": "x",
         "rows_per_s": "rows/s",
-        "load_seconds": "s",
-        "replay_dedup_seconds": "s",
+        "seconds": "s",
         "1m_rows": "CPU-s",
         "load_vs_parse_only": "x",
+        "bytes_per_row": "B",
+        "raw_line_bytes": "B",
     }
     report("load_throughput", figures, units)
 
