@@ -30,7 +30,11 @@ from ollive.stack.supervisor import Supervisor  # noqa: E402
 from ollive.synthetic_events import make_event  # noqa: E402
 from ollive_contract.events import EVENT_ADAPTER  # noqa: E402
 from ollive_contract.object_keys import ObjectKey  # noqa: E402
-from ollive_contract.settings import ClickHouseSettings, StackSettings  # noqa: E402
+from ollive_contract.settings import (  # noqa: E402
+    ClickHouseSettings,
+    ObjectStoreSettings,
+    StackSettings,
+)
 
 
 @dataclass
@@ -51,7 +55,7 @@ def load_stack() -> Iterator[LoadStack]:
         s3p, master, volume, filer, ch = free_ports(5)
         settings = StackSettings(
             state_dir=Path(tmp),
-            s3_port=s3p,
+            s3=ObjectStoreSettings(endpoint=f"http://127.0.0.1:{s3p}"),
             seaweedfs_master_port=master,
             seaweedfs_volume_port=volume,
             seaweedfs_filer_port=filer,
