@@ -9,7 +9,9 @@ archive, staging or facts, and nothing may be stuck (docs/reliability.md).
 
 Starts a stack of its own (free ports, a temporary state directory) unless `--state-dir` names
 one to reuse; prints a progress line every ~10 s, then the report, and writes
-bench/results/soak.json. Exit status 1 if the promise did not hold.
+bench/results/soak.json. Exit status 1 if the promise did not hold. What the driver saw (acked
+event ids, faults) is kept in `<state dir>/soak-driven.json`: `--account-only` settles and
+accounts again on a stack kept with `--keep`.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from ollive.soak import report  # noqa: E402
 from ollive.soak.chaos import FAULT_KINDS  # noqa: E402
-from ollive.soak.runner import SoakConfig, run_soak  # noqa: E402
+from ollive.soak.runner import Driven, SoakConfig, drive, finish  # noqa: E402
 from ollive.soak.stack import soak_settings, soak_specs, start  # noqa: E402
 
 
@@ -44,8 +46,14 @@ def main() -> int:
     parser.add_argument("--kinds", default=",".join(FAULT_KINDS))
     parser.add_argument("--conversations-per-tick", type=int, default=4)
     parser.add_argument("--tick", type=float, default=2.0, help="Seconds between ticks.")
+    parser.add_argument("--settle-timeout", type=float, default=2400.0, help="Seconds.")
     parser.add_argument("--state-dir", type=Path, default=None)
     parser.add_argument("--keep", action="store_true", help="Leave the stack running.")
+    parser.add_argument(
+        "--account-only",
+        action="store_true",
+        help="Only settle and account, from --state-dir's soak-driven.json (stack up or not).",
+    )
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else int(time.time()) % 1_000_000
     state = args.state_dir or Path(tempfile.mkdtemp(prefix="ollive-soak-"))
@@ -59,9 +67,17 @@ def main() -> int:
         kinds=tuple(args.kinds.split(",")),
         per_tick=args.conversations_per_tick,
         tick_s=args.tick,
+        settle_timeout_s=args.settle_timeout,
     )
+    saved = state / "soak-driven.json"
     try:
-        result = run_soak(settings, supervisor, soak_specs(settings), config, say)
+        if args.account_only:
+            driven = Driven.from_json(json.loads(saved.read_text()))
+        else:
+            driven = drive(settings, supervisor, soak_specs(settings), config, say)
+            saved.write_text(json.dumps(driven.to_json()))
+            say(f"driver's truth kept in {saved}")
+        result = finish(settings, driven, say)
     finally:
         if not args.keep:
             supervisor.down(report=say)

@@ -3,6 +3,7 @@ the accounting; a progress line every ~10 s."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import statistics
@@ -17,7 +18,7 @@ import clickhouse_connect
 from ollive.soak.accounting import Accounts, Probe, account, settle
 from ollive.soak.chaos import FAULT_KINDS, Chaos, Fault
 from ollive.soak.ledger import AckLedger
-from ollive.soak.traffic import Traffic
+from ollive.soak.traffic import Traffic, planted_pii
 from ollive.stack.process import ServiceSpec
 from ollive.stack.services import s3_credentials
 from ollive.stack.supervisor import Supervisor
@@ -86,6 +87,31 @@ def fault_schedule(seed: int, seconds: float, mean_gap_s: float, kinds: tuple[st
     return out
 
 
+@dataclass
+class Driven:
+    """What the traffic-and-faults phase leaves for the accounting (JSON-serialisable, so an
+    accounting can be redone on a kept stack)."""
+
+    config: SoakConfig
+    since_ms: int
+    seconds: float
+    faults: list[Fault]
+    counters: dict[str, int]
+    acked: dict[str, list[str]]
+    seeds: list[int]
+    flushed: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> Driven:
+        doc = dict(doc)
+        doc["config"] = SoakConfig(**{**doc["config"], "kinds": tuple(doc["config"]["kinds"])})
+        doc["faults"] = [Fault(**f) for f in doc["faults"]]
+        return cls(**doc)
+
+
 def run_soak(
     settings: StackSettings,
     supervisor: Supervisor,
@@ -93,6 +119,18 @@ def run_soak(
     config: SoakConfig,
     say: Say = print,
 ) -> SoakReport:
+    return finish(settings, drive(settings, supervisor, specs, config, say), say)
+
+
+def drive(
+    settings: StackSettings,
+    supervisor: Supervisor,
+    specs: list[ServiceSpec],
+    config: SoakConfig,
+    say: Say = print,
+) -> Driven:
+    """Traffic for `config.minutes` while the faults hit; returns once the SDK has delivered
+    what it held, every fault has recovered (or timed out) and every service is up."""
     say(f"soak: seed {config.seed}, {config.minutes:g} min, faults {', '.join(config.kinds)}")
     ledger = AckLedger()
     dagster_home = settings.state_path / "dagster"
@@ -123,6 +161,7 @@ def run_soak(
     if remaining > 0:
         time.sleep(remaining)
     say("soak: traffic stops; waiting for the SDK to deliver what it holds")
+    elapsed = time.monotonic() - started
     flushed = traffic.stop()
     for waiter in waiters:
         waiter.join()
@@ -130,27 +169,41 @@ def run_soak(
     if restarted:
         say(f"soak: restarted services found down: {restarted}")
     stop.set()
-    elapsed = time.monotonic() - started
     say(f"soak: {ledger.total()} events acknowledged ({'all' if flushed else 'NOT all'} flushed)")
+    return Driven(
+        config,
+        since_ms,
+        elapsed,
+        sorted(faults, key=lambda f: f.at_s),
+        dict(ledger.counters),
+        {log_type: sorted(ids) for log_type, ids in ledger.snapshot().items()},
+        list(traffic.seeds),
+        flushed,
+    )
+
+
+def finish(settings: StackSettings, driven: Driven, say: Say = print) -> SoakReport:
+    """Settle, then account for every acknowledged event."""
+    config = driven.config
     creds = s3_credentials(settings)
     probe = Probe(
         s3=creds.client(),
         bucket=creds.bucket,
         ch=clickhouse_client(settings),
-        dagster_home=str(dagster_home),
+        dagster_home=str(settings.state_path / "dagster"),
         service=config.service,
-        since_ms=since_ms,
+        since_ms=driven.since_ms,
     )
-    acked = ledger.snapshot()
+    acked = {log_type: set(ids) for log_type, ids in driven.acked.items()}
     settled = settle(probe, acked, config.settle_timeout_s, say)
-    planted = traffic.pii()
+    planted = planted_pii(driven.seeds, config.per_tick)
     needles = set().union(*planted.values())
     accounts = account(probe, acked, needles, settled)
     return SoakReport(
         config,
-        elapsed,
-        faults,
-        dict(ledger.counters),
+        driven.seconds,
+        driven.faults,
+        driven.counters,
         accounts,
         {kind: len(values) for kind, values in planted.items()},
     )

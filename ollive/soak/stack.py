@@ -3,6 +3,7 @@ directory of its own, started and stopped by `ollive up`'s supervisor."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ollive.stack.ports import free_ports
@@ -16,11 +17,21 @@ from ollive_contract.settings import (
     StackSettings,
 )
 
+PORTS_FILE = "soak-ports.json"
 SOAK_SERVICES = ("seaweedfs", "clickhouse", "ingest_api", "dagster-code-server", "dagster-daemon")
 
 
 def soak_settings(state_dir: Path) -> StackSettings:
-    s3, master, volume, filer, ch, ingest, dagster, code = free_ports(8)
+    """Settings on free ports, written to `<state_dir>/soak-ports.json` (a later accounting
+    finds the stack again); the ports already written there if any."""
+    ports_file = state_dir / PORTS_FILE
+    if ports_file.exists():
+        ports = json.loads(ports_file.read_text())
+    else:
+        ports = free_ports(8)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        ports_file.write_text(json.dumps(ports))
+    s3, master, volume, filer, ch, ingest, dagster, code = ports
     return StackSettings(
         state_dir=state_dir,
         seaweedfs_master_port=master,

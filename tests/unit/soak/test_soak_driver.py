@@ -12,9 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from ollive_sdk.http_sender import HttpSender
 
-from ollive.soak.chaos import FAULT_KINDS
+from ollive.soak.chaos import FAULT_KINDS, Fault
 from ollive.soak.ledger import AckLedger, StormSender
-from ollive.soak.runner import fault_schedule
+from ollive.soak.runner import Driven, SoakConfig, fault_schedule
 from ollive.soak.traffic import ClockFaults, planted_pii
 
 
@@ -103,3 +103,17 @@ def test_planted_pii_is_what_the_plan_puts_in_prompts() -> None:
     planted = planted_pii([11, 12], 20)
     assert "jane.doe@example.com" in planted["email"]
     assert planted["phone"] and planted["user_id"] >= {"user-0000"}
+
+
+def test_the_drivers_truth_survives_a_json_round_trip() -> None:
+    driven = Driven(
+        SoakConfig(minutes=1, seed=3),
+        since_ms=1,
+        seconds=60.0,
+        faults=[Fault("clickhouse", 5.0, 2.5, "pid 1"), Fault("dagster-run", 9.0, None)],
+        counters={"posts_sent": 3},
+        acked={"inference": ["a", "b"]},
+        seeds=[300000],
+        flushed=True,
+    )
+    assert Driven.from_json(json.loads(json.dumps(driven.to_json()))) == driven
