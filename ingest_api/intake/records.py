@@ -49,6 +49,11 @@ def to_record(
     Works on the validated model and lets pydantic write the JSON: converting every event to
     a dict and back cost more than validation itself. Models are frozen, so a changed field
     means a copy, which only events with PII or long previews pay for.
+
+    Fields that are null are left out (every one is optional in the contract, and a reader
+    takes a missing field as null): a typical line is a quarter shorter, and ClickHouse parses
+    the objects with about a tenth less CPU (docs/dagster.md, "Load throughput"). Null values
+    inside `metadata` stay: there a key with no value is data.
     """
     found: set[str] = set()
     updates = _cleaned(event, FREE_TEXT_FIELDS[event.log_type], redactor, found, entity_counts)
@@ -62,7 +67,7 @@ def to_record(
         if _cleaned_into(metadata, tuple(metadata), redactor, found, entity_counts):
             updates["metadata"] = metadata
     _pseudonymise(event, updates)
-    body = EVENT_ADAPTER.dump_json(_copy(event, updates))
+    body = EVENT_ADAPTER.dump_json(_copy(event, updates), exclude_none=True)
     # server fields last, so nothing the client sent can survive under these names (the
     # models drop unknown keys, so the dump holds none of them)
     return body[:-1] + _request_fields(received_at, project_id) + _pii_fields(frozenset(found))

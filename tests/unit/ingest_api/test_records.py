@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import UTC, datetime
 
+import jsonschema
 import orjson
 import pytest
 
@@ -13,8 +15,9 @@ from ingest_api.intake.records import to_record
 from ingest_api.intake.validation import validate_events
 from ingest_api.pii.redaction import Redactor
 from ollive_contract.events import EVENT_ADAPTER, PREVIEW_MAX_CHARS
+from ollive_contract.json_schema import SCHEMA_PATH
 from ollive_contract.settings import DEFAULT_PII_ENTITIES
-from tests.fixtures.ingest_events import application, inference
+from tests.fixtures.ingest_events import application, inference, tool_execution
 
 EMAIL = "jane.doe@example.com"
 
@@ -83,7 +86,8 @@ def test_pii_off_keeps_text(redactor: Redactor) -> None:
 
 @pytest.mark.parametrize("with_pii", [False, True])
 def test_line_is_the_contract_dump_plus_server_fields(redactor: Redactor, with_pii: bool) -> None:
-    """The stored line holds what pydantic's JSON dump of the event holds, then server fields."""
+    """The stored line holds what pydantic's JSON dump of the event holds without its null
+    fields, then server fields."""
     event = inference(
         input_preview="x" * (PREVIEW_MAX_CHARS + 10),
         output_preview=f"write to {EMAIL}" if with_pii else "fine",
@@ -93,7 +97,7 @@ def test_line_is_the_contract_dump_plus_server_fields(redactor: Redactor, with_p
     )
     doc, _ = _store(event, redactor)
     [valid] = validate_events([RawEvent(event)]).events
-    expected = EVENT_ADAPTER.dump_python(valid, mode="json")
+    expected = EVENT_ADAPTER.dump_python(valid, mode="json", exclude_none=True)
     expected["input_preview"] = expected["input_preview"][:PREVIEW_MAX_CHARS]
     expected["tool_calls"][0]["arguments_preview"] = "y" * PREVIEW_MAX_CHARS
     if with_pii:
@@ -102,3 +106,41 @@ def test_line_is_the_contract_dump_plus_server_fields(redactor: Redactor, with_p
     assert list(doc) == [*expected, *server]
     assert {k: doc[k] for k in expected} == expected
     assert doc["pii_entities"] == (["EMAIL_ADDRESS"] if with_pii else [])
+
+
+def _nulls(doc: object) -> list[object]:
+    if isinstance(doc, dict):
+        return [k for k, v in doc.items() if v is None] + [
+            n for v in doc.values() for n in _nulls(v)
+        ]
+    return [n for v in doc for n in _nulls(v)] if isinstance(doc, list) else []
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        inference(tool_calls=[{"name": "search"}], metadata={"unset": None, "n": 1}),
+        tool_execution(latency_ms=None, result_preview=None),
+        application(level="info", message="m", exception_type=None),
+    ],
+    ids=["inference", "tool_execution", "application"],
+)
+def test_null_fields_are_left_out_and_the_line_keeps_the_contract(
+    redactor: Redactor, event: dict
+) -> None:
+    """No null field is written (a missing field reads as null), except metadata values, and
+    the line stays valid under the wire contract's JSON Schema."""
+    doc, _ = _store(event, redactor)
+    assert "finished_at" not in doc and "trace_id" not in doc  # None in the model
+    metadata = doc.pop("metadata")
+    assert _nulls(doc) == []
+    if event["log_type"] == "inference":
+        assert doc["tool_calls"] == [{"name": "search"}]
+        assert metadata == {"unset": None, "n": 1}
+    schema = json.loads(SCHEMA_PATH.read_text())
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(
+        {**doc, "metadata": metadata}
+    )
+    [again] = validate_events([RawEvent({**doc, "metadata": metadata})]).events
+    [valid] = validate_events([RawEvent(event)]).events
+    assert again == valid  # read back, the line is the event it came from
