@@ -102,10 +102,10 @@ def template(n: int, received_at: datetime) -> list[dict]:
 
 
 def put_objects(
-    store: ObjectStoreResource, events: int, per_object: int, *, nulls: bool = True
+    store: ObjectStoreResource, events: int, per_object: int, *, nulls: bool = False
 ) -> list[tuple[str, int]]:
     """`events` inference events (+1 warm-up object) as gzip NDJSON objects of `per_object`,
-    with null fields written as the API writes them (`nulls=False`: left out)."""
+    without null fields, as the API writes them (`nulls=True`: written, as it did before)."""
     now = datetime.now(UTC)
     docs = template(per_object, now)
     s3 = store.client()
@@ -115,7 +115,7 @@ def put_objects(
     for i in range(count):  # sequential: the template is mutated per object
         for doc in docs:  # fresh event ids per object, so distinct counts mean something
             doc["event_id"] = str(uuid.uuid4())
-        rows = docs if nulls else [{k: v for k, v in d.items() if v is not None} for d in docs]
+        rows = docs if nulls else [_without_nulls(d) for d in docs]
         body = gzip.compress(
             b"".join(orjson.dumps(d, option=orjson.OPT_APPEND_NEWLINE) for d in rows),
             compresslevel=1,
@@ -128,6 +128,17 @@ def put_objects(
                 f"  wrote {i + 1}/{count} objects ({time.monotonic() - started:.1f}s)", flush=True
             )
     return objects
+
+
+def _without_nulls(doc: dict) -> dict:
+    """`doc` without null fields, in its tool calls too (pydantic's `exclude_none`, which the
+    API's encoder uses; metadata keeps its null values)."""
+    out = {k: v for k, v in doc.items() if v is not None}
+    if out.get("tool_calls"):
+        out["tool_calls"] = [
+            {k: v for k, v in c.items() if v is not None} for c in out["tool_calls"]
+        ]
+    return out
 
 
 def cpu_seconds(pids: list[int]) -> float:
