@@ -9,6 +9,7 @@ API's prepare workers, the code server's run processes); the restart is `ollive 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import signal
@@ -23,7 +24,7 @@ import dagster as dg
 
 from ollive.soak import warehouse
 from ollive.stack.ports import PortInUseError
-from ollive.stack.process import ServiceSpec
+from ollive.stack.process import ServiceSpec, StartError
 from ollive.stack.supervisor import Supervisor
 
 SERVICE_FAULTS = ("ingest_api", "seaweedfs", "clickhouse", "dagster-daemon", "dagster-code-server")
@@ -83,20 +84,32 @@ class Chaos:
             os.killpg(running.pid, signal.SIGKILL)
         while running.alive() and time.monotonic() - killed < 10:
             time.sleep(0.05)
-        self.restart(name)
+        try:
+            self.restart(name)
+        except (PortInUseError, StartError) as error:
+            return Fault(name, at_s, None, f"pid {running.pid}; not restarted: {error}")
         return Fault(name, at_s, time.monotonic() - killed, f"pid {running.pid}")
 
-    def restart(self, name: str, timeout_s: float = 300.0) -> None:
-        """Start `name` again; a port still held for a moment by the dying group is retried."""
+    def restart(self, name: str, timeout_s: float = 600.0) -> None:
+        """Start `name` again, as `ollive up` would; a port still held for a moment by the dying
+        group, or a start slower than the service's own timeout (a loaded machine), is retried."""
         deadline = time.monotonic() + timeout_s
         while True:
             try:
-                self.supervisor.up([self.specs[name]], report=lambda _line: None)
+                self.supervisor.up([self._patient(name)], report=lambda _line: None)
                 return
-            except PortInUseError:
+            except (PortInUseError, StartError) as error:
                 if time.monotonic() > deadline:
                     raise
-                time.sleep(0.5)
+                self.say(f"  restart of {name} failed, trying again: {error}")
+                time.sleep(1)
+
+    def _patient(self, name: str) -> ServiceSpec:
+        """The service's spec with time to start on a saturated machine: a start that times out
+        is killed by `launch`, and the daemon's first heartbeats wait on a restarting code
+        server (over 180 s at a load average of 28 on 2 cores)."""
+        spec = self.specs[name]
+        return dataclasses.replace(spec, start_timeout_s=max(spec.start_timeout_s, 600.0))
 
     def ensure_up(self) -> list[str]:
         """Start every service that is down (after a fault whose restart failed); the names."""
