@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import string
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -22,6 +23,7 @@ from clickhouse_server import (
     errors,
     form_body,
     formats,
+    query_log,
     statements,
 )
 from clickhouse_server import query_settings as qs
@@ -35,6 +37,10 @@ BUFFER_BYTES = 1 << 20
 WAIT_END_BUFFER_BYTES = 16 << 20
 # Insert data is handed to the engine in pieces of about this size.
 INSERT_CHUNK_BYTES = 1 << 20
+# ClickHouse's mid-stream exception block: its marker, tag length and size cap.
+EXCEPTION_MARKER = b"__exception__"
+EXCEPTION_TAG_LENGTH = 16
+MAX_EXCEPTION_BYTES = 16 * 1024
 
 
 @dataclass
@@ -155,7 +161,7 @@ async def _query(request: Request, state: ServerState, query_id: str, started: i
         sql = split.statement
 
     readonly = connection_setup.readonly_level(user, params, is_get)
-    lease = await _Lease.take(state, user, params, readonly, sql)
+    lease = await _Lease.take(state, user, params, readonly, sql, query_id)
     try:
         if split is not None:
             stats = await _insert(lease, split, bytes(buf[split.data_offset :]), body)
@@ -190,8 +196,10 @@ class _Lease:
         saved: connection_setup.Saved | None,
         close_session: bool,
         sql: str,
+        user: User,
     ) -> None:
         self.state = state
+        self._user = user
         self.session = session
         self.connection = connection
         self._saved = saved
@@ -201,17 +209,29 @@ class _Lease:
 
     @classmethod
     async def take(
-        cls, state: ServerState, user: User, params: qs.HttpParams, readonly: int, sql: str
+        cls,
+        state: ServerState,
+        user: User,
+        params: qs.HttpParams,
+        readonly: int,
+        sql: str,
+        query_id: str,
     ) -> _Lease:
+        """A connection in the request's state, labelled with its query id (query_log.py)."""
         connection_setup.refuse_role_switch(sql)
         if params.session_id is None:
             connection = await run(state, state.engine.connect, user.name)
             try:
-                await run(state, connection_setup.prepare_fresh, connection, params, readonly)
+                # readonly last: the query id must be set first (readonly=1 forbids changing
+                # any setting), and ClickHouse checks URL settings against the level before.
+                await run(state, connection_setup.prepare_fresh, connection, params, 0)
+                await run(state, query_log.tag, connection, query_id, user.name)
+                if readonly:
+                    await run(state, query_log.set_readonly, connection, readonly)
             except BaseException:
                 await run(state, state.engine.release, connection)
                 raise
-            return cls(state, None, connection, None, False, sql)
+            return cls(state, None, connection, None, False, sql, user)
         session = await state.sessions.acquire(
             user, params.session_id, params.session_timeout_s, params.session_check
         )
@@ -229,7 +249,14 @@ class _Lease:
         except BaseException:
             await state.sessions.release(session)
             raise
-        return cls(state, session, session.connection, saved, params.close_session, sql)
+        lease = cls(state, session, session.connection, saved, params.close_session, sql, user)
+        if not user.readonly:  # a read-only user's session is readonly=1 for good
+            try:
+                await run(state, query_log.tag, session.connection, query_id, user.name)
+            except BaseException:
+                await lease.release()
+                raise
+        return lease
 
     async def release(self) -> None:
         if self._released:
@@ -239,6 +266,8 @@ class _Lease:
             await run(self.state, self.state.engine.release, self.connection)
             return
         try:
+            if not self._user.readonly:
+                await run(self.state, query_log.untag, self.connection)
             if self._saved is not None:
                 await run(
                     self.state,
@@ -338,7 +367,7 @@ async def _select_or_command(
         await lease.release()
         payload = b"".join(chunks)
         return _response(state, params, query_id, started, payload, stats, fmt, encoder)
-    tag = secrets.token_hex(8)
+    tag = _exception_tag()
     headers = _headers(state, params, query_id, started, stats, fmt)
     headers["X-ClickHouse-Exception-Tag"] = tag
     if encoder is not None:
@@ -348,6 +377,12 @@ async def _select_or_command(
         headers=headers,
         media_type=None,
     )
+
+
+def _exception_tag() -> str:
+    """16 random letters and digits, like ClickHouse's getRandomASCIIString."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(EXCEPTION_TAG_LENGTH))
 
 
 async def _stream_body(
@@ -370,19 +405,12 @@ async def _stream_body(
             try:
                 chunk = await run(state, next_chunk)
             except errors.ClickHouseError as exc:
-                # Headers are gone; ClickHouse's in-band exception block, which clients detect.
+                # Headers are gone: ClickHouse's in-band exception block, then a broken body.
                 message = exc.render(state.engine.version).encode()
-                yield out(
-                    b"__exception__\r\n"
-                    + tag.encode()
-                    + b"\r\n"
-                    + message
-                    + str(len(message)).encode()
-                    + b" "
-                    + tag.encode()
-                    + b"\r\n__exception__\r\n"
-                )
-                break
+                yield out(exception_block(message, tag))
+                if encoder is not None:
+                    yield encoder.finish()
+                raise StreamAborted(exc.code) from None
             if chunk is None:
                 break
             yield out(chunk)
@@ -391,6 +419,38 @@ async def _stream_body(
     finally:
         await run(state, stream.close)
         await lease.release()
+
+
+class StreamAborted(Exception):
+    """A query failed after its response began; the connection must end without the final
+    chunk, so that no client mistakes the truncated body for a complete one."""
+
+
+def exception_block(message: bytes, tag: str) -> bytes:
+    r"""ClickHouse's in-band exception block (WriteBufferFromHTTP1ServerResponse::
+    cancelWithException): `\r\n__exception__\r\n<tag>\r\n<message>\n<length> <tag>\r\n
+    __exception__\r\n`, the message cut to fit 16 KiB and ending with a newline, `length`
+    counting it with that newline."""
+    overhead = 2 + len(EXCEPTION_MARKER) + 2 + len(tag) + 2 + 8 + 1 + len(tag) + 2
+    overhead += len(EXCEPTION_MARKER) + 2
+    message = message[: MAX_EXCEPTION_BYTES - overhead]
+    if not message.endswith(b"\n"):
+        message += b"\n"
+    marker, tag_bytes = EXCEPTION_MARKER, tag.encode()
+    return (
+        b"\r\n"
+        + marker
+        + b"\r\n"
+        + tag_bytes
+        + b"\r\n"
+        + message
+        + str(len(message)).encode()
+        + b" "
+        + tag_bytes
+        + b"\r\n"
+        + marker
+        + b"\r\n"
+    )
 
 
 def _headers(

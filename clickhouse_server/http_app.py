@@ -13,9 +13,9 @@ import anyio
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from clickhouse_server import handlers
+from clickhouse_server import handlers, query_log
 from clickhouse_server.auth import Authenticator
-from clickhouse_server.engine import Engine
+from clickhouse_server.engine import ACCESS_DIR, Engine
 from clickhouse_server.sessions import SessionRegistry
 
 log = logging.getLogger("clickhouse_server")
@@ -32,7 +32,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         limiter = anyio.CapacityLimiter(max_threads)
+        query_log.write_config(engine.path / ACCESS_DIR)
         await anyio.to_thread.run_sync(engine.open)
+        await anyio.to_thread.run_sync(_install_query_log, engine)
         sessions = SessionRegistry(engine, limiter)
         app.state.server = handlers.ServerState(
             engine=engine,
@@ -60,6 +62,14 @@ def create_app(
         lifespan=lifespan,
     )
     return RequestLog(app)
+
+
+def _install_query_log(engine: Engine) -> None:
+    connection = engine.connect()
+    try:
+        query_log.install(connection)
+    finally:
+        engine.release(connection)
 
 
 class RequestLog:
@@ -90,6 +100,10 @@ class RequestLog:
 
         try:
             await self.app(scope, receive, logged_send)
+        except handlers.StreamAborted as exc:
+            # Returning without the final body message makes the server drop the connection
+            # (no last chunk), as ClickHouse does after its in-band exception block.
+            log.warning("query failed mid-stream: code %s (in-band exception sent)", exc)
         finally:
             if scope["path"] != "/ping":
                 log.info(
