@@ -109,11 +109,23 @@ def _environment(env: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def instance_config(storage: dict[str, Any], max_concurrent_runs: int) -> dict[str, Any]:
-    """The contents of `dagster.yaml` over the given storage."""
+# the embedded stack's runs fork from a warm worker (`dagster_run_launcher.py`): a fresh
+# interpreter per run spent 10-60 s importing before its first step on this machine
+FORKING_RUN_LAUNCHER = {
+    "module": "ollive.stack.dagster_run_launcher",
+    "class": "ForkingRunLauncher",
+}
+
+
+def instance_config(
+    storage: dict[str, Any], max_concurrent_runs: int, run_launcher: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The contents of `dagster.yaml` over the given storage; Dagster's default run launcher
+    unless `run_launcher` says otherwise."""
     ((tag_key, _),) = DBT_RUN_TAGS.items()
     return {
         **storage,
+        **({"run_launcher": run_launcher} if run_launcher else {}),
         # a queued run waits up to one dequeue interval (Dagster's default: 5 s) before it is
         # launched; each probe of bench/freshness.py crosses the queue twice (load, dbt build)
         "run_coordinator": {
@@ -155,7 +167,9 @@ def write_dagster_home(
     SQLite storage unless `storage` says otherwise."""
     home.mkdir(parents=True, exist_ok=True)
     config_file = home / "dagster.yaml"
-    config = instance_config(storage or embedded_storage(home), max_concurrent_runs)
+    config = instance_config(
+        storage or embedded_storage(home), max_concurrent_runs, FORKING_RUN_LAUNCHER
+    )
     config_file.write_text(
         HEADER.format(how="on every `ollive up`") + yaml.safe_dump(config, sort_keys=False)
     )
