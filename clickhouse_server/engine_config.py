@@ -7,7 +7,9 @@ user) and every other role, and the server's connections pick theirs with `SET R
 policies of users.xml can only name users, so each table's policies become one policy of
 `default` whose filter asks which roles the connection has enabled, with ClickHouse's
 permissive semantics: a role named by some policies sees the rows any of them allows; a role
-named by none sees every row.
+named by none sees every row. Each engine user also gets the policies that name it or a role
+it holds, for what authenticates inside the engine with its password (a dictionary's
+ClickHouse source).
 """
 
 from __future__ import annotations
@@ -58,6 +60,31 @@ def policy_filter(policies: list[RowPolicy]) -> str:
     return f"NOT hasAny(enabledRoles(), {_role_list(named)}) OR " + " OR ".join(allowed)
 
 
+def _roles_held(definition: AccessDefinition, name: str) -> set[str]:
+    """The user or role `name` and every role it holds, directly or through other roles."""
+    granted = {entity.name: set(entity.roles) for entity in [*definition.users, *definition.roles]}
+    held, pending = {name}, [name]
+    while pending:
+        for role in granted.get(pending.pop(), ()):
+            if role not in held:
+                held.add(role)
+                pending.append(role)
+    return held
+
+
+def _policies_element(parent: ET.Element, filters: dict[str, str]) -> None:
+    """users.xml's row policies of one user: `<databases><db><table><filter>`."""
+    if not filters:
+        return
+    databases = ET.SubElement(parent, "databases")
+    for table, expression in sorted(filters.items()):
+        database, name = table.split(".")
+        db = databases.find(database)
+        if db is None:
+            db = ET.SubElement(databases, _check_name(database))
+        ET.SubElement(ET.SubElement(db, _check_name(name)), "filter").text = expression
+
+
 def users_xml(definition: AccessDefinition) -> str:
     root = ET.Element("clickhouse")
     ET.SubElement(ET.SubElement(root, "profiles"), "default")
@@ -80,16 +107,7 @@ def users_xml(definition: AccessDefinition) -> str:
     by_table: dict[str, list[RowPolicy]] = defaultdict(list)
     for policy in definition.row_policies:
         by_table[policy.table].append(policy)
-    if by_table:
-        databases = ET.SubElement(login, "databases")
-        for table, policies in sorted(by_table.items()):
-            database, name = table.split(".")
-            db = databases.find(database)
-            if db is None:
-                db = ET.SubElement(databases, _check_name(database))
-            ET.SubElement(ET.SubElement(db, _check_name(name)), "filter").text = policy_filter(
-                policies
-            )
+    _policies_element(login, {table: policy_filter(ps) for table, ps in by_table.items()})
 
     for user in definition.users:
         if user.name == ENGINE_LOGIN:
@@ -102,6 +120,14 @@ def users_xml(definition: AccessDefinition) -> str:
         granted = [f"GRANT {', '.join(quote(r) for r in user.roles)}"] if user.roles else []
         # Written out even when empty: a users.xml user without <grants> gets every privilege.
         _grants(element, [*user.grants, *granted])
+        # The same policies on the engine user itself, for what authenticates inside the
+        # engine as this user (a dictionary's ClickHouse source with its name and password).
+        held = _roles_held(definition, user.name)
+        own: dict[str, list[str]] = defaultdict(list)
+        for policy in definition.row_policies:
+            if held & set(policy.to):
+                own[policy.table].append(f"({policy.using})")
+        _policies_element(element, {table: " OR ".join(exprs) for table, exprs in own.items()})
     ET.indent(root)
     return ET.tostring(root, encoding="unicode") + "\n"
 

@@ -110,6 +110,27 @@ def test_row_policy_restricts_tenant_to_one_project(server):
     assert ("access_t", "events") in policies
 
 
+def test_dictionary_source_authenticates_in_the_engine_under_the_users_policy(server):
+    admin = server.client()
+    admin.command(
+        "CREATE DICTIONARY access_t.events_as_tenant (n UInt32, project_id String) PRIMARY KEY n "
+        f"SOURCE(CLICKHOUSE(DB 'access_t' TABLE 'events' USER '{TENANT}' "
+        f"PASSWORD '{TENANT_PASSWORD}')) LAYOUT(FLAT()) LIFETIME(0)"
+    )
+    rows = admin.query("SELECT project_id, n FROM access_t.events_as_tenant ORDER BY n")
+    assert rows.result_rows == [("a", 1), ("a", 2)]
+    policies = admin.query("SELECT short_name, select_filter FROM system.row_policies")
+    assert (TENANT, "(project_id = 'a')") in policies.result_rows
+    admin.command(
+        "CREATE DICTIONARY access_t.events_bad_password (n UInt32, project_id String) "
+        f"PRIMARY KEY n SOURCE(CLICKHOUSE(DB 'access_t' TABLE 'events' USER '{TENANT}' "
+        "PASSWORD 'wrong')) LAYOUT(FLAT()) LIFETIME(0)"
+    )
+    with pytest.raises(DatabaseError) as raised:
+        admin.query("SELECT count() FROM access_t.events_bad_password")
+    assert raised.value.code == 516
+
+
 def test_engine_enforces_the_role_grants(server):
     tenant = _client(server, TENANT, TENANT_PASSWORD)
     with pytest.raises(DatabaseError) as raised:
