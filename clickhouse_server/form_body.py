@@ -2,7 +2,7 @@
 
 clickhouse-connect sends the query and its parameters this way once they no longer fit the
 URL (about 4 KB, e.g. a list of 100 object keys). ClickHouse reads the non-file fields as if
-they were URL parameters; file parts are external tables, which this server does not support.
+they were URL parameters; file parts are external tables (external_data.py).
 `application/x-www-form-urlencoded` bodies are *not* read as forms, as in ClickHouse: `curl
 -d` sends that content type with INSERT data and plain SQL bodies.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+from dataclasses import dataclass
 
 from clickhouse_server import errors
 
@@ -31,8 +32,16 @@ def check_size(size: int) -> None:
         )
 
 
-def fields(content_type: str, body: bytes) -> list[tuple[str, str]]:
-    """(name, value) of every field, in order; a file part (external table) is refused."""
+@dataclass(frozen=True)
+class FilePart:
+    """A file part of the form (an external table): its field name and its bytes."""
+
+    name: str
+    data: bytes
+
+
+def parts(content_type: str, body: bytes) -> tuple[list[tuple[str, str]], list[FilePart]]:
+    """(name, value) of every field, in order, and the file parts."""
     head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
     if not message.is_multipart():
@@ -40,22 +49,21 @@ def fields(content_type: str, body: bytes) -> list[tuple[str, str]]:
             errors.BAD_ARGUMENTS, "Malformed multipart/form-data body (no boundary or parts)"
         )
     out: list[tuple[str, str]] = []
+    files: list[FilePart] = []
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if not name:
             raise errors.ClickHouseError(
                 errors.BAD_ARGUMENTS, "A multipart/form-data part has no name"
             )
-        if part.get_filename() is not None:
-            raise errors.ClickHouseError(
-                errors.NOT_IMPLEMENTED,
-                f"External data (the file part '{name}') is not supported by this server",
-            )
         payload = part.get_payload(decode=True) or b""
+        if part.get_filename() is not None:
+            files.append(FilePart(str(name), payload))
+            continue
         try:
             out.append((str(name), payload.decode()))
         except UnicodeDecodeError:
             raise errors.ClickHouseError(
                 errors.BAD_ARGUMENTS, f"The form field '{name}' is not valid UTF-8"
             ) from None
-    return out
+    return out, files

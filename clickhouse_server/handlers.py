@@ -21,6 +21,7 @@ from clickhouse_server import (
     compression,
     connection_setup,
     errors,
+    external_data,
     form_body,
     formats,
     query_log,
@@ -121,8 +122,11 @@ async def _query(request: Request, state: ServerState, query_id: str, started: i
     body = _Body(request)
     items = url_params.multi_items()
     content_type = request.headers.get("content-type")
+    external: list[external_data.ExternalTable] = []
     if form_body.is_multipart(content_type):
-        items = items + await _form_items(body, content_type or "", url_params)
+        fields, files = await _form_parts(body, content_type or "", url_params)
+        items, table_params = external_data.split_params(items + fields, files, engine.catalog)
+        external = external_data.tables(files, table_params)
     params = qs.parse(items, engine.catalog)
     params.database = params.database or request.headers.get("x-clickhouse-database")
     params.default_format = params.default_format or request.headers.get("x-clickhouse-format")
@@ -161,7 +165,7 @@ async def _query(request: Request, state: ServerState, query_id: str, started: i
         sql = split.statement
 
     readonly = connection_setup.readonly_level(user, params, is_get)
-    lease = await _Lease.take(state, user, params, readonly, sql, query_id)
+    lease = await _Lease.take(state, user, params, readonly, sql, query_id, external)
     try:
         if split is not None:
             stats = await _insert(lease, split, bytes(buf[split.data_offset :]), body)
@@ -172,17 +176,20 @@ async def _query(request: Request, state: ServerState, query_id: str, started: i
         raise
 
 
-async def _form_items(body: _Body, content_type: str, url_params: Any) -> list[tuple[str, str]]:
-    """The form's fields, read whole; the URL's `query` wins over the form's, as in ClickHouse
-    (its parameter collection returns the first `query`, and the URL is read first)."""
+async def _form_parts(
+    body: _Body, content_type: str, url_params: Any
+) -> tuple[list[tuple[str, str]], list[form_body.FilePart]]:
+    """The form's fields and file parts, read whole; the URL's `query` wins over the form's,
+    as in ClickHouse (its parameter collection returns the first `query`, and the URL is read
+    first)."""
     data = bytearray()
     while (chunk := await body.next()) is not None:
         data += chunk
         form_body.check_size(len(data))
-    items = form_body.fields(content_type, bytes(data))
+    items, files = form_body.parts(content_type, bytes(data))
     if "query" in url_params:
         items = [(name, value) for name, value in items if name != "query"]
-    return items
+    return items, files
 
 
 class _Lease:
@@ -197,9 +204,11 @@ class _Lease:
         close_session: bool,
         sql: str,
         user: User,
+        external: list[external_data.ExternalTable],
     ) -> None:
         self.state = state
         self._user = user
+        self._external = external  # a session's to drop after the query
         self.session = session
         self.connection = connection
         self._saved = saved
@@ -216,6 +225,7 @@ class _Lease:
         readonly: int,
         sql: str,
         query_id: str,
+        external: list[external_data.ExternalTable],
     ) -> _Lease:
         """A connection in the request's state, labelled with its query id (query_log.py)."""
         connection_setup.refuse_role_switch(sql)
@@ -225,13 +235,14 @@ class _Lease:
                 # readonly last: the query id must be set first (readonly=1 forbids changing
                 # any setting), and ClickHouse checks URL settings against the level before.
                 await run(state, connection_setup.prepare_fresh, connection, params, 0)
+                await run(state, external_data.create, connection, external)
                 await run(state, query_log.tag, connection, query_id, user.name)
                 if readonly:
                     await run(state, query_log.set_readonly, connection, readonly)
             except BaseException:
                 await run(state, state.engine.release, connection)
                 raise
-            return cls(state, None, connection, None, False, sql, user)
+            return cls(state, None, connection, None, False, sql, user, [])
         session = await state.sessions.acquire(
             user, params.session_id, params.session_timeout_s, params.session_check
         )
@@ -249,13 +260,16 @@ class _Lease:
         except BaseException:
             await state.sessions.release(session)
             raise
-        lease = cls(state, session, session.connection, saved, params.close_session, sql, user)
-        if not user.readonly:  # a read-only user's session is readonly=1 for good
-            try:
+        lease = cls(
+            state, session, session.connection, saved, params.close_session, sql, user, external
+        )
+        try:
+            await run(state, external_data.create, session.connection, external)
+            if not user.readonly:  # a read-only user's session is readonly=1 for good
                 await run(state, query_log.tag, session.connection, query_id, user.name)
-            except BaseException:
-                await lease.release()
-                raise
+        except BaseException:
+            await lease.release()
+            raise
         return lease
 
     async def release(self) -> None:
@@ -268,6 +282,7 @@ class _Lease:
         try:
             if not self._user.readonly:
                 await run(self.state, query_log.untag, self.connection)
+            await run(self.state, external_data.drop, self.connection, self._external)
             if self._saved is not None:
                 await run(
                     self.state,

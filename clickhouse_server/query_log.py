@@ -82,17 +82,22 @@ def install(connection: Connection) -> None:
     connection.execute(VIEW_SQL)
 
 
+def internal(sql: str) -> str:
+    """A statement of the server's own, marked so that the view leaves it out."""
+    return f"{_MARK} {sql}"
+
+
 def tag(connection: Connection, query_id: str, user: str) -> None:
     """Label the connection's next statements with the client's query id and user."""
     value = f"{_PREFIX}{user}:{query_id}"
-    connection.execute(f"{_MARK} SET {CARRIER} = {quote(value)}")
+    connection.execute(internal(f"SET {CARRIER} = {quote(value)}"))
 
 
 def set_readonly(connection: Connection, level: int) -> None:
     """`SET readonly`, after `tag` (readonly=1 forbids changing any setting, the carrier too)."""
-    connection.execute(f"{_MARK} SET readonly = {int(level)}")
+    connection.execute(internal(f"SET readonly = {int(level)}"))
 
 
 def untag(connection: Connection) -> None:
     """Stop labelling (a session's connection, before the server's own statements run)."""
-    connection.execute(f"{_MARK} SET {CARRIER} = DEFAULT")
+    connection.execute(internal(f"SET {CARRIER} = DEFAULT"))

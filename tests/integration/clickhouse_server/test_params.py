@@ -82,14 +82,3 @@ def test_urlencoded_body_is_data_not_a_form(clickhouse_server):
     )
     assert response.text == "1\tx=y&z\n"
     httpx.post(clickhouse_server.url, params=auth, content=f"DROP TABLE {table}")
-
-
-def test_multipart_external_file_is_refused_clearly(clickhouse_server):
-    response = httpx.post(
-        clickhouse_server.url,
-        params={**_auth(clickhouse_server), "t_structure": "a UInt8"},
-        data={"query": "SELECT * FROM t"},
-        files={"t": ("t.tsv", b"1\n", "application/octet-stream")},
-    )
-    assert response.status_code != 200
-    assert "external" in response.text.lower()
