@@ -27,6 +27,7 @@ class Accounts:
     duplicated: dict[str, int]
     unacked_in_facts: dict[str, int]
     rollup_vs_fact: dict[str, tuple[int, int]]
+    staged: dict[str, tuple[int, int]]  # (rows, distinct event ids): the copies dbt dedupes
     raw_objects: int
     unloaded_objects: int
     quarantined_objects: int
@@ -115,7 +116,7 @@ def account(
     settled: tuple[bool, float],
 ) -> Accounts:
     """Compare the warehouse with what the driver saw acknowledged."""
-    in_facts, lost, dup, extra, rollups, examples = {}, {}, {}, {}, {}, {}
+    in_facts, lost, dup, extra, rollups, staged, examples = {}, {}, {}, {}, {}, {}, {}
     for log_type in MARTS:
         counts = warehouse.fact_counts(probe.ch, log_type, probe.service)
         ids = acked.get(log_type, set())
@@ -125,6 +126,7 @@ def account(
         dup[log_type] = sum(1 for n in counts.values() if n > 1)
         extra[log_type] = len(counts.keys() - ids)
         rollups[log_type] = warehouse.rollup_vs_fact(probe.ch, log_type, probe.service)
+        staged[log_type] = warehouse.staged_copies(probe.ch, log_type, probe.service)
         if missing:
             examples[log_type] = sorted(missing)[:5]
     keys = warehouse.raw_keys_since(probe.s3, probe.bucket, probe.since_ms)
@@ -141,6 +143,7 @@ def account(
         duplicated=dup,
         unacked_in_facts=extra,
         rollup_vs_fact=rollups,
+        staged=staged,
         raw_objects=len(keys),
         unloaded_objects=len(keys) - len(statuses),
         quarantined_objects=sum(1 for s in statuses.values() if s == "quarantined"),

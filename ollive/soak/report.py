@@ -35,6 +35,8 @@ def lines(report: SoakReport) -> list[str]:
         f"duplicated: {sum(a.duplicated.values())} events " + _by_type(a.duplicated),
         f"in facts, acked or not: {sum(a.in_facts.values())} events "
         f"({sum(a.unacked_in_facts.values())} delivered without an ack seen)",
+        "staged rows / distinct events: "
+        + ", ".join(f"{k} {rows}/{ids}" for k, (rows, ids) in sorted(a.staged.items())),
         "rollup vs fact: "
         + ", ".join(f"{k} {total}/{rows}" for k, (total, rows) in sorted(a.rollup_vs_fact.items())),
         f"raw objects: {a.raw_objects}, unloaded {a.unloaded_objects}, "

@@ -8,7 +8,12 @@ from typing import Any
 import dagster as dg
 
 from ollive_contract.object_keys import ObjectKey
-from ollive_contract.tables import LOAD_MANIFEST_TABLE, MARTS_DATABASE, STAGING_DATABASE
+from ollive_contract.tables import (
+    LOAD_MANIFEST_TABLE,
+    MARTS_DATABASE,
+    STAGING_DATABASE,
+    staging_table,
+)
 
 # log type → (fact, rollup, the rollup's count column)
 MARTS: dict[str, tuple[str, str, str]] = {
@@ -88,3 +93,14 @@ def rollup_vs_fact(ch: Any, log_type: str, service: str) -> tuple[int, int]:
         f"SELECT count() FROM {MARTS_DATABASE}.{fact} {where}", parameters=params
     ).result_rows[0][0]
     return int(total or 0), int(rows)
+
+
+def staged_copies(ch: Any, log_type: str, service: str) -> tuple[int, int]:
+    """(rows, distinct event ids) of `service` in `log_type`'s staging table: every copy the
+    SDK's retries stored is a row there, deduplicated only by dbt."""
+    rows, ids = ch.query(
+        f"SELECT count(), uniqExact(event_id) FROM {staging_table(log_type)} "
+        "WHERE service = {service:String}",
+        parameters={"service": service},
+    ).result_rows[0]
+    return int(rows), int(ids)
