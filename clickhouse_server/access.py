@@ -93,12 +93,31 @@ def provisioned(
     )
 
 
+_KEYS = {
+    "users": {"password_sha256_hex", "readonly", "grants", "roles"},
+    "roles": {"grants", "roles"},
+    "row_policies": {"table", "using", "to"},
+}
+
+
+def _check_keys(path: Path, table: dict, allowed: set[str], where: str) -> None:
+    unknown = set(table) - allowed
+    if unknown:
+        raise ValueError(
+            f"{path}: unknown keys {sorted(unknown)} in {where} (allowed: {sorted(allowed)})"
+        )
+
+
 def load(path: Path) -> AccessDefinition:
     """Users, roles and row policies from a TOML file (docs/clickhouse_server.md shows one).
 
     Passwords are given as SHA-256 hex digests, never in clear.
     """
     data = tomllib.loads(path.read_text())
+    _check_keys(path, data, {"users", "roles", "row_policies"}, "the file")
+    for section, allowed in _KEYS.items():
+        for name, spec in data.get(section, {}).items():
+            _check_keys(path, spec, allowed, f"{section}.{name}")
     users = tuple(
         User(
             name,

@@ -87,7 +87,11 @@ def _policies_element(parent: ET.Element, filters: dict[str, str]) -> None:
 
 def users_xml(definition: AccessDefinition) -> str:
     root = ET.Element("clickhouse")
-    ET.SubElement(ET.SubElement(root, "profiles"), "default")
+    profiles = ET.SubElement(root, "profiles")
+    ET.SubElement(profiles, "default")
+    for level in sorted({user.readonly for user in definition.users if user.readonly}):
+        profile = ET.SubElement(profiles, f"readonly_{level}")
+        ET.SubElement(profile, "readonly").text = str(level)
     ET.SubElement(ET.SubElement(root, "quotas"), "default")
     roles = ET.SubElement(root, "roles")
     users = ET.SubElement(root, "users")
@@ -115,7 +119,9 @@ def users_xml(definition: AccessDefinition) -> str:
         element = ET.SubElement(users, user.name)
         ET.SubElement(element, "password_sha256_hex").text = user.password_sha256_hex
         ET.SubElement(ET.SubElement(element, "networks"), "ip").text = "::/0"
-        ET.SubElement(element, "profile").text = "default"
+        # The server sets readonly per connection; the profile is for in-engine logins.
+        profile = f"readonly_{user.readonly}" if user.readonly else "default"
+        ET.SubElement(element, "profile").text = profile
         ET.SubElement(element, "quota").text = "default"
         granted = [f"GRANT {', '.join(quote(r) for r in user.roles)}"] if user.roles else []
         # Written out even when empty: a users.xml user without <grants> gets every privilege.
