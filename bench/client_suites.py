@@ -49,6 +49,7 @@ EXTRA_REQUIREMENTS = {
         "aiohttp>=3.9",
         "polars>=1.0",
         "pyjwt[crypto]",
+        "pytest-xdist",  # the suite's own addopts run it with -n 4
     ],
     "dbt-clickhouse": ["dbt-tests-adapter>=1.10,<2.0", "pytest-dotenv"],
 }
@@ -160,6 +161,11 @@ def run_suite(suite: str, src: Path, work: Path, port: int, extra_args: list[str
     """Copy the checkout's tests/ aside and run them with pytest, streaming its progress."""
     tree = work / suite
     shutil.copytree(src / "tests", tree / "tests")
+    # The suite's own pytest configuration (dbt-clickhouse: pythonpath, doctest-modules;
+    # clickhouse-connect: asyncio loop scope, -n 4), read from the copied file.
+    for config in ("pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini"):
+        if (src / config).is_file():
+            shutil.copy(src / config, tree / config)
     junit = work / f"{suite}.xml"
     uv = shutil.which("uv") or str(Path.home() / ".local/bin/uv")
     command = [uv, "run", "--project", str(ROOT), "--quiet"]
@@ -179,7 +185,8 @@ def run_suite(suite: str, src: Path, work: Path, port: int, extra_args: list[str
     ]
     print(f"== {suite}: {' '.join(command[-8:])}", flush=True)
     started = time.monotonic()
-    subprocess.run(command, cwd=tree, env=_suite_env(suite, port), check=False)
+    env = {**_suite_env(suite, port), "PYTHONPATH": str(tree)}
+    subprocess.run(command, cwd=tree, env=env, check=False)
     return _count(junit, suite, time.monotonic() - started)
 
 

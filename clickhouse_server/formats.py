@@ -5,6 +5,8 @@ from __future__ import annotations
 DEFAULT_FORMAT = "TabSeparated"
 
 _TEXT = "text/plain; charset=UTF-8"
+# ClickHouse's HTTP handler's default, kept for statements that produce no result.
+NO_RESULT_CONTENT_TYPE = _TEXT
 _BINARY = "application/octet-stream"
 
 

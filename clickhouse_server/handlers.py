@@ -151,26 +151,29 @@ async def _query(request: Request, state: ServerState, query_id: str, started: i
     if split is None:
         while (chunk := await body.next()) is not None:
             buf += chunk
+        raw = bytes(buf)
         try:
-            sql = bytes(buf).decode()
+            sql = raw.decode()
+            engine_sql: str | bytes = sql
         except UnicodeDecodeError:
-            raise errors.ClickHouseError(
-                errors.BAD_ARGUMENTS, "The query is not valid UTF-8"
-            ) from None
+            # Binary string literals (clickhouse-connect's `$name$` binary parameters): the
+            # engine takes the bytes as they are; the server only lexes a lossy copy.
+            sql, engine_sql = raw.decode("utf-8", "replace"), raw
         if not sql.strip():
             if is_get and not params.query:
                 return PlainTextResponse("Ok.\n")
             raise errors.ClickHouseError(errors.SYNTAX_ERROR, "Empty query")
+        statements.refuse_multi_statements(raw)
     else:
-        sql = split.statement
+        sql = engine_sql = split.statement
 
     readonly = connection_setup.readonly_level(user, params, is_get)
     lease = await _Lease.take(state, user, params, readonly, sql, query_id, external)
     try:
         if split is not None:
             stats = await _insert(lease, split, bytes(buf[split.data_offset :]), body)
-            return _response(state, params, query_id, started, b"", stats, "TabSeparated", None)
-        return await _select_or_command(request, lease, params, sql, query_id, started)
+            return _response(state, params, query_id, started, b"", stats, None, None)
+        return await _select_or_command(request, lease, params, sql, engine_sql, query_id, started)
     except BaseException:
         await lease.release()
         raise
@@ -327,23 +330,26 @@ def _add(total: Stats, part: Stats) -> Stats:
 
 
 def _start(
-    connection: Connection, sql: str, fmt: str, params: dict[str, str], budget: int
-) -> tuple[list[bytes], Stats, Any]:
+    connection: Connection, sql: str | bytes, fmt: str, params: dict[str, str], budget: int
+) -> tuple[list[bytes], Stats, Any, bool]:
     """Run or start the statement; read up to `budget` bytes of output.
 
-    Returns the chunks read, their stats, and the still-open stream (None when done).
+    Returns the chunks read, their stats, the still-open stream (None when done), and whether
+    the statement produces a result (a read, or any output): ClickHouse names the format of
+    a result only, and clients tell commands from queries by it.
     """
-    if not formats.is_streamable(fmt) or connection.query_class(sql) != "READ_ONLY":
-        output, stats = connection.execute(sql, fmt, params)
-        return [output], stats, None
+    query_class = connection.query_class(sql)  # type: ignore[arg-type]  # chDB takes bytes too
+    if not formats.is_streamable(fmt) or query_class != "READ_ONLY":
+        output, stats = connection.execute(sql, fmt, params)  # type: ignore[arg-type]
+        return [output], stats, None, query_class == "READ_ONLY" or bool(output)
     try:
-        stream = connection.stream(sql, fmt, params)
+        stream = connection.stream(sql, fmt, params)  # type: ignore[arg-type]
     except errors.ClickHouseError as exc:
         unsupported = "Streaming query is not supported" in exc.message
         if exc.code != errors.BAD_ARGUMENTS or not unsupported:
             raise
-        output, stats = connection.execute(sql, fmt, params)
-        return [output], stats, None
+        output, stats = connection.execute(sql, fmt, params)  # type: ignore[arg-type]
+        return [output], stats, None, True
     chunks: list[bytes] = []
     total, size = Stats(), 0
     try:
@@ -352,23 +358,34 @@ def _start(
             total = _add(total, stats)
             size += len(chunk)
             if size >= budget:
-                return chunks, total, stream
+                return chunks, total, stream, True
     except BaseException:
         stream.close()
         raise
-    return chunks, total, None
+    return chunks, total, None, True
 
 
 async def _select_or_command(
-    request: Request, lease: _Lease, params: qs.HttpParams, sql: str, query_id: str, started: int
+    request: Request,
+    lease: _Lease,
+    params: qs.HttpParams,
+    sql: str,
+    engine_sql: str | bytes,
+    query_id: str,
+    started: int,
 ) -> Response:
     state = lease.state
     fmt = statements.output_format(sql) or params.default_format or formats.DEFAULT_FORMAT
     check_output_format(fmt)
     budget = WAIT_END_BUFFER_BYTES if params.wait_end_of_query else BUFFER_BYTES
-    chunks, stats, stream = await run(
-        state, _start, lease.connection, sql, fmt, params.query_params, budget
+    # A session's time zone may have been SET by an earlier query (X-ClickHouse-Timezone).
+    timezone = None
+    if lease.session is not None:
+        timezone = await run(state, _timezone, lease.connection)
+    chunks, stats, stream, has_result = await run(
+        state, _start, lease.connection, engine_sql, fmt, params.query_params, budget
     )
+    result_format = fmt if has_result else None
     encoder = None
     # chDB's default for enable_http_compression is 1 (system.settings says so, and clients
     # trust it), so Accept-Encoding alone turns compression on unless the URL sets it to 0.
@@ -381,9 +398,11 @@ async def _select_or_command(
     if stream is None:
         await lease.release()
         payload = b"".join(chunks)
-        return _response(state, params, query_id, started, payload, stats, fmt, encoder)
+        return _response(
+            state, params, query_id, started, payload, stats, result_format, encoder, timezone
+        )
     tag = _exception_tag()
-    headers = _headers(state, params, query_id, started, stats, fmt)
+    headers = _headers(state, params, query_id, started, stats, result_format, timezone)
     headers["X-ClickHouse-Exception-Tag"] = tag
     if encoder is not None:
         headers["Content-Encoding"] = encoder.name
@@ -392,6 +411,11 @@ async def _select_or_command(
         headers=headers,
         media_type=None,
     )
+
+
+def _timezone(connection: Connection) -> str:
+    ((timezone,),) = connection.rows(query_log.internal("SELECT timezone()"))
+    return str(timezone)
 
 
 def _exception_tag() -> str:
@@ -469,8 +493,16 @@ def exception_block(message: bytes, tag: str) -> bytes:
 
 
 def _headers(
-    state: ServerState, params: qs.HttpParams, query_id: str, started: int, stats: Stats, fmt: str
+    state: ServerState,
+    params: qs.HttpParams,
+    query_id: str,
+    started: int,
+    stats: Stats,
+    fmt: str | None,
+    timezone: str | None = None,
 ) -> dict[str, str]:
+    """ClickHouse's answer headers; `fmt` None for a statement without a result (DDL, SET,
+    INSERT), which gets no X-ClickHouse-Format, as from ClickHouse."""
     summary = {
         "read_rows": stats.read_rows,
         "read_bytes": stats.read_bytes,
@@ -482,16 +514,20 @@ def _headers(
         "elapsed_ns": time.perf_counter_ns() - started,
         "memory_usage": 0,
     }
-    return {
-        "Content-Type": formats.content_type(fmt),
+    headers = {
+        "Content-Type": formats.content_type(fmt) if fmt else formats.NO_RESULT_CONTENT_TYPE,
         "X-ClickHouse-Server-Display-Name": state.display_name,
         "X-ClickHouse-Query-Id": query_id,
-        "X-ClickHouse-Format": fmt,
-        "X-ClickHouse-Timezone": params.settings.get("session_timezone") or state.engine.timezone,
+        "X-ClickHouse-Timezone": timezone
+        or params.settings.get("session_timezone")
+        or state.engine.timezone,
         "X-ClickHouse-Summary": json.dumps(
             {key: str(value) for key, value in summary.items()}, separators=(",", ":")
         ),
     }
+    if fmt:
+        headers["X-ClickHouse-Format"] = fmt
+    return headers
 
 
 def _response(
@@ -501,10 +537,11 @@ def _response(
     started: int,
     payload: bytes,
     stats: Stats,
-    fmt: str,
+    fmt: str | None,
     encoder: compression.Encoder | None,
+    timezone: str | None = None,
 ) -> Response:
-    headers = _headers(state, params, query_id, started, stats, fmt)
+    headers = _headers(state, params, query_id, started, stats, fmt, timezone)
     if encoder is not None and payload:
         payload = encoder.encode(payload) + encoder.finish()
         headers["Content-Encoding"] = encoder.name

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from clickhouse_server import errors
+
 _WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -90,6 +92,37 @@ def tokens(buf: bytes, final: bool) -> Iterator[Token]:
                 depth = max(0, depth - 1)
             yield Token(c, i, i + 1, depth)
             i += 1
+
+
+# ClickHouse shows this much of the query from the offending token in a syntax error.
+_SHOW_CHARS_ON_SYNTAX_ERROR = 160
+
+
+def refuse_multi_statements(query: bytes) -> None:
+    """One statement per request, as ClickHouse's parser (allow_multi_statements=false):
+    after a `;` only blanks, comments and more `;` may follow. The engine itself would run
+    every statement, so the server refuses them with ClickHouse's SYNTAX_ERROR text."""
+    toks = tokens(query, final=True)
+    for tok in toks:
+        if tok.text == b";":
+            break
+    else:
+        return
+    extra = next((tok for tok in toks if tok.text != b";"), None)
+    if extra is None:
+        return
+    message = (
+        f"Syntax error (Multi-statements are not allowed): failed at position {extra.start + 1}"
+        f" ({extra.text.decode('utf-8', 'replace')})"
+    )
+    newline = query.find(b"\n")
+    if newline >= 0 and newline + 1 < len(query):
+        line = query.count(b"\n", 0, extra.start) + 1
+        column = extra.start - (query.rfind(b"\n", 0, extra.start) + 1) + 1
+        message += f" (line {line}, col {column})"
+    shown = query[extra.start : extra.start + _SHOW_CHARS_ON_SYNTAX_ERROR]
+    message += f": {shown.decode('utf-8', 'replace')}. "
+    raise errors.ClickHouseError(errors.SYNTAX_ERROR, message)
 
 
 def first_keyword(sql: str) -> str:
