@@ -9,10 +9,11 @@ Neither suite is on a package registry: the PyPI sdists of clickhouse-connect (1
 dbt-clickhouse (1.10.3) ship no integration tests (clickhouse-connect's has only
 `tests/test_bare_install.py`, dbt-clickhouse's none). So this bench downloads nothing: point it
 at a checkout of each upstream repository (ideally at the pinned tag) with
-`--clickhouse-connect-src` / `--dbt-clickhouse-src`. Only the checkout's `tests/` folder is
-used, copied to a temporary folder, so the installed (pinned) client runs, never the
-checkout's package. The suites' extra test requirements (pytest-asyncio, dbt-tests-adapter, …)
-come from PyPI through `uv run --with`.
+`--clickhouse-connect-src` / `--dbt-clickhouse-src`. Only the checkout's `tests/` folder (and
+its pytest configuration) is used, copied to a temporary folder, and run in an environment of
+the project's pinned versions (clickhouse-connect, dbt-clickhouse, dbt-core, pandas, …, from
+PyPI through `uv run --with`), never the checkout's package; the suites' extra test
+requirements (pytest-asyncio, dbt-tests-adapter, …) come the same way.
 
     uv run python bench/client_suites.py --clickhouse-connect-src ~/src/clickhouse-connect \
         --dbt-clickhouse-src ~/src/dbt-clickhouse
@@ -21,6 +22,7 @@ come from PyPI through `uv run --with`.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import shutil
@@ -52,6 +54,29 @@ EXTRA_REQUIREMENTS = {
         "pytest-xdist",  # the suite's own addopts run it with -n 4
     ],
     "dbt-clickhouse": ["dbt-tests-adapter>=1.10,<2.0", "pytest-dotenv"],
+}
+# The project's pins of what the suites exercise, installed at the versions this environment
+# has (uv.lock's): the suites run in a separate environment, because the project's editable
+# install would put its own `tests` package ahead of the suite's.
+PINNED = {
+    "clickhouse-connect": [
+        "clickhouse-connect",
+        "numpy",
+        "pandas",
+        "pyarrow",
+        "sqlalchemy",
+        "alembic",
+        "pytest",
+        "lz4",
+        "pytz",
+    ],
+    "dbt-clickhouse": [
+        "clickhouse-connect",
+        "dbt-clickhouse",
+        "dbt-core",
+        "dbt-adapters",
+        "pytest",
+    ],
 }
 TEST_DIRS = {
     "clickhouse-connect": "tests/integration_tests",
@@ -168,7 +193,10 @@ def run_suite(suite: str, src: Path, work: Path, port: int, extra_args: list[str
             shutil.copy(src / config, tree / config)
     junit = work / f"{suite}.xml"
     uv = shutil.which("uv") or str(Path.home() / ".local/bin/uv")
-    command = [uv, "run", "--project", str(ROOT), "--quiet"]
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    command = [uv, "run", "--no-project", "--isolated", "--python", python, "--quiet"]
+    for name in PINNED[suite]:
+        command += ["--with", f"{name}=={importlib.metadata.version(name)}"]
     for requirement in EXTRA_REQUIREMENTS[suite]:
         command += ["--with", requirement]
     command += [
