@@ -52,8 +52,9 @@ EXTRA_REQUIREMENTS = {
         "polars>=1.0",
         "pyjwt[crypto]",
         "pytest-xdist",  # the suite's own addopts run it with -n 4
+        "pytest-timeout",
     ],
-    "dbt-clickhouse": ["dbt-tests-adapter>=1.10,<2.0", "pytest-dotenv"],
+    "dbt-clickhouse": ["dbt-tests-adapter>=1.10,<2.0", "pytest-dotenv", "pytest-timeout"],
 }
 # The project's pins of what the suites exercise, installed at the versions this environment
 # has (uv.lock's): the suites run in a separate environment, because the project's editable
