@@ -11,8 +11,10 @@
 {%- set neighbours = var('anomaly_neighbour_buckets', 6) | int -%}
 {%- set min_samples = var('anomaly_min_samples', 8) | int -%}
 {%- set min_volume = var('anomaly_min_volume', 20) | int -%}
-{%- set z_threshold = var('anomaly_z_threshold', 6.0) | float -%}
+{%- set z_threshold = var('anomaly_z_threshold', 8.0) | float -%}
 {%- set z_threshold_counts = var('anomaly_z_threshold_counts', 5.0) | float -%}
+{%- set z_pair = var('anomaly_z_threshold_pair', 4.0) | float -%}
+{%- set z_pair_counts = var('anomaly_z_threshold_pair_counts', 3.5) | float -%}
 {%- set relative_floor = var('anomaly_relative_floor', 0.05) | float -%}
 {#- the oldest sample a bucket's baseline reads: `weeks` weeks and `neighbours` buckets back -#}
 {%- set history_minutes = weeks * 10080 + neighbours * 5 -%}
@@ -28,7 +30,8 @@ rollup_rows as (
 newest as (
 
     -- the newest bucket is still filling: it is scored once a later bucket exists
-    select max(bucket_start) as newest_bucket from rollup_rows
+    select max(bucket_start) as newest_bucket, max(last_loaded_at) as newest_load
+    from rollup_rows
 
 ),
 
@@ -40,6 +43,13 @@ first_scored as (
     {% if is_incremental() %}
         where last_loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
     {% endif %}
+
+),
+
+scored_from as (
+
+    -- the bucket before the first one written is scored too: the two-bucket rules read it
+    select first_bucket - toIntervalMinute(5) as from_bucket from first_scored
 
 ),
 
@@ -82,7 +92,7 @@ metric_values as (
         -- a zero latency or cost has no logarithm: not scored
         and isFinite(stabilised)
         and bucket_start >= (
-            select first_bucket from first_scored  -- noqa: RF02
+            select from_bucket from scored_from  -- noqa: RF02
         ) - toIntervalMinute({{ history_minutes }})
 
 ),
@@ -115,7 +125,7 @@ baseline_samples as (
     where
         -- a rate over too few events is noise, not a sample; a count is a sample at any size
         (metric = 'requests' or event_count >= {{ min_volume }})
-        and target_bucket >= (select first_bucket from first_scored)  -- noqa: RF02
+        and target_bucket >= (select from_bucket from scored_from)  -- noqa: RF02
         and target_bucket < (select newest_bucket from newest)  -- noqa: RF02
 
 ),
@@ -168,7 +178,7 @@ observations as (
         1 as is_observed
     from metric_values
     where
-        bucket_start >= (select first_bucket from first_scored)  -- noqa: RF02
+        bucket_start >= (select from_bucket from scored_from)  -- noqa: RF02
         and bucket_start < (select newest_bucket from newest)  -- noqa: RF02
 
 ),
@@ -191,10 +201,13 @@ joined as (
         if(observations.is_observed = 1, observations.observed, 0) as observed,
         if(observations.is_observed = 1, observations.stabilised, 0) as observed_stabilised,
         if(observations.is_observed = 1, observations.event_count, 0) as event_count,
+        -- a silent bucket has no load of its own: it carries the newest load scored with
+        -- it (the epoch would expire it at once under the table's TTL on last_loaded_at)
         if(
             observations.is_observed = 1,
             observations.last_loaded_at,
-            toDateTime64(0, 3, 'UTC')
+            -- a scalar subquery is Nullable; a TTL column must not be
+            assumeNotNull((select newest_load from newest))  -- noqa: RF02
         ) as last_loaded_at
     from spreads
     left join observations
@@ -235,6 +248,52 @@ scored as (
 
 ),
 
+with_previous as (
+
+    -- the same series and metric one bucket earlier (NULL when that bucket was not scored)
+    select
+        *,
+        lagInFrame(toNullable(bucket_start)) over series_order as previous_bucket,
+        lagInFrame(toNullable(robust_z)) over series_order as previous_z_any,
+        lagInFrame(toNullable(has_min_volume)) over series_order as previous_volume_any,
+        lagInFrame(toNullable(observed)) over series_order as previous_observed_any,
+        lagInFrame(toNullable(event_count)) over series_order as previous_count_any
+    from scored
+    window series_order as (
+        partition by project_id, service, provider, model, metric order by bucket_start
+        rows between 1 preceding and current row
+    )
+
+),
+
+pairs as (
+
+    select
+        *,
+        coalesce(previous_bucket = bucket_start - toIntervalMinute(5), false) as has_previous,
+        coalesce(has_previous and previous_volume_any, false) as previous_has_min_volume,
+        -- 0 without a previous bucket: never counts as out
+        if(has_previous, assumeNotNull(previous_z_any), 0) as previous_z,
+        -- errors and requests add up, so the rate over both buckets is exact
+        if(
+            has_previous, event_count + assumeNotNull(previous_count_any), event_count
+        ) as pair_event_count,
+        if(
+            has_previous and pair_event_count > 0,
+            (
+                observed * event_count
+                + assumeNotNull(previous_observed_any) * assumeNotNull(previous_count_any)
+            )
+            / pair_event_count,
+            observed
+        ) as pair_error_rate,
+        (asin(sqrt(pair_error_rate)) - baseline_stabilised) / greatest(
+            1.4826 * mad, 1 / (2 * sqrt(greatest(pair_event_count, 1)))
+        ) as pair_error_z
+    from with_previous
+
+),
+
 final as (
 
     select
@@ -255,15 +314,40 @@ final as (
         has_min_volume,
         -- lower error rate, latency or TTFT is never an incident; fewer or more requests and a
         -- cheaper or dearer request both are
-        has_min_volume
-        -- counts and rates follow their noise model (Poisson, binomial) closely; a p95 of a few
-        -- dozen events or a sum of costs has heavier tails, so it needs a larger score
-        and abs(robust_z) >= if(
-            metric in ('requests', 'error_rate'), {{ z_threshold_counts }}, {{ z_threshold }}
-        )
-        and (direction = 'up' or metric in ('requests', 'cost_per_request_usd')) as is_anomaly,
+        (direction = 'up' or metric in ('requests', 'cost_per_request_usd'))
+        and (
+            -- one bucket far out: counts and rates follow their noise model (Poisson,
+            -- binomial) closely; a p95 of a few dozen events or a sum of costs has heavier
+            -- tails, so it needs a larger score
+            (
+                has_min_volume
+                and abs(robust_z) >= if(
+                    metric in ('requests', 'error_rate'),
+                    {{ z_threshold_counts }},
+                    {{ z_threshold }}
+                )
+            )
+            -- or two buckets in a row out the same way: a shift that persists
+            or (
+                has_min_volume
+                and previous_has_min_volume
+                and sign(robust_z) = sign(previous_z)
+                and least(abs(robust_z), abs(previous_z)) >= if(
+                    metric in ('requests', 'error_rate'), {{ z_pair_counts }}, {{ z_pair }}
+                )
+            )
+            -- or an error rate over this bucket and the one before together, for a series
+            -- too quiet for one bucket to tell
+            or (
+                metric = 'error_rate'
+                and pair_event_count >= {{ min_volume }}
+                and pair_error_z >= {{ z_threshold_counts }}
+            )
+        ) as is_anomaly,
         last_loaded_at
-    from scored
+    from pairs
+    -- the bucket before the first is read, not written (its row is from an earlier run)
+    where bucket_start >= (select first_bucket from first_scored)  -- noqa: RF02
 
 )
 
