@@ -32,9 +32,12 @@ from clickhouse_server.auth import Authenticator, User
 from clickhouse_server.engine import Connection, Engine, Stats, check_output_format
 from clickhouse_server.sessions import Session, SessionRegistry
 
-# A result smaller than this is sent in one piece, with an exact X-ClickHouse-Summary.
-BUFFER_BYTES = 1 << 20
-# With wait_end_of_query=1 (clickhouse-connect's default) buffer more before streaming anyway.
+# Without wait_end_of_query, ClickHouse sends each block as it comes (its output format
+# flushes after every block), so a failure after the first block is reported in-band; here
+# the first chunk starts the answer unless `http_response_buffer_size` asks for more.
+STREAM_AFTER_BYTES = 1
+# With wait_end_of_query=1 (clickhouse-connect's for commands and inserts) ClickHouse buffers
+# the whole result; here up to this much, then it streams anyway.
 WAIT_END_BUFFER_BYTES = 16 << 20
 # Insert data is handed to the engine in pieces of about this size.
 INSERT_CHUNK_BYTES = 1 << 20
@@ -377,7 +380,10 @@ async def _select_or_command(
     state = lease.state
     fmt = statements.output_format(sql) or params.default_format or formats.DEFAULT_FORMAT
     check_output_format(fmt)
-    budget = WAIT_END_BUFFER_BYTES if params.wait_end_of_query else BUFFER_BYTES
+    budget = WAIT_END_BUFFER_BYTES if params.wait_end_of_query else STREAM_AFTER_BYTES
+    buffer_size = params.settings.get("http_response_buffer_size", "")
+    if not params.wait_end_of_query and buffer_size.isdigit():
+        budget = max(budget, min(int(buffer_size), WAIT_END_BUFFER_BYTES))
     # A session's time zone may have been SET by an earlier query (X-ClickHouse-Timezone).
     timezone = None
     if lease.session is not None:

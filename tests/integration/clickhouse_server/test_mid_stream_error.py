@@ -8,10 +8,10 @@ import re
 
 import httpx
 import pytest
-from clickhouse_connect.driver.exceptions import DatabaseError
+from clickhouse_connect.driver.exceptions import DatabaseError, StreamFailureError
 
-# Fails in the block holding row 150 000, after ~30 MB of rows: past the 16 MiB the server
-# buffers before streaming with wait_end_of_query=1 (clickhouse-connect's default).
+# Fails in the block holding row 150 000, after ~30 MB of rows: past even the 16 MiB the
+# server buffers before streaming with wait_end_of_query=1.
 FAILING = (
     "SELECT number, repeat('x', 200) AS pad FROM numbers(400000)"
     " WHERE throwIf(number = 150000, 'boom at 150000') = 0"
@@ -71,7 +71,20 @@ def test_a_complete_stream_carries_no_block(clickhouse_server):
 def test_clickhouse_connect_raises_instead_of_returning_a_truncated_result(clickhouse_server):
     client = clickhouse_server.client(settings=SETTINGS)
     with pytest.raises(DatabaseError) as caught:
-        client.query(FAILING).result_rows  # noqa: B018  (the rows are read lazily)
+        _ = client.query(FAILING).result_rows  # the rows are read lazily
     assert "boom at 150000" in str(caught.value)
     # the client and the server are fine afterwards
     assert client.query("SELECT 1").result_rows == [(1,)]
+
+
+def test_without_wait_end_of_query_the_first_block_starts_the_answer(clickhouse_server):
+    """As ClickHouse flushes every block: a failure after 100 one-row blocks is in-band
+    (clickhouse-connect's own test of the protocol)."""
+    client = clickhouse_server.client()
+    with pytest.raises(StreamFailureError) as caught:
+        _ = client.query(
+            "SELECT sleepEachRow(0.001), throwIf(number = 100) FROM numbers(200)",
+            settings={"max_block_size": 1, "wait_end_of_query": 0},
+        ).result_set
+    assert "Value passed to 'throwIf' function is non-zero" in str(caught.value)
+    assert client.command("SELECT 1") == 1
