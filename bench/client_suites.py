@@ -102,10 +102,29 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+# dbt-clickhouse's conftest creates three test users with `CREATE USER IF NOT EXISTS … BY
+# sha256('password')`; the embedded engine's access storage is read-only, so they are
+# provisioned through the access file instead (the conftest takes DBT_TEST_USER_1..3).
+DBT_TEST_USERS = [f"dbt_test_user_{i}" for i in range(1, 4)]
+PASSWORD_SHA256 = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
+
+
+def _access_file(path: Path) -> Path:
+    path.write_text(
+        "".join(
+            f'[users.{name}]\npassword_sha256_hex = "{PASSWORD_SHA256}"\n\n'
+            for name in DBT_TEST_USERS
+        )
+    )
+    return path
+
+
 class Server:
     """The embedded server as a subprocess, from `server_root` (a tree of this repository)."""
 
-    def __init__(self, server_root: Path, data: Path, log: Path) -> None:
+    def __init__(
+        self, server_root: Path, data: Path, log: Path, access_file: Path | None = None
+    ) -> None:
         self.port = _free_port()
         env = {
             **os.environ,
@@ -115,6 +134,8 @@ class Server:
         }
         self._log = open(log, "ab")  # noqa: SIM115
         command = [sys.executable, "-m", "clickhouse_server", "--path", str(data)]
+        if access_file is not None:
+            command += ["--access-file", str(access_file)]
         self.process = subprocess.Popen(
             [*command, "--port", str(self.port)],
             cwd=server_root,
@@ -156,6 +177,7 @@ def _suite_env(suite: str, port: int) -> dict[str, str]:
             DBT_CH_TEST_USER=USER,
             DBT_CH_TEST_PASSWORD=PASSWORD,
             DBT_CH_TEST_USE_DOCKER="False",
+            **{f"DBT_TEST_USER_{i}": name for i, name in enumerate(DBT_TEST_USERS, start=1)},
         )
     return env
 
@@ -183,7 +205,9 @@ def _count(junit: Path, suite: str, seconds: float) -> SuiteResult:
     return result
 
 
-def run_suite(suite: str, src: Path, work: Path, port: int, extra_args: list[str]) -> SuiteResult:
+def run_suite(
+    suite: str, src: Path, work: Path, port: int, extra_args: list[str], tests: str | None
+) -> SuiteResult:
     """Copy the checkout's tests/ aside and run them with pytest, streaming its progress."""
     tree = work / suite
     shutil.copytree(src / "tests", tree / "tests")
@@ -204,7 +228,7 @@ def run_suite(suite: str, src: Path, work: Path, port: int, extra_args: list[str
         "python",
         "-m",
         "pytest",
-        TEST_DIRS[suite],
+        tests or TEST_DIRS[suite],
         "-p",
         "no:cacheprovider",
         "-q",
@@ -227,6 +251,7 @@ def main() -> None:
         "--server-root", type=Path, default=ROOT, help="the repository tree to run the server from"
     )
     parser.add_argument("--label", default="current", help="stored with the figures")
+    parser.add_argument("--tests", help="a path inside the suite instead of its whole folder")
     parser.add_argument("pytest_args", nargs="*", help="passed on to pytest (after --)")
     args = parser.parse_args()
     sources = {
@@ -246,9 +271,12 @@ def main() -> None:
         for suite, src in sources.items():
             if src is None:
                 continue
-            server = Server(args.server_root, work / f"{suite}-data", work / f"{suite}.log")
+            access = _access_file(work / "access.toml") if suite == "dbt-clickhouse" else None
+            server = Server(args.server_root, work / f"{suite}-data", work / f"{suite}.log", access)
             try:
-                results.append(run_suite(suite, src, work, server.port, args.pytest_args))
+                results.append(
+                    run_suite(suite, src, work, server.port, args.pytest_args, args.tests)
+                )
             finally:
                 server.stop()
     for result in results:
