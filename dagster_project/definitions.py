@@ -18,7 +18,7 @@ from dagster_project.ingestion.assets import raw_objects, staging_assets
 from dagster_project.ingestion.jobs import load_raw_objects_job
 from dagster_project.ingestion.redrive import redrive_raw_objects_job
 from dagster_project.ingestion.replay import replay_raw_objects_job
-from dagster_project.ingestion.sensors import build_raw_objects_sensor
+from dagster_project.ingestion.sensors import raw_objects_sensor
 from dagster_project.lake.compaction import build_lake_assets
 from dagster_project.lake.reconciliation import build_reconciliation_checks
 from dagster_project.maintenance.backup import backup_clickhouse_job, backup_schedule
@@ -29,10 +29,6 @@ from dagster_project.maintenance.schedules import (
     build_lifecycle_schedule,
 )
 from dagster_project.resources.build import build_resources
-from dagster_project.transformation.after_load import (
-    build_load_and_build_job,
-    models_downstream,
-)
 from dagster_project.transformation.assets import (
     build_dbt_assets,
     build_dbt_job,
@@ -57,7 +53,7 @@ def build_definitions(pipeline: PipelineSettings) -> dg.Definitions:
     compaction = build_compaction_job(lake_assets)
     lifecycle = build_lifecycle_job(pipeline.raw_retention_days)
     jobs += [compaction, lifecycle, backup_clickhouse_job]
-    sensors: list = []
+    sensors: list = [raw_objects_sensor]
     rollups: list[dg.AssetKey] = []
     anomalies: list[dg.AssetChecksDefinition] = []
     dbt_schedules: list[dg.ScheduleDefinition] = []
@@ -67,22 +63,13 @@ def build_definitions(pipeline: PipelineSettings) -> dg.Definitions:
         dbt_assets = build_dbt_assets(project)
         dbt_job = build_dbt_job(dbt_assets, full_scan_check_keys(dbt_assets))
         full_tests_job = build_full_tests_job(dbt_assets)
-        # a load run builds the models downstream of it in the same run (after_load.py)
-        load_and_build = build_load_and_build_job(dbt_assets, full_scan_check_keys(dbt_assets))
         assets.append(dbt_assets)
         assets += dashboard_specs(project)
-        jobs += [dbt_job, full_tests_job, load_and_build]
+        jobs += [dbt_job, full_tests_job]
         dbt_schedules.append(build_full_tests_schedule(full_tests_job))
-        sensors.append(build_dbt_after_loads_sensor(dbt_job, load_and_build.name))
-        sensors.append(
-            build_raw_objects_sensor(
-                load_and_build, lambda context, key: models_downstream(context, load_and_build, key)
-            )
-        )
+        sensors.append(build_dbt_after_loads_sensor(dbt_job))
         rollups = rollup_keys(dbt_assets)
         anomalies = build_anomaly_checks(get_asset_key_for_model([dbt_assets], ANOMALY_MODEL))
-    else:
-        sensors.append(build_raw_objects_sensor())
 
     freshness = build_freshness_checks(
         timedelta(minutes=pipeline.staging_max_lag_minutes),

@@ -15,13 +15,9 @@ up faster than they drain. The objects wait one tick more and go into the next r
 import hashlib
 import json
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import dagster as dg
-from dagster._core.definitions.unresolved_asset_job_definition import (
-    UnresolvedAssetJobDefinition,
-)
 
 from dagster_project.clickhouse.cluster import configured_cluster
 from dagster_project.clickhouse.migrate import ensure_schema
@@ -37,29 +33,15 @@ def _short(key: str) -> str:
     return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
 
 
-# what to build after a load of a staging asset: dbt models and their checks, or None (load only)
-BuildPlan = Callable[
-    [dg.SensorEvaluationContext, dg.AssetKey],
-    tuple[list[dg.AssetKey], list[dg.AssetCheckKey]] | None,
-]
-
-
-def batch_run_request(
-    log_type: str,
-    batch: list[tuple[str, int]],
-    build: tuple[str, list[dg.AssetKey], list[dg.AssetCheckKey]] | None = None,
-) -> dg.RunRequest:
-    """One load run for `batch`; its run key is derived from the object keys it carries. With
-    `build` (job name, models, checks), the run also builds those models after the load."""
+def batch_run_request(log_type: str, batch: list[tuple[str, int]]) -> dg.RunRequest:
+    """One load run for `batch`; its run key is derived from the object keys it carries."""
     keys = [k for k, _ in batch]
     digest = hashlib.blake2b("\n".join(keys).encode(), digest_size=16).hexdigest()
-    job_name, models, checks = build or (None, [], [])
     return dg.RunRequest(
         run_key=f"{log_type}:{len(keys)}:{digest}",
-        job_name=job_name or load_raw_objects_job.name,
-        asset_selection=[staging_asset_key(log_type), *models],
-        # no staging checks: the staging freshness check lists the store; its schedule runs it
-        asset_check_keys=checks,
+        asset_selection=[staging_asset_key(log_type)],
+        # no checks: the staging freshness check lists the store; its schedule runs it
+        asset_check_keys=[],
         run_config={
             "ops": {
                 load_op_name(log_type): {
@@ -79,48 +61,24 @@ WAITING = [
 
 
 def log_types_waiting(instance: dg.DagsterInstance) -> set[str]:
-    """Log types with a load run (plain or with its build) requested but not yet started."""
-    runs = instance.get_runs(dg.RunsFilter(statuses=WAITING), limit=100)
+    """Log types with a load run requested but not yet started."""
+    runs = instance.get_runs(
+        dg.RunsFilter(job_name=load_raw_objects_job.name, statuses=WAITING), limit=100
+    )
     return {run.tags[LOG_TYPE_TAG] for run in runs if LOG_TYPE_TAG in run.tags}
 
 
-def build_raw_objects_sensor(
-    build_job: UnresolvedAssetJobDefinition | None = None, plan: BuildPlan | None = None
-) -> dg.SensorDefinition:
-    """The sensor; with `build_job` and `plan`, its runs also build what `plan` names after the
-    load (`transformation/after_load.py`), else they only load."""
-    jobs = [load_raw_objects_job, *([build_job] if build_job is not None else [])]
-
-    @dg.sensor(
-        name="raw_objects_sensor",
-        jobs=jobs,
-        minimum_interval_seconds=5,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Requests load runs for raw objects not yet in the load manifest.",
-    )
-    def raw_objects_sensor(
-        context: dg.SensorEvaluationContext,
-        object_store: ObjectStoreResource,
-        clickhouse: ClickHouseResource,
-        loader: LoaderSettings,
-    ) -> dg.SensorResult:
-        def build_after(log_type: str):
-            if build_job is None or plan is None:
-                return None
-            found = plan(context, staging_asset_key(log_type))
-            return (build_job.name, *found) if found else None
-
-        return _evaluate(context, object_store, clickhouse, loader, build_after)
-
-    return raw_objects_sensor
-
-
-def _evaluate(
+@dg.sensor(
+    job=load_raw_objects_job,
+    minimum_interval_seconds=5,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests load runs for raw objects not yet in the load manifest.",
+)
+def raw_objects_sensor(
     context: dg.SensorEvaluationContext,
     object_store: ObjectStoreResource,
     clickhouse: ClickHouseResource,
     loader: LoaderSettings,
-    build_after: Callable[[str], tuple[str, list[dg.AssetKey], list[dg.AssetCheckKey]] | None],
 ) -> dg.SensorResult:
     now_s = int(time.time())
     requested: dict[str, int] = json.loads(context.cursor or "{}").get("requested", {})
@@ -145,13 +103,12 @@ def _evaluate(
         if log_type in blocked:
             waiting += len(fresh)  # a run of this log type has not started yet
             continue
-        build = build_after(log_type) if fresh else None
         for i in range(0, len(fresh), loader.max_objects_per_run):
             batch = fresh[i : i + loader.max_objects_per_run]
             if len(runs) >= loader.max_runs_per_tick:
                 waiting += len(batch)
                 continue
-            runs.append(batch_run_request(log_type, batch, build))
+            runs.append(batch_run_request(log_type, batch))
             still_pending.update((_short(k), now_s) for k, _ in batch)
 
     requested_objects = sum(int(r.tags["ollive/objects"]) for r in runs)
@@ -165,6 +122,3 @@ def _evaluate(
         cursor=json.dumps({"requested": still_pending}),
         skip_reason=None if runs else "no new raw objects",
     )
-
-
-raw_objects_sensor = build_raw_objects_sensor()

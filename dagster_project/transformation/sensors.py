@@ -23,32 +23,14 @@ WAITING = [
 ]
 
 
-def latest_loads(instance: dg.DagsterInstance) -> dict[str, tuple[int, str]]:
-    """Storage id and run id of the newest materialization of each staging asset (absent if
-    none)."""
+def latest_load_ids(instance: dg.DagsterInstance) -> dict[str, int]:
+    """Storage id of the newest materialization of each staging asset (absent if none)."""
     ids = {}
     for key in staging_keys:
         records = instance.fetch_materializations(key, limit=1).records
         if records:
-            ids[key.to_user_string()] = (records[0].storage_id, records[0].run_id)
+            ids[key.to_user_string()] = records[0].storage_id
     return ids
-
-
-def latest_load_ids(instance: dg.DagsterInstance) -> dict[str, int]:
-    """Storage id of the newest materialization of each staging asset (absent if none)."""
-    return {key: storage_id for key, (storage_id, _) in latest_loads(instance).items()}
-
-
-FAILED = {dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
-
-
-def builds_itself(instance: dg.DagsterInstance, run_id: str, build_job: str | None) -> bool:
-    """The load ran in a `build_job` run that has not failed: its own dbt step builds (or
-    built) on these rows, after the load, so no separate build is needed."""
-    if build_job is None or not run_id:
-        return False
-    run = instance.get_run_by_id(run_id)
-    return run is not None and run.job_name == build_job and run.status not in FAILED
 
 
 def _seen(cursor: str | None) -> dict[str, int]:
@@ -96,12 +78,7 @@ def checks_of(
     return sorted((k for k in in_job if k.asset_key in targets), key=lambda k: k.to_user_string())
 
 
-def build_dbt_after_loads_sensor(
-    job: UnresolvedAssetJobDefinition, load_and_build_job: str | None = None
-) -> dg.SensorDefinition:
-    """The sensor; loads made by runs of `load_and_build_job` build in their own run (see
-    `after_load.py`) and request nothing here unless that run failed."""
-
+def build_dbt_after_loads_sensor(job: UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
     @dg.sensor(
         job=job,
         name="dbt_after_loads",
@@ -111,8 +88,7 @@ def build_dbt_after_loads_sensor(
     )
     def dbt_after_loads(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         seen = _seen(context.cursor)
-        loads = latest_loads(context.instance)
-        latest = {key: storage_id for key, (storage_id, _) in loads.items()}
+        latest = latest_load_ids(context.instance)
         changed = [
             k
             for k in staging_keys
@@ -120,14 +96,6 @@ def build_dbt_after_loads_sensor(
         ]
         if not changed:
             return dg.SensorResult(skip_reason="no loads since the last build request")
-        if seen and all(
-            builds_itself(context.instance, loads[k.to_user_string()][1], load_and_build_job)
-            for k in changed
-        ):
-            return dg.SensorResult(
-                skip_reason="the new loads build in their own runs",
-                cursor=json.dumps({**seen, **latest}),
-            )
         waiting = context.instance.get_runs_count(
             dg.RunsFilter(job_name=job.name, statuses=WAITING)
         )
