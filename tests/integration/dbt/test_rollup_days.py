@@ -43,3 +43,22 @@ def test_a_backfill_spanning_two_days_lands_in_both(
     expected = {"2026-11-29": 30, "2026-11-30": 17}
     assert dict(client.query(FACT_PER_DAY).result_rows) == expected
     assert dict(client.query(PER_DAY).result_rows) == expected
+
+
+def test_one_load_spanning_more_than_a_hundred_days_builds(
+    server: ClickHouseServer, tmp_path: Path
+) -> None:
+    """Events stamped far apart in one load (a skewed producer clock, a long backfill) touch
+    more day partitions than ClickHouse's default per-INSERT cap of 100; the build must not
+    fail on them, and each day counts its events."""
+    days = 130
+    spread = _history(1000, days, MIDNIGHT - timedelta(days=400), timedelta(days=1, minutes=7))
+    load(server, spread)
+    dbt(server, tmp_path, *BUILD)
+    client = server.client()
+    [(spread_days, spread_events)] = client.query(
+        "SELECT uniqExact(toDate(bucket_start)), sum(requests) FROM ollive.agg_inference_5m "
+        "WHERE bucket_start < {cutoff:DateTime}",
+        parameters={"cutoff": (MIDNIGHT - timedelta(days=100)).replace(tzinfo=None)},
+    ).result_rows
+    assert (spread_days, spread_events) == (days, days)
