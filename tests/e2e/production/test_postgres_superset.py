@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import clickhouse_connect
 import pytest
 import yaml
 
@@ -17,6 +18,7 @@ from ollive.stack.ports import free_ports
 from ollive.stack.services import all_services
 from ollive.stack.supervisor import Supervisor
 from ollive_contract.settings import ClickHouseSettings, StackSettings, SupersetSettings
+from ollive_contract.tables import MARTS_DATABASE
 from superset_config.bundle import BUNDLE_DIR
 from superset_config.launch import superset_env
 from tests.fixtures.superset_client import Superset, require_venv
@@ -43,6 +45,11 @@ def pg_superset(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Superset]:
     supervisor = Supervisor(settings.state_path, settings.host)
     try:
         supervisor.up(specs, report=print)
+        # the marts' database, which dbt makes on a full stack (Superset's connection uses it)
+        ch = settings.clickhouse
+        clickhouse_connect.get_client(
+            host=ch.host, port=ch.port, username=ch.user, password=ch.password.get_secret_value()
+        ).command(f"CREATE DATABASE IF NOT EXISTS {MARTS_DATABASE}")
         env = superset_env(postgres.with_postgres(settings))
         yield Superset(
             settings,
@@ -76,7 +83,8 @@ def test_superset_keeps_its_metadata_in_postgres(pg_superset: Superset) -> None:
 
 
 def test_dashboards_are_served_from_the_postgres_metadata(pg_superset: Superset) -> None:
-    with pg_superset.api() as api:
+    api = pg_superset.api()  # already open: its login happened on creation
+    try:
         listed = api.get("/api/v1/dashboard/", params={"q": "(page_size:100)"})
         listed.raise_for_status()
         titles = {d["dashboard_title"] for d in listed.json()["result"]}
@@ -94,3 +102,5 @@ def test_dashboards_are_served_from_the_postgres_metadata(pg_superset: Superset)
         )
         ran.raise_for_status()
         assert ran.json()["data"] == [{"answer": 42}]
+    finally:
+        api.close()
