@@ -4,7 +4,9 @@ A build that starts after a load sees its rows, so while a build is already queu
 needs nothing more; while one is running, exactly one more is queued behind it. The build
 selects only the dbt models downstream of the staging tables loaded since the last request
 (with their tests), so a load of inference events does not rebuild the tool and application
-marts; the first build of all takes the whole project.
+marts. Until every model of the job has been built once, each build takes the whole project:
+a first build that was killed or failed would otherwise leave models (the price seed, a fact)
+that no later, narrower build ever creates, and every build after it fails on them.
 """
 
 import json
@@ -78,6 +80,19 @@ def checks_of(
     return sorted((k for k in in_job if k.asset_key in targets), key=lambda k: k.to_user_string())
 
 
+def has_unbuilt_assets(
+    instance: dg.DagsterInstance,
+    repository: dg.RepositoryDefinition | None,
+    job: UnresolvedAssetJobDefinition,
+) -> bool:
+    """Whether any asset of the job has never been materialized (True without a repository)."""
+    if repository is None:
+        return True
+    keys = job.selection.resolve(repository.asset_graph)
+    latest = instance.get_latest_materialization_events(keys)
+    return any(latest.get(key) is None for key in keys)
+
+
 def build_dbt_after_loads_sensor(job: UnresolvedAssetJobDefinition) -> dg.SensorDefinition:
     @dg.sensor(
         job=job,
@@ -102,10 +117,10 @@ def build_dbt_after_loads_sensor(job: UnresolvedAssetJobDefinition) -> dg.Sensor
         if waiting:
             # that build has not started: it will read these rows too; look again next tick
             return dg.SensorResult(skip_reason="a dbt build is already waiting")
-        # the first build takes everything: a model downstream of one table may read another
-        # table's staging model, which must exist before a partial build can select around it
-        first = not seen
-        selection = None if first else downstream_of(context.repository_def, job, changed)
+        # everything until every model exists: a model downstream of one table may read another
+        # table's model, which must exist before a partial build can select around it
+        whole = not seen or has_unbuilt_assets(context.instance, context.repository_def, job)
+        selection = None if whole else downstream_of(context.repository_def, job, changed)
         run_key = "loads-up-to-" + "-".join(
             str(latest.get(k.to_user_string(), 0)) for k in staging_keys
         )

@@ -106,6 +106,16 @@ def test_dbt_build_selects_only_models_downstream_of_new_loads() -> None:
         with dg.build_sensor_context(instance=instance, definitions=defs) as context:
             first = sensor(context)
         assert first.run_requests[0].asset_selection is None  # the first build takes all
+        # it was killed before building anything: the next build takes all again
+        instance.report_runless_asset_event(dg.AssetMaterialization(staging_asset_key("inference")))
+        with dg.build_sensor_context(
+            instance=instance, definitions=defs, cursor=first.cursor
+        ) as context:
+            first = sensor(context)
+        assert first.run_requests[0].asset_selection is None
+        # that one built every model
+        for model in (inference_model, application_model):
+            instance.report_runless_asset_event(dg.AssetMaterialization(model.key))
         instance.report_runless_asset_event(dg.AssetMaterialization(staging_asset_key("inference")))
         with dg.build_sensor_context(
             instance=instance, definitions=defs, cursor=first.cursor
