@@ -73,14 +73,14 @@ class Connection:
             result = self._raw.query(sql, fmt, params=dict(params or {}))
         except Exception as exc:
             error = errors.from_engine(exc)
-            if error.code == grant_check.ACCESS_STORAGE_READONLY and self._held(sql):
+            if error.code in grant_check.REFUSED_WRITES and self._held(sql):
                 return b"", Stats()
             raise error from None
         return result.bytes(), _stats(result)
 
     def _held(self, sql: str) -> bool:
         try:
-            return grant_check.already_granted(sql, self.rows)
+            return grant_check.in_force(sql, self.rows)
         except errors.ClickHouseError:
             return False
 

@@ -5,6 +5,11 @@ ACCESS_STORAGE_READONLY after the engine has checked that the grantor may grant.
 declared in the access file instead; a client that re-states one of them (dbt-clickhouse's
 `grants:` config does, after building each model) gets the success ClickHouse gives a
 repeated grant. Anything not already held still fails with the engine's error.
+
+`CREATE USER|ROLE IF NOT EXISTS` of a user or role the access file provides is the same case:
+ClickHouse answers it with success and changes nothing (test suites and provisioning scripts
+run it before every use, dbt-clickhouse's among them); the engine, with nowhere to write,
+refuses it. A name that does not exist yet still gets the engine's refusal.
 """
 
 from __future__ import annotations
@@ -14,11 +19,19 @@ from collections.abc import Callable
 from typing import Any
 
 ACCESS_STORAGE_READONLY = 495
+ACCESS_STORAGE_FOR_INSERTION_NOT_FOUND = 514
+REFUSED_WRITES = (ACCESS_STORAGE_READONLY, ACCESS_STORAGE_FOR_INSERTION_NOT_FOUND)
 
 # formatQuerySingleLine's form of the privileges-on-one-object-to-grantees grant.
 _GRANT = re.compile(
     r"^GRANT (?P<privileges>[A-Z][A-Z ,]*?) ON (?P<database>[\w`]+)\.(?P<table>[\w`*]+)"
     r" TO (?P<grantees>[\w`\-, ]+)$"
+)
+
+# formatQuerySingleLine's form of a CREATE USER or ROLE that may already exist; what follows
+# the names (IDENTIFIED, SETTINGS, ...) is what an existing one keeps unchanged anyway.
+_CREATE_IF_NOT_EXISTS = re.compile(
+    r"^CREATE (?P<kind>USER|ROLE) IF NOT EXISTS (?P<names>[\w`\-]+(?:, [\w`\-]+)*)(?: |$)"
 )
 
 Rows = Callable[[str, dict[str, str]], list[list[Any]]]
@@ -60,3 +73,22 @@ def already_granted(sql: str, rows: Rows) -> bool:
             if not held or not held[0][0]:
                 return False
     return True
+
+
+def already_exists(sql: str, rows: Rows) -> bool:
+    """True for `CREATE USER|ROLE IF NOT EXISTS` naming only users (roles) that exist."""
+    ((normalized,),) = rows("SELECT formatQuerySingleLine({q:String})", {"q": _escaped(sql)})
+    match = _CREATE_IF_NOT_EXISTS.match(normalized)
+    if match is None:
+        return False
+    table = "system.users" if match["kind"] == "USER" else "system.roles"
+    for name in (_unquote(n) for n in match["names"].split(",")):
+        found = rows(f"SELECT count() FROM {table} WHERE name = {{n:String}}", {"n": name})
+        if not found or not found[0][0]:
+            return False
+    return True
+
+
+def in_force(sql: str, rows: Rows) -> bool:
+    """A refused access statement that would change nothing: a grant held, a user that exists."""
+    return already_granted(sql, rows) or already_exists(sql, rows)

@@ -166,6 +166,20 @@ def test_sql_access_management_is_refused_except_grants_in_force(server):
     assert raised.value.code == 495  # ACCESS_STORAGE_READONLY
     # Re-stating a grant the access file declares is a no-op that succeeds.
     admin.command("GRANT SELECT ON access_t.events TO events_reader")
+    # So is creating, if it does not exist, a user or role the access file provides (as
+    # ClickHouse answers it); a new one, or an existing one without IF NOT EXISTS, is refused.
+    admin.command(f"CREATE USER IF NOT EXISTS {TENANT} IDENTIFIED BY 'ignored'")
+    admin.command("CREATE ROLE IF NOT EXISTS events_reader")
+    for refused in (
+        f"CREATE USER IF NOT EXISTS {TENANT}, someone_new",
+        f"CREATE USER {TENANT} IDENTIFIED BY 'x'",
+        "CREATE ROLE IF NOT EXISTS new_role",
+    ):
+        with pytest.raises(DatabaseError) as raised:
+            admin.command(refused)
+        assert raised.value.code in (495, 514), refused
+    # and nothing changed: the tenant's own password still logs in
+    assert _client(server, TENANT, TENANT_PASSWORD).command("SELECT 1") == 1
 
 
 def test_dbt_grants_config_builds_and_the_grant_holds(server, tmp_path):
