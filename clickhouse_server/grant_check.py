@@ -28,11 +28,15 @@ _GRANT = re.compile(
     r" TO (?P<grantees>[\w`\-, ]+)$"
 )
 
+# A user or role name as formatQuerySingleLine keeps it: bare, in backquotes, or as a string
+# literal (clickhouse-connect binds a `%s` name as one: `CREATE USER IF NOT EXISTS 'u' ...`).
+_NAME = r"(?:[\w\-]+|`(?:[^`\\]|\\.)*`|'(?:[^'\\]|\\.)*')"
 # formatQuerySingleLine's form of a CREATE USER or ROLE that may already exist; what follows
 # the names (IDENTIFIED, SETTINGS, ...) is what an existing one keeps unchanged anyway.
 _CREATE_IF_NOT_EXISTS = re.compile(
-    r"^CREATE (?P<kind>USER|ROLE) IF NOT EXISTS (?P<names>[\w`\-]+(?:, [\w`\-]+)*)(?: |$)"
+    rf"^CREATE (?P<kind>USER|ROLE) IF NOT EXISTS (?P<names>{_NAME}(?:, {_NAME})*)(?: |$)"
 )
+_NAMES = re.compile(_NAME)
 
 Rows = Callable[[str, dict[str, str]], list[list[Any]]]
 
@@ -45,7 +49,11 @@ def _escaped(value: str) -> str:
 
 
 def _unquote(name: str) -> str:
-    return name.strip().strip("`")
+    """A name without its backquotes or string quotes (and their backslash escapes)."""
+    name = name.strip()
+    if len(name) >= 2 and name[0] == name[-1] and name[0] in "`'":
+        return re.sub(r"\\(.)", r"\1", name[1:-1])
+    return name
 
 
 def already_granted(sql: str, rows: Rows) -> bool:
@@ -82,7 +90,7 @@ def already_exists(sql: str, rows: Rows) -> bool:
     if match is None:
         return False
     table = "system.users" if match["kind"] == "USER" else "system.roles"
-    for name in (_unquote(n) for n in match["names"].split(",")):
+    for name in (_unquote(n) for n in _NAMES.findall(match["names"])):
         found = rows(f"SELECT count() FROM {table} WHERE name = {{n:String}}", {"n": name})
         if not found or not found[0][0]:
             return False

@@ -182,6 +182,22 @@ def test_sql_access_management_is_refused_except_grants_in_force(server):
     assert _client(server, TENANT, TENANT_PASSWORD).command("SELECT 1") == 1
 
 
+def test_create_user_if_not_exists_with_a_bound_name(server):
+    """dbt-clickhouse's suite fixture binds the name: clickhouse-connect sends it as a string
+    literal (`CREATE USER IF NOT EXISTS 'tenant_a' IDENTIFIED WITH sha256_hash BY '…'`)."""
+    admin = server.client()
+    statement = "CREATE USER IF NOT EXISTS %s IDENTIFIED WITH sha256_hash BY %s"
+    admin.command(statement, (TENANT, _sha("ignored")))
+    admin.command("CREATE USER IF NOT EXISTS `tenant_a`, 'dbt_reader'")
+    with pytest.raises(DatabaseError) as raised:
+        admin.command(statement, ("someone_new", _sha("x")))
+    assert raised.value.code in (495, 514)
+    with pytest.raises(DatabaseError) as raised:
+        admin.command("CREATE USER IF NOT EXISTS 'tenant_a', 'someone_new'")
+    assert raised.value.code in (495, 514)
+    assert _client(server, TENANT, TENANT_PASSWORD).command("SELECT 1") == 1
+
+
 def test_dbt_grants_config_builds_and_the_grant_holds(server, tmp_path):
     project = tmp_path / "dbt_grants"
     (project / "models").mkdir(parents=True)
