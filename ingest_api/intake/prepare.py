@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ingest_api.intake import pseudonyms
 from ingest_api.intake.body import decode, parse_events
 from ingest_api.intake.records import to_record
-from ingest_api.intake.validation import Rejection, validate_events
+from ingest_api.intake.validation import FutureBound, Rejection, validate_events
 from ingest_api.pii.redaction import Redactor
 
 
@@ -31,6 +31,8 @@ class PrepareConfig:
     pii_fast_path: bool
     pii_cache_size: int
     pseudonymiser: pseudonyms.Pseudonymiser | None = None
+    # how far ahead of the arrival an event's time may be (IngestSettings); None: no bound
+    max_event_ahead: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,13 @@ def init(config: PrepareConfig) -> None:
         _redactor.warm_up()
 
 
+def future_bound(config: PrepareConfig, received_at: datetime) -> FutureBound | None:
+    """The bound on event times for a request that arrived at `received_at`."""
+    if config.max_event_ahead is None:
+        return None
+    return FutureBound(received_at, config.max_event_ahead)
+
+
 def ready() -> bool:
     return _config is not None
 
@@ -82,7 +91,7 @@ def prepare(
     assert _config is not None, "prepare.init() was not called in this process"
     data = decode(body, content_encoding, _config.max_decompressed_bytes)
     raw = parse_events(data, content_type, _config.max_events_per_request)
-    validated = validate_events(raw)
+    validated = validate_events(raw, future_bound(_config, received_at))
     lines: dict[str, list[bytes]] = defaultdict(list)
     entities: Counter[str] = Counter()
     for event in validated.events:

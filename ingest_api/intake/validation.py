@@ -1,13 +1,16 @@
 """Per-event validation against the wire contract, with reasons that never echo a field value.
 
 A value may hold PII, so a reason names the field (`loc`) and the rule it broke, never the input.
-Within one request the first occurrence of an `event_id` wins; later ones are rejected.
+Within one request the first occurrence of an `event_id` wins; later ones are rejected. An event
+whose time is too far ahead of the server's clock (`FutureBound`) is rejected too: a producer
+clock months off would put it in partitions and dashboards where no real event is yet.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from pydantic import ValidationError
 
@@ -56,8 +59,30 @@ class Validated:
     rejected: list[Rejection]
 
 
-def validate_events(raw: list[RawEvent]) -> Validated:
-    """Validate each event on its own; duplicates of an earlier event_id are rejected."""
+@dataclass(frozen=True)
+class FutureBound:
+    """No event may start or finish more than `ahead` after the request arrived."""
+
+    received_at: datetime
+    ahead: timedelta
+
+    def check(self, event: ContractEvent, index: int) -> Rejection | None:
+        latest = self.received_at + self.ahead
+        for name in ("started_at", "finished_at"):
+            at = getattr(event, name)
+            if at is not None and (at if at.tzinfo else at.replace(tzinfo=UTC)) > latest:
+                hours = self.ahead.total_seconds() / 3600
+                return Rejection(
+                    index,
+                    f"{name}: more than {hours:g} h ahead of the server's clock",
+                    "too_far_ahead",
+                )
+        return None
+
+
+def validate_events(raw: list[RawEvent], future: FutureBound | None = None) -> Validated:
+    """Validate each event on its own; duplicates of an earlier event_id, and events too far
+    ahead of `future`'s bound (when given), are rejected."""
     events: list[ContractEvent] = []
     rejected: list[Rejection] = []
     seen: set = set()
@@ -68,7 +93,7 @@ def validate_events(raw: list[RawEvent]) -> Validated:
             except ValidationError:
                 item = parse_line(item.line)  # refused: find out why, as for a parsed item
             else:
-                if _first(event, index, seen, rejected):
+                if _keep(event, index, seen, rejected, future):
                     events.append(event)
                 continue
         if item.parse_error is not None:
@@ -82,9 +107,24 @@ def validate_events(raw: list[RawEvent]) -> Validated:
         except ValidationError as exc:
             rejected.append(Rejection(index, describe(exc), "invalid"))
             continue
-        if _first(event, index, seen, rejected):
+        if _keep(event, index, seen, rejected, future):
             events.append(event)
     return Validated(events, rejected)
+
+
+def _keep(
+    event: ContractEvent,
+    index: int,
+    seen: set,
+    rejected: list[Rejection],
+    future: FutureBound | None,
+) -> bool:
+    """False (and a rejection) for an event too far ahead, or a repeat within the request."""
+    too_far = future.check(event, index) if future is not None else None
+    if too_far is not None:
+        rejected.append(too_far)
+        return False
+    return _first(event, index, seen, rejected)
 
 
 def _first(event: ContractEvent, index: int, seen: set, rejected: list[Rejection]) -> bool:

@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from datetime import timedelta
 
 from ingest_api.intake import prepare
 from ingest_api.intake.pseudonyms import Pseudonymiser
@@ -29,6 +30,7 @@ def prepare_config(settings: IngestSettings) -> prepare.PrepareConfig:
         pii_spacy_model=settings.pii_spacy_model,
         pii_fast_path=settings.pii_fast_path,
         pii_cache_size=settings.pii_cache_size,
+        max_event_ahead=timedelta(hours=settings.max_event_ahead_hours),
         pseudonymiser=Pseudonymiser(
             settings.user_id_key_id, settings.user_id_key.get_secret_value()
         ),

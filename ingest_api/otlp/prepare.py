@@ -13,7 +13,7 @@ from datetime import datetime
 
 from ingest_api.intake import pseudonyms
 from ingest_api.intake.body import BodyError, RawEvent, decode
-from ingest_api.intake.prepare import worker_setup
+from ingest_api.intake.prepare import future_bound, worker_setup
 from ingest_api.intake.records import to_record
 from ingest_api.intake.validation import Rejection, validate_events
 from ingest_api.otlp.archive import archive_line
@@ -66,7 +66,7 @@ def prepare_traces(
         else:
             mapped.append(RawEvent(event))
             positions.append(item.index)
-    validated = validate_events(mapped)
+    validated = validate_events(mapped, future_bound(config, received_at))
     rejected.extend(Rejection(positions[r.index], r.reason, r.code) for r in validated.rejected)
     lines: dict[str, list[bytes]] = defaultdict(list)
     entities: Counter[str] = Counter()

@@ -46,6 +46,14 @@ class IngestSettings(BaseSettings):
         50 * 2**20, description="Largest body after gzip; a bomb is cut off while inflating (413)."
     )
     max_events_per_request: int = Field(10_000, description="Most events in one request (413).")
+    max_event_ahead_hours: float = Field(
+        24.0,
+        gt=0,
+        description=(
+            "An event whose started_at or finished_at is more than this many hours ahead of "
+            "the server's clock is rejected (too_far_ahead); the rest of its batch is kept."
+        ),
+    )
 
     prepare_workers: int = Field(
         2,
