@@ -38,7 +38,7 @@ status: ## Show the stack's services
 test: setup ## Run the test suite against the real embedded stack (all but the slow e2e tests)
 	$(UV) run pytest -m "not slow" $(PYTEST_ARGS)
 
-test-slow: setup ## The slow e2e tests: the postgres profile, OTLP through the pipeline, the short soak
+test-slow: setup ## The slow e2e tests: the postgres profile, OTLP through the pipeline
 	$(UV) run pytest -m slow $(PYTEST_ARGS)
 
 test-unit: setup-python ## The unit tests only: no services, about 1.5 min
