@@ -10,7 +10,11 @@ gunicorn, as `ollive up` does), then, per chart and round, interleaved:
 - `clickhouse`: the same SQL (Superset's `result_type: query`) sent with clickhouse-connect as
   the read-only user: the database's share of the time;
 - `unbounded`: the chart with "No filter", what the dashboards ran before they had a default
-  time window (the baseline).
+  time window (the baseline);
+- `cached`: the bounded request without `force`, as a dashboard sends it: Superset's cache key
+  holds the relative window ("Last day"), not its resolved bounds, so repeated opens within the
+  data cache's timeout (`OLLIVE_SUPERSET_DATA_CACHE_SECONDS`, 60) are hits; each answer's
+  `is_cached` is counted, hits and misses reported apart.
 
 A drill-down tile (Conversation turns, Scores and feedback, Trace spans) is timed as its
 dashboard opens it: narrowed to one conversation or trace, the first one, as the dashboard's
@@ -50,7 +54,7 @@ from superset_config.bundle import BUNDLE_DIR  # noqa: E402
 from superset_config.launch import superset_env  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "superset_charts.json"
-KINDS = ("superset", "clickhouse", "unbounded")
+KINDS = ("superset", "clickhouse", "unbounded", "cached")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -111,11 +115,15 @@ def all_drill_columns() -> dict[str, str]:
 
 
 def with_time_range(
-    context: dict, time_range: str, result_type: str = "full", drill: tuple | None = None
+    context: dict,
+    time_range: str,
+    result_type: str = "full",
+    drill: tuple | None = None,
+    force: bool = True,
 ) -> dict:
     """The saved query context under `time_range`, narrowed to `drill` ((column, value)) if any."""
     context = copy.deepcopy(context)
-    context["force"] = True
+    context["force"] = force
     context["result_type"] = result_type
     for query in context["queries"]:
         for f in query["filters"]:
@@ -138,14 +146,17 @@ def login(url: str, user: str, password: str) -> httpx.Client:
     return client
 
 
-def post(api: httpx.Client, context: dict) -> None:
-    api.post("/api/v1/chart/data", json=context).raise_for_status()
+def post(api: httpx.Client, context: dict) -> bool:
+    """Whether every query of the answer came from Superset's cache."""
+    answer = api.post("/api/v1/chart/data", json=context)
+    answer.raise_for_status()
+    return all(r.get("is_cached") for r in answer.json()["result"])
 
 
-def timed(call) -> float:
+def timed(call) -> tuple[float, object]:
     started = time.perf_counter()
-    call()
-    return (time.perf_counter() - started) * 1000
+    out = call()
+    return (time.perf_counter() - started) * 1000, out
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -158,35 +169,43 @@ def summary(values: list[float]) -> dict[str, float]:
 def measure(api: httpx.Client, ch, contexts: dict, boards: dict, rounds: int, drills: dict) -> dict:
     """Per dashboard and kind, every chart query's time (ms), interleaved round by round."""
     times: dict = {slug: {kind: [] for kind in KINDS} for slug in boards}
+    cache = {"hits": [], "misses": []}
     per_chart: dict = {}
     first = {column: ch.command(sql) for column, sql in DRILL_FIRST_VALUE.items()}
-    for slug, (time_range, names) in boards.items():
-        for name in names:
-            drill = (drills[name], first[drills[name]]) if name in drills else None
-            bounded = with_time_range(contexts[name], time_range, drill=drill)
-            unbounded = with_time_range(contexts[name], "No filter", drill=drill)
-            (query,) = api.post(
-                "/api/v1/chart/data",
-                json=with_time_range(contexts[name], time_range, "query", drill),
-            ).json()["result"]
-            calls = {
-                "superset": lambda c=bounded: post(api, c),
-                "clickhouse": lambda sql=query["query"]: ch.query(sql),
-                "unbounded": lambda c=unbounded: post(api, c),
-            }
-            for call in calls.values():
-                call()  # warm-up
-            chart = {kind: [] for kind in KINDS}
-            for _ in range(rounds):
-                for kind, call in calls.items():
-                    chart[kind].append(timed(call))
-            per_chart[name] = {kind: summary(v) for kind, v in chart.items()}
-            for kind in KINDS:
-                times[slug][kind] += chart[kind]
-    return {"times": times, "per_chart": per_chart}
+    charts = [(slug, name) for slug, (_, names) in boards.items() for name in names]
+    for done, (slug, name) in enumerate(charts, 1):
+        time_range = boards[slug][0]
+        drill = (drills[name], first[drills[name]]) if name in drills else None
+        bounded = with_time_range(contexts[name], time_range, drill=drill)
+        unbounded = with_time_range(contexts[name], "No filter", drill=drill)
+        cached = with_time_range(contexts[name], time_range, drill=drill, force=False)
+        (query,) = api.post(
+            "/api/v1/chart/data",
+            json=with_time_range(contexts[name], time_range, "query", drill),
+        ).json()["result"]
+        calls = {
+            "superset": lambda c=bounded: post(api, c),
+            "clickhouse": lambda sql=query["query"]: ch.query(sql),
+            "unbounded": lambda c=unbounded: post(api, c),
+            "cached": lambda c=cached: post(api, c),
+        }
+        for call in calls.values():
+            call()  # warm-up; fills the cache for `cached`
+        chart = {kind: [] for kind in KINDS}
+        for _ in range(rounds):
+            for kind, call in calls.items():
+                ms, out = timed(call)
+                chart[kind].append(ms)
+                if kind == "cached":
+                    cache["hits" if out else "misses"].append(ms)
+        per_chart[name] = {kind: summary(v) for kind, v in chart.items()}
+        for kind in KINDS:
+            times[slug][kind] += chart[kind]
+        print(f"{time.strftime('%H:%M:%S')} timed {done}/{len(charts)}: {name}", file=sys.stderr)
+    return {"times": times, "per_chart": per_chart, "cache": cache}
 
 
-def report(results: dict, times: dict) -> None:
+def report(results: dict, times: dict, cache: dict) -> None:
     every: dict[str, list[float]] = {kind: [] for kind in KINDS}
     for slug, by_kind in times.items():
         results["dashboards"][slug] = {}
@@ -207,6 +226,12 @@ def report(results: dict, times: dict) -> None:
         results["unbounded"]["p95_ms"] / results["superset"]["p95_ms"], 2
     )
     print(f"superset_overhead_p50: {overhead:.1f} ms")
+    for outcome, values in cache.items():
+        results[f"cache_{outcome}"] = {"count": len(values)} | (summary(values) if values else {})
+        print(f"superset_cache_{outcome}: {len(values)} requests")
+        if values:
+            print(f"superset_cache_{outcome}_p50: {results[f'cache_{outcome}']['p50_ms']} ms")
+            print(f"superset_cache_{outcome}_p95: {results[f'cache_{outcome}']['p95_ms']} ms")
     print(f"superset_unbounded_over_bounded_p95: {results['unbounded_over_bounded_p95_ratio']} x")
 
 
@@ -286,7 +311,7 @@ def main() -> None:
         print(f"superset_bench_{step.removesuffix('_s')}: {secs:.1f} s")
     print(f"superset_bench_load_average_1m_before: {load_before[0]:.2f}")
     print(f"superset_bench_load_average_1m_after: {load_after[0]:.2f}")
-    report(results, measured["times"])
+    report(results, measured["times"], measured["cache"])
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2))
 

@@ -91,9 +91,12 @@ def stage(client, events: int, days: int) -> None:
     counts = {log_type: int(events * share) for log_type, share in SHARES.items()}
     for i, log_type in enumerate(SHARES):
         offset = i * TYPE_OFFSET
+        started = time.perf_counter()
         client.command(
             traced_insert_sql(log_type, events_sql(offset, counts[log_type], days), offset, counts)
         )
+        secs = time.perf_counter() - started
+        progress(f"staged {counts[log_type]:,} {log_type} events in {secs:.0f} s")
 
 
 def dbt_run(settings, workdir: Path) -> dict[str, float]:
@@ -110,12 +113,18 @@ def dbt_run(settings, workdir: Path) -> dict[str, float]:
     }
     models: dict[str, float] = {}
     for command in ("seed", "run"):
-        done = subprocess.run(
+        progress(f"dbt {command} …")
+        lines: list[str] = []
+        with subprocess.Popen(
             [str(DBT), command, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)],
-            env=env, capture_output=True, text=True, cwd=PROJECT,
-        )  # fmt: skip
-        if done.returncode != 0:
-            sys.exit(f"dbt {command} failed:\n{done.stdout[-5000:]}")
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PROJECT,
+        ) as dbt:  # fmt: skip
+            for line in dbt.stdout or ():
+                lines.append(line)
+                if " OK " in line or "ERROR" in line:  # one line per model done
+                    progress(f"  {line.strip()}")
+        if dbt.returncode != 0:
+            sys.exit(f"dbt {command} failed:\n{''.join(lines)[-5000:]}")
         results = json.loads((workdir / "target" / "run_results.json").read_text())["results"]
         models |= {
             r["unique_id"].split(".")[-1]: r["execution_time"]
@@ -123,6 +132,10 @@ def dbt_run(settings, workdir: Path) -> dict[str, float]:
             if r["unique_id"].startswith("model.")
         }
     return models
+
+
+def progress(line: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {line}", file=sys.stderr, flush=True)
 
 
 def build_marts(settings, client, events: int, days: int, workdir: Path) -> dict[str, float]:
