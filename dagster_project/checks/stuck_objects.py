@@ -8,7 +8,9 @@ absent from the load manifest there. A quarantined object never blocks the other
 the manifest as `quarantined`; `no_quarantined_objects` warns, with keys and reasons, for as
 long as one is quarantined and still in the store. Both are re-driven after a fix by the
 `redrive_raw_objects_job` (`ingestion/redrive.py`); a quarantined object that must not be
-loaded is dismissed by moving it out of `raw/`.
+loaded is dismissed by moving it out of `raw/`. The stuck check also records what it finds in
+the quarantine table (`record_stuck`), so the warehouse shows stuck objects beside quarantined
+ones (superset_config's `objects_not_loaded` and `load_health` datasets).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from dagster_project.ingestion.assets import staging_asset_key
-from dagster_project.ingestion.quarantine import quarantined_objects
+from dagster_project.ingestion.quarantine import quarantined_objects, record_stuck
 from dagster_project.ingestion.redrive import DEFAULT_HORIZON_HOURS, still_stored, stuck_objects
 from dagster_project.ingestion.settings import LoaderSettings
 from dagster_project.resources.clickhouse import ClickHouseResource
@@ -44,14 +46,12 @@ def build_stuck_objects_check(
         object_store: ObjectStoreResource, clickhouse: ClickHouseResource, loader: LoaderSettings
     ) -> dg.AssetCheckResult:
         now = datetime.now(UTC)
+        client = clickhouse.get_client()
         stuck = stuck_objects(
-            object_store,
-            clickhouse.get_client(),
-            log_type,
-            now,
-            loader.lookback_hours,
-            horizon_hours,
+            object_store, client, log_type, now, loader.lookback_hours, horizon_hours
         )
+        # recorded in the warehouse too, for the Privacy dashboard's pipeline tiles
+        record_stuck(client, log_type, [k for k, _ in stuck], loader.lookback_hours)
         oldest = ObjectKey.parse(stuck[0][0]).received_at if stuck else now
         return dg.AssetCheckResult(
             passed=not stuck,

@@ -1,8 +1,14 @@
-"""Objects that cannot be loaded: recorded with their reason so they never block the others."""
+"""Objects that cannot be loaded: recorded with their reason so they never block the others.
+
+The quarantine table also holds what the stuck check found: an object never loaded and older
+than the loader's lookback gets a row whose reason starts with `STUCK_REASON` (no manifest row),
+so the warehouse (the Privacy dashboard's pipeline tiles, SQL Lab) sees it as well as Dagster.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from dagster_project.ingestion.manifest import MANIFEST, QUARANTINED
@@ -36,6 +42,9 @@ DATA_ERROR_CODES = frozenset(
     }
 )
 
+# The reason of a stuck object's row (the manifest has none for it); the dashboards match on it.
+STUCK_REASON = "stuck: never loaded"
+
 _CODE_RE = re.compile(r"Code: (\d+)\.")
 
 
@@ -65,6 +74,21 @@ def quarantine(client: Any, object_key: str, log_type: str, reason: str, raw_sam
         [[object_key, log_type, reason, raw_sample.decode("utf-8", "replace")]],
         column_names=["object_key", "log_type", "reason", "raw_sample"],
     )
+
+
+def record_stuck(client: Any, log_type: str, stuck: Sequence[str], lookback_hours: int) -> None:
+    """A row per stuck object, each time the stuck check finds it: the first is when it was seen
+    stuck, the latest says it still is (an object loaded or moved away stops being recorded)."""
+    reason = (
+        f"{STUCK_REASON}, older than the loader's {lookback_hours} h lookback: "
+        "run `redrive_raw_objects_job` with `stuck: true`"
+    )
+    if stuck:
+        client.insert(
+            QUARANTINE,
+            [[key, log_type, reason, ""] for key in stuck],
+            column_names=["object_key", "log_type", "reason", "raw_sample"],
+        )
 
 
 def quarantined_objects(client: Any, log_type: str, limit: int = 1000) -> list[tuple[str, str]]:
