@@ -36,9 +36,12 @@ class Token:
 
 
 def tokens(buf: bytes, final: bool) -> Iterator[Token]:
-    """Words and punctuation outside strings, quoted identifiers and comments.
+    """Words and punctuation outside strings, quoted identifiers, heredocs and comments, as
+    ClickHouse's `Lexer` splits them: `--`, `//` and `# ` / `#!` comments to the end of the
+    line, nested `/* */` comments, `$tag$ … $tag$` heredoc strings (any text between the two
+    dollars is the tag, none included), `$` inside and at the start of bare words.
 
-    With `final=False` a string, comment or word cut off by the end of `buf` raises
+    With `final=False` a string, comment, heredoc or word cut off by the end of `buf` raises
     `Incomplete`, since more body bytes may complete it.
     """
     i, n, depth = 0, len(buf), 0
@@ -46,7 +49,12 @@ def tokens(buf: bytes, final: bool) -> Iterator[Token]:
         c = buf[i : i + 1]
         if c in (b" ", b"\t", b"\n", b"\r", b"\f", b"\v"):
             i += 1
-        elif buf.startswith(b"--", i) or c == b"#":
+        elif (
+            buf.startswith(b"--", i)
+            or buf.startswith(b"//", i)
+            or buf.startswith(b"# ", i)
+            or buf.startswith(b"#!", i)
+        ):
             end = buf.find(b"\n", i)
             if end < 0:
                 if not final:
@@ -54,12 +62,12 @@ def tokens(buf: bytes, final: bool) -> Iterator[Token]:
                 return
             i = end + 1
         elif buf.startswith(b"/*", i):
-            end = buf.find(b"*/", i + 2)
+            end = _comment_end(buf, i + 2)
             if end < 0:
                 if not final:
                     raise Incomplete
                 return
-            i = end + 2
+            i = end
         elif c in (b"'", b'"', b"`"):
             j = i + 1
             while True:
@@ -78,8 +86,13 @@ def tokens(buf: bytes, final: bool) -> Iterator[Token]:
                     j += 1
             yield Token(buf[i : j + 1], i, j + 1, depth)
             i = j + 1
-        elif c.isalpha() or c == b"_":
-            match = _WORD.match(buf, i)
+        elif c == b"$" and (heredoc_end := _heredoc_end(buf, i)) > 0:
+            yield Token(buf[i:heredoc_end], i, heredoc_end, depth)
+            i = heredoc_end
+        elif c == b"$" and not final:
+            raise Incomplete  # the rest of the body may close the heredoc
+        elif c.isalpha() or c == b"_" or (c == b"$" and _WORD_CHAR.match(buf, i + 1)):
+            match = _BARE_WORD.match(buf, i)
             assert match is not None
             if match.end() == n and not final:
                 raise Incomplete
@@ -92,6 +105,38 @@ def tokens(buf: bytes, final: bool) -> Iterator[Token]:
                 depth = max(0, depth - 1)
             yield Token(c, i, i + 1, depth)
             i += 1
+
+
+# A bare word as ClickHouse's lexer reads it: word characters and dollars.
+_BARE_WORD = re.compile(rb"[A-Za-z0-9_$]+")
+_WORD_CHAR = re.compile(rb"[A-Za-z0-9_]")
+
+
+def _comment_end(buf: bytes, pos: int) -> int:
+    """Where a `/*` comment whose body starts at `pos` ends (comments nest), or -1."""
+    level = 1
+    while level:
+        close = buf.find(b"*/", pos)
+        if close < 0:
+            return -1
+        opened = buf.find(b"/*", pos, close + 1)  # `/*/` opens before it closes
+        if opened >= 0:
+            level, pos = level + 1, opened + 2
+        else:
+            level, pos = level - 1, close + 2
+    return pos
+
+
+def _heredoc_end(buf: bytes, start: int) -> int:
+    """The end of a `$tag$ … $tag$` heredoc starting at `start`, or -1 when there is none in
+    `buf` (then, at the end of the body, the `$` is a dollar sign or starts a bare word, as in
+    ClickHouse)."""
+    tag_end = buf.find(b"$", start + 1)
+    if tag_end < 0:
+        return -1
+    tag = buf[start : tag_end + 1]
+    close = buf.find(tag, tag_end + 1)
+    return -1 if close < 0 else close + len(tag)
 
 
 # ClickHouse shows this much of the query from the offending token in a syntax error.

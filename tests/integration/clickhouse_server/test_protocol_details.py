@@ -105,3 +105,20 @@ def test_trailing_semicolons_and_comments_are_one_statement(clickhouse_server):
     with pytest.raises(DatabaseError) as caught:
         clickhouse_server.client().command("SELECT 1; SELECT 2")
     assert "Multi-statements are not allowed" in str(caught.value)
+
+
+def test_semicolons_in_heredocs_and_nested_comments_are_one_statement(clickhouse_server):
+    """dbt-clickhouse writes model docs as `$dbt_comment_literal_block$ … $…$` heredocs, and
+    docs contain `;`; ClickHouse's lexer reads heredocs, nested and `//` comments whole."""
+    assert _post(clickhouse_server, "SELECT $doc$a; b$doc$").text == "a; b\n"
+    assert _post(clickhouse_server, "SELECT $$x;$$ /* /* ; */ ; */ // ;\n;").text == "x;\n"
+    assert _post(clickhouse_server, "SELECT 1 AS a$b; -- $x$;").text == "1\n"
+    client = clickhouse_server.client()
+    client.command("CREATE TABLE IF NOT EXISTS heredoc_t (a UInt8) ENGINE = MergeTree ORDER BY a")
+    comment = "with 'single quotes' as well as other;\n'''abc123'''\nSome $lbl$ and $$ dollars $$"
+    client.command(f"ALTER TABLE heredoc_t MODIFY COMMENT $dbt_block${comment}$dbt_block$")
+    stored = client.query("SELECT comment FROM system.tables WHERE name = 'heredoc_t'")
+    assert stored.result_rows == [(comment,)]
+    response = _post(clickhouse_server, "SELECT $t$;$t$; SELECT 2")
+    assert response.headers["X-ClickHouse-Exception-Code"] == "62"
+    assert "failed at position 17 (SELECT)" in response.text
