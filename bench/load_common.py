@@ -24,17 +24,12 @@ sys.path.insert(0, str(ROOT))
 import bench.ingest_common as common  # noqa: E402
 from dagster_project.resources.clickhouse import ClickHouseResource  # noqa: E402
 from dagster_project.resources.object_store import ObjectStoreResource  # noqa: E402
-from ollive.stack.ports import free_ports  # noqa: E402
+from ollive.stack.private import private_settings  # noqa: E402
 from ollive.stack.services import clickhouse, s3_credentials, seaweedfs  # noqa: E402
 from ollive.stack.supervisor import Supervisor  # noqa: E402
 from ollive.synthetic_events import make_event  # noqa: E402
 from ollive_contract.events import EVENT_ADAPTER  # noqa: E402
 from ollive_contract.object_keys import ObjectKey  # noqa: E402
-from ollive_contract.settings import (  # noqa: E402
-    ClickHouseSettings,
-    ObjectStoreSettings,
-    StackSettings,
-)
 
 
 @dataclass
@@ -52,15 +47,7 @@ def load_stack() -> Iterator[LoadStack]:
     """SeaweedFS and the embedded ClickHouse server (the stack's own service specs) on free
     ports with a temporary state dir, stopped and removed on exit."""
     with tempfile.TemporaryDirectory(prefix="ollive-bench-") as tmp:
-        s3p, master, volume, filer, ch = free_ports(5)
-        settings = StackSettings(
-            state_dir=Path(tmp),
-            s3=ObjectStoreSettings(endpoint=f"http://127.0.0.1:{s3p}"),
-            seaweedfs_master_port=master,
-            seaweedfs_volume_port=volume,
-            seaweedfs_filer_port=filer,
-            clickhouse=ClickHouseSettings(port=ch),
-        )
+        settings = private_settings(Path(tmp))
         supervisor = Supervisor(settings.state_path, settings.host)
         supervisor.up([seaweedfs(settings), clickhouse(settings)], report=lambda _: None)
         try:

@@ -51,10 +51,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from superset_data import build_marts  # noqa: E402
 
 from ollive.stack import superset_service  # noqa: E402
-from ollive.stack.ports import free_ports  # noqa: E402
+from ollive.stack.private import private_settings  # noqa: E402
 from ollive.stack.services import clickhouse  # noqa: E402
 from ollive.stack.supervisor import Supervisor  # noqa: E402
-from ollive_contract.settings import StackSettings  # noqa: E402
 from superset_config.bundle import BUNDLE_DIR  # noqa: E402
 from superset_config.launch import superset_env  # noqa: E402
 
@@ -253,10 +252,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-superset-") as tmp:
         work = args.state_dir or Path(tmp)
         built_marker = work / f"built-{args.events}-{args.days}.json"
-        ch_port, superset_port = free_ports(2)
-        settings = StackSettings(
-            state_dir=work / "state", clickhouse_port=ch_port, superset_port=superset_port
-        )
+        settings = private_settings(work / "state")
         supervisor = Supervisor(settings.state_path, settings.host)
         try:
             supervisor.up([clickhouse(settings)], report=lambda _: None)

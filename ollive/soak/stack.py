@@ -6,16 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ollive.stack.ports import free_ports
+from ollive.stack.private import allocate_ports, private_settings
 from ollive.stack.process import ServiceSpec
 from ollive.stack.services import all_services
 from ollive.stack.supervisor import Supervisor
-from ollive_contract.settings import (
-    ClickHouseSettings,
-    IngestSettings,
-    ObjectStoreSettings,
-    StackSettings,
-)
+from ollive_contract.settings import StackSettings
 
 PORTS_FILE = "soak-ports.json"
 SOAK_SERVICES = ("seaweedfs", "clickhouse", "ingest_api", "dagster-code-server", "dagster-daemon")
@@ -28,21 +23,10 @@ def soak_settings(state_dir: Path) -> StackSettings:
     if ports_file.exists():
         ports = json.loads(ports_file.read_text())
     else:
-        ports = free_ports(8)
+        ports = allocate_ports()
         state_dir.mkdir(parents=True, exist_ok=True)
         ports_file.write_text(json.dumps(ports))
-    s3, master, volume, filer, ch, ingest, dagster, code = ports
-    return StackSettings(
-        state_dir=state_dir,
-        seaweedfs_master_port=master,
-        seaweedfs_volume_port=volume,
-        seaweedfs_filer_port=filer,
-        dagster_port=dagster,
-        dagster_code_server_port=code,
-        s3=ObjectStoreSettings(endpoint=f"http://127.0.0.1:{s3}"),
-        clickhouse=ClickHouseSettings(port=ch),
-        ingest=IngestSettings(port=ingest),
-    )
+    return private_settings(state_dir, ports)
 
 
 def soak_specs(settings: StackSettings) -> list[ServiceSpec]:

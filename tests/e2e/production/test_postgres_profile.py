@@ -23,15 +23,10 @@ from typer.testing import CliRunner
 from ingest_api.keys.store import open_key_store
 from ollive.cli import app as cli
 from ollive.stack import postgres
-from ollive.stack.ports import free_ports
+from ollive.stack.private import private_settings
 from ollive.stack.services import all_services
 from ollive.stack.supervisor import Supervisor
-from ollive_contract.settings import (
-    ClickHouseSettings,
-    IngestSettings,
-    ObjectStoreSettings,
-    StackSettings,
-)
+from ollive_contract.settings import StackSettings
 from ollive_contract.tables import MARTS_DATABASE, staging_table
 from tests.fixtures.ingest_events import inference
 
@@ -84,22 +79,7 @@ class PostgresStack:
 
 @pytest.fixture(scope="module")
 def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresStack]:
-    ports = free_ports(11)
-    s3, master, volume, filer, ch, ingest, replica, dagster, code, pg, _ = ports
-    settings = StackSettings(
-        state_dir=tmp_path_factory.mktemp("pg-stack"),
-        profile="postgres",
-        postgres_port=pg,
-        ingest_replica_port=replica,
-        seaweedfs_master_port=master,
-        seaweedfs_volume_port=volume,
-        seaweedfs_filer_port=filer,
-        dagster_port=dagster,
-        dagster_code_server_port=code,
-        s3=ObjectStoreSettings(endpoint=f"http://127.0.0.1:{s3}"),
-        clickhouse=ClickHouseSettings(port=ch),
-        ingest=IngestSettings(port=ingest),
-    )
+    settings = private_settings(tmp_path_factory.mktemp("pg-stack"), profile="postgres")
     specs = [spec for spec in all_services(settings) if spec.name in SERVICES]
     assert sorted(spec.name for spec in specs) == sorted(SERVICES)
     supervisor = Supervisor(settings.state_path, settings.host)
@@ -113,7 +93,7 @@ def pg_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresStack
 
     try:
         supervisor.up(specs, report=report)
-        replicas = [settings.ingest.url, f"http://127.0.0.1:{replica}"]
+        replicas = [settings.ingest.url, f"http://127.0.0.1:{settings.ingest_replica_port}"]
         yield PostgresStack(settings, replicas, started)
     finally:
         supervisor.down(report=print)
