@@ -49,6 +49,7 @@ class IngestSettings(BaseSettings):
     max_event_ahead_hours: float = Field(
         24.0,
         gt=0,
+        le=876_000,  # 100 years: the bound stays a representable time
         description=(
             "An event whose started_at or finished_at is more than this many hours ahead of "
             "the server's clock is rejected (too_far_ahead); the rest of its batch is kept."
