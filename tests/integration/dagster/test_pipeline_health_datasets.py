@@ -21,6 +21,7 @@ from dagster_project.ingestion.assets import build_staging_asset, load_op_name
 from dagster_project.ingestion.redrive import redrive_raw_objects_job
 from dagster_project.ingestion.settings import LoaderSettings
 from ollive.synthetic_events import put_corrupt_object, put_raw_object, raw_lines
+from ollive_contract.events import LOG_TYPES
 from superset_config.bundle import BUNDLE_DIR
 from tests.fixtures.pipeline import Pipeline
 
@@ -89,6 +90,8 @@ def test_quarantined_and_stuck_objects_show_in_the_datasets_until_redriven(
     assert {quarantined["project_id"], stuck["project_id"]} == {""}  # no project's filter shows it
 
     # the per-log-type tile counts what the list holds (other tests' objects share the tables)
+    health_sql = yaml.safe_load((DATASETS / "load_health.yaml").read_text())["sql"]
+    assert all(f"'raw/{lt}/v1/dt=" in health_sql for lt in LOG_TYPES)  # a key range per type
     health = {r["log_type"]: r for r in dataset_rows(readonly, "load_health")}[LOG_TYPE]
     mine = [r for r in rows.values() if r["log_type"] == LOG_TYPE]
     assert health["objects_quarantined"] == sum(r["state"] == "quarantined" for r in mine) >= 1
