@@ -43,6 +43,7 @@ from pathlib import Path
 import clickhouse_connect
 import httpx
 import yaml
+from clickhouse_connect.driver.exceptions import ClickHouseError
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -174,6 +175,7 @@ def measure(api: httpx.Client, ch, contexts: dict, boards: dict, rounds: int, dr
     """Per dashboard and kind, every chart query's time (ms), interleaved round by round."""
     times: dict = {slug: {kind: [] for kind in KINDS} for slug in boards}
     cache = {"hits": [], "misses": []}
+    failed: dict[str, str] = {}
     per_chart: dict = {}
     first = {column: ch.command(sql) for column, sql in DRILL_FIRST_VALUE.items()}
     charts = [(slug, name) for slug, (_, names) in boards.items() for name in names]
@@ -183,18 +185,28 @@ def measure(api: httpx.Client, ch, contexts: dict, boards: dict, rounds: int, dr
         bounded = with_time_range(contexts[name], time_range, drill=drill)
         unbounded = with_time_range(contexts[name], "No filter", drill=drill)
         cached = with_time_range(contexts[name], time_range, drill=drill, force=False)
-        (query,) = api.post(
-            "/api/v1/chart/data",
-            json=with_time_range(contexts[name], time_range, "query", drill),
-        ).json()["result"]
-        calls = {
-            "superset": lambda c=bounded: post(api, c),
-            "clickhouse": lambda sql=query["query"]: ch.query(sql),
-            "unbounded": lambda c=unbounded: post(api, c),
-            "cached": lambda c=cached: post(api, c),
-        }
-        for call in calls.values():
-            call()  # warm-up; fills the cache for `cached`
+        try:
+            (query,) = api.post(
+                "/api/v1/chart/data",
+                json=with_time_range(contexts[name], time_range, "query", drill),
+            ).json()["result"]
+            calls = {
+                "superset": lambda c=bounded: post(api, c),
+                "clickhouse": lambda sql=query["query"]: ch.query(sql),
+                "unbounded": lambda c=unbounded: post(api, c),
+                "cached": lambda c=cached: post(api, c),
+            }
+            for call in calls.values():
+                call()  # warm-up; fills the cache for `cached`
+        except (
+            httpx.HTTPError,
+            ValueError,
+            KeyError,
+            ClickHouseError,
+        ) as exc:
+            failed[name] = str(exc)[:500]
+            print(f"{time.strftime('%H:%M:%S')} FAILED {name}: {failed[name]}", file=sys.stderr)
+            continue
         chart = {kind: [] for kind in KINDS}
         for _ in range(rounds):
             for kind, call in calls.items():
@@ -206,7 +218,7 @@ def measure(api: httpx.Client, ch, contexts: dict, boards: dict, rounds: int, dr
         for kind in KINDS:
             times[slug][kind] += chart[kind]
         print(f"{time.strftime('%H:%M:%S')} timed {done}/{len(charts)}: {name}", file=sys.stderr)
-    return {"times": times, "per_chart": per_chart, "cache": cache}
+    return {"times": times, "per_chart": per_chart, "cache": cache, "failed": failed}
 
 
 def report(results: dict, times: dict, cache: dict) -> None:
@@ -321,6 +333,9 @@ def main() -> None:
     print(f"superset_bench_load_average_1m_before: {load_before[0]:.2f}")
     print(f"superset_bench_load_average_1m_after: {load_after[0]:.2f}")
     report(results, measured["times"], measured["cache"])
+    results["failed_charts"] = measured["failed"]
+    for name, error in measured["failed"].items():
+        print(f"superset_chart_failed: {name}: {error}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2))
 
