@@ -83,14 +83,19 @@ FROM (
 )"""
 
 
+def create_ledgers(client) -> None:
+    """The loader's manifest and quarantine, empty: the Privacy dashboard's pipeline-health
+    tiles read them."""
+    client.command(staging_schema.create_load_manifest())
+    client.command(staging_schema.create_quarantine())
+
+
 def stage(client, events: int, days: int) -> None:
     """Create the staging tables and stage `events` events across the log types."""
     client.command(staging_schema.create_database())
     for log_type in LOG_TYPES:  # every source dbt reads, staged or not
         client.command(staging_schema.create_staging_table(log_type, ttl_days=None))
-    # the loader's ledgers, empty: the Privacy dashboard's pipeline-health tiles read them
-    client.command(staging_schema.create_load_manifest())
-    client.command(staging_schema.create_quarantine())
+    create_ledgers(client)
     counts = {log_type: int(events * share) for log_type, share in SHARES.items()}
     for i, log_type in enumerate(SHARES):
         offset = i * TYPE_OFFSET
