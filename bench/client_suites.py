@@ -39,7 +39,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "client_suites.json"
-USER, PASSWORD = "default", "suite-password"
+DEFAULT_USER, PASSWORD = "default", "suite-password"
 
 # What each suite's tests import beyond the project's own dependencies (from their
 # requirement files), installed from PyPI into uv's overlay environment.
@@ -83,6 +83,11 @@ TEST_DIRS = {
     "clickhouse-connect": "tests/integration_tests",
     "dbt-clickhouse": "tests/integration",
 }
+# Collected last: dbt-clickhouse's replicated-database tests set a `Replicated` database
+# engine on the session-wide `test_config` dict (their class fixture mutates it), so every
+# test collected after them creates its schema with that engine, which needs Keeper; on a
+# server without Keeper (a single ClickHouse server, or this one) they all error at setup.
+RUN_LAST = {"dbt-clickhouse": ["tests/integration/adapter/replicated_database"]}
 
 
 @dataclass
@@ -104,7 +109,9 @@ def _free_port() -> int:
 
 # dbt-clickhouse's conftest creates three test users with `CREATE USER IF NOT EXISTS … BY
 # sha256('password')`; the embedded engine's access storage is read-only, so they are
-# provisioned through the access file instead (the conftest takes DBT_TEST_USER_1..3).
+# provisioned through the access file instead (the conftest takes DBT_TEST_USER_1..3), and the
+# server answers the conftest's statement for them with success, as ClickHouse does for users
+# that exist.
 DBT_TEST_USERS = [f"dbt_test_user_{i}" for i in range(1, 4)]
 PASSWORD_SHA256 = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8"
 
@@ -123,12 +130,17 @@ class Server:
     """The embedded server as a subprocess, from `server_root` (a tree of this repository)."""
 
     def __init__(
-        self, server_root: Path, data: Path, log: Path, access_file: Path | None = None
+        self,
+        server_root: Path,
+        data: Path,
+        log: Path,
+        access_file: Path | None = None,
+        user: str = DEFAULT_USER,
     ) -> None:
         self.port = _free_port()
         env = {
             **os.environ,
-            "OLLIVE_CLICKHOUSE_USER": USER,
+            "OLLIVE_CLICKHOUSE_USER": user,
             "OLLIVE_CLICKHOUSE_PASSWORD": PASSWORD,
             "PYTHONPATH": str(server_root),
         }
@@ -160,13 +172,13 @@ class Server:
         self._log.close()
 
 
-def _suite_env(suite: str, port: int) -> dict[str, str]:
+def _suite_env(suite: str, port: int, user: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIRTUAL_ENV")}
     if suite == "clickhouse-connect":
         env.update(
             CLICKHOUSE_CONNECT_TEST_HOST="127.0.0.1",
             CLICKHOUSE_CONNECT_TEST_PORT=str(port),
-            CLICKHOUSE_CONNECT_TEST_USER=USER,
+            CLICKHOUSE_CONNECT_TEST_USER=user,
             CLICKHOUSE_CONNECT_TEST_PASSWORD=PASSWORD,
             CLICKHOUSE_CONNECT_TEST_DOCKER="False",
         )
@@ -174,7 +186,7 @@ def _suite_env(suite: str, port: int) -> dict[str, str]:
         env.update(
             DBT_CH_TEST_HOST="127.0.0.1",
             DBT_CH_TEST_PORT=str(port),
-            DBT_CH_TEST_USER=USER,
+            DBT_CH_TEST_USER=user,
             DBT_CH_TEST_PASSWORD=PASSWORD,
             DBT_CH_TEST_USE_DOCKER="False",
             **{f"DBT_TEST_USER_{i}": name for i, name in enumerate(DBT_TEST_USERS, start=1)},
@@ -205,8 +217,35 @@ def _count(junit: Path, suite: str, seconds: float) -> SuiteResult:
     return result
 
 
+def _test_paths(tree: Path, suite: str) -> list[str]:
+    """The suite's folder as pytest arguments, its RUN_LAST parts after the rest (pytest
+    collects its arguments in order); the tests themselves are unchanged."""
+    last = RUN_LAST.get(suite, [])
+    if not last:
+        return [TEST_DIRS[suite]]
+    paths: list[str] = []
+    pending = [tree / TEST_DIRS[suite]]
+    while pending:
+        folder = pending.pop()
+        for entry in sorted(folder.iterdir(), reverse=True):
+            relative = str(entry.relative_to(tree))
+            if relative in last or entry.name in ("__pycache__", "conftest.py"):
+                continue
+            if entry.is_dir() and any(p.startswith(relative + "/") for p in last):
+                pending.append(entry)  # split it further
+            elif entry.is_dir() or entry.suffix == ".py":
+                paths.append(relative)
+    return sorted(paths) + last
+
+
 def run_suite(
-    suite: str, src: Path, work: Path, port: int, extra_args: list[str], tests: str | None
+    suite: str,
+    src: Path,
+    work: Path,
+    port: int,
+    extra_args: list[str],
+    tests: str | None,
+    user: str = DEFAULT_USER,
 ) -> SuiteResult:
     """Copy the checkout's tests/ aside and run them with pytest, streaming its progress."""
     tree = work / suite
@@ -228,7 +267,7 @@ def run_suite(
         "python",
         "-m",
         "pytest",
-        tests or TEST_DIRS[suite],
+        *([tests] if tests else _test_paths(tree, suite)),
         "-p",
         "no:cacheprovider",
         "-q",
@@ -238,7 +277,7 @@ def run_suite(
     ]
     print(f"== {suite}: {' '.join(command[-8:])}", flush=True)
     started = time.monotonic()
-    env = {**_suite_env(suite, port), "PYTHONPATH": str(tree)}
+    env = {**_suite_env(suite, port, user), "PYTHONPATH": str(tree)}
     subprocess.run(command, cwd=tree, env=env, check=False)
     return _count(junit, suite, time.monotonic() - started)
 
@@ -252,6 +291,12 @@ def main() -> None:
     )
     parser.add_argument("--label", default="current", help="stored with the figures")
     parser.add_argument("--tests", help="a path inside the suite instead of its whole folder")
+    parser.add_argument(
+        "--user",
+        default=DEFAULT_USER,
+        help="the server's read-write user, which the suites run as (the engine login "
+        "`default` cannot authenticate a dictionary's ClickHouse source; any other name can)",
+    )
     parser.add_argument("pytest_args", nargs="*", help="passed on to pytest (after --)")
     args = parser.parse_args()
     sources = {
@@ -272,10 +317,14 @@ def main() -> None:
             if src is None:
                 continue
             access = _access_file(work / "access.toml") if suite == "dbt-clickhouse" else None
-            server = Server(args.server_root, work / f"{suite}-data", work / f"{suite}.log", access)
+            server = Server(
+                args.server_root, work / f"{suite}-data", work / f"{suite}.log", access, args.user
+            )
             try:
                 results.append(
-                    run_suite(suite, src, work, server.port, args.pytest_args, args.tests)
+                    run_suite(
+                        suite, src, work, server.port, args.pytest_args, args.tests, args.user
+                    )
                 )
             finally:
                 server.stop()
@@ -290,6 +339,7 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     stored[args.label] = {
+        "user": args.user,
         "load_average": [round(x, 2) for x in load],
         "suites": [asdict(result) for result in results],
     }

@@ -1,8 +1,9 @@
 """The engine's startup configuration: a `config.xml` naming a `users.xml` access storage,
 written from an `AccessDefinition` before the engine opens.
 
-chDB logs every connection in as the engine user `default` (no password; it is not reachable
-from outside the process). So `default` is granted one role per HTTP user (named after the
+chDB logs every connection in as the engine user `default` (no password, so `no_password`,
+which also takes any password a dictionary source gives it; the engine is not reachable from
+outside the process). So `default` is granted one role per HTTP user (named after the
 user) and every other role, and the server's connections pick theirs with `SET ROLE`. Row
 policies of users.xml can only name users, so each table's policies become one policy of
 `default` whose filter asks which roles the connection has enabled, with ClickHouse's
@@ -102,7 +103,12 @@ def users_xml(definition: AccessDefinition) -> str:
         _grants(element, [*entity.grants, *granted])
 
     login = ET.SubElement(users, ENGINE_LOGIN)
-    ET.SubElement(login, "password").text = ""
+    # chDB logs in with no password, and users.xml allows one authentication method per user,
+    # so the login cannot also carry its HTTP password's digest. `no_password` accepts any
+    # password (ClickHouse's NO_PASSWORD check ignores it), so a dictionary source naming
+    # `default` with the HTTP password authenticates, as on a ClickHouse server; an empty one
+    # already did. The HTTP layer checks `default`'s password as before.
+    ET.SubElement(login, "no_password")
     # chDB authenticates its connections from an empty address; the engine has no listener.
     ET.SubElement(ET.SubElement(login, "networks"), "ip").text = "::/0"
     ET.SubElement(login, "profile").text = "default"

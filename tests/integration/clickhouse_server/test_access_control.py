@@ -131,6 +131,22 @@ def test_dictionary_source_authenticates_in_the_engine_under_the_users_policy(se
     assert raised.value.code == 516
 
 
+def test_dictionary_source_as_the_read_write_user_default(server):
+    """dbt-clickhouse's dictionary materialization writes the profile's user and password into
+    the source; with the read-write user `default` (the engine login) that authenticates.
+    Inside the engine the login holds every role, so every row policy applies to it: here the
+    tenant's, hence only project a's rows of the policy's table."""
+    assert server.user == "default"
+    admin = server.client()
+    admin.command(
+        "CREATE DICTIONARY access_t.events_as_default (n UInt32, project_id String) PRIMARY KEY n "
+        f"SOURCE(CLICKHOUSE(DB 'access_t' TABLE 'events' USER 'default' "
+        f"PASSWORD '{server.password}')) LAYOUT(FLAT()) LIFETIME(0)"
+    )
+    rows = admin.query("SELECT project_id, n FROM access_t.events_as_default ORDER BY n")
+    assert rows.result_rows == [("a", 1), ("a", 2)]
+
+
 def test_engine_enforces_the_role_grants(server):
     tenant = _client(server, TENANT, TENANT_PASSWORD)
     with pytest.raises(DatabaseError) as raised:
