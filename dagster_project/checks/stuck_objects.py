@@ -8,9 +8,10 @@ absent from the load manifest there. A quarantined object never blocks the other
 the manifest as `quarantined`; `no_quarantined_objects` warns, with keys and reasons, for as
 long as one is quarantined and still in the store. Both are re-driven after a fix by the
 `redrive_raw_objects_job` (`ingestion/redrive.py`); a quarantined object that must not be
-loaded is dismissed by moving it out of `raw/`. The stuck check also records what it finds in
-the quarantine table (`record_stuck`), so the warehouse shows stuck objects beside quarantined
-ones (superset_config's `objects_not_loaded` and `load_health` datasets).
+loaded is dismissed by moving it out of `raw/` (the quarantine check then records it as
+`dismissed` in the manifest). The stuck check also records what it finds in the quarantine table
+(`record_stuck`), so the warehouse shows stuck objects beside quarantined ones (superset_config's
+`objects_not_loaded` and `load_health` datasets).
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from dagster_project.ingestion.assets import staging_asset_key
-from dagster_project.ingestion.quarantine import quarantined_objects, record_stuck
+from dagster_project.ingestion.quarantine import (
+    quarantined_objects,
+    record_dismissed,
+    record_stuck,
+)
 from dagster_project.ingestion.redrive import DEFAULT_HORIZON_HOURS, still_stored, stuck_objects
 from dagster_project.ingestion.settings import LoaderSettings
 from dagster_project.resources.clickhouse import ClickHouseResource
@@ -82,12 +87,12 @@ def build_quarantine_check(log_type: str) -> dg.AssetChecksDefinition:
         object_store: ObjectStoreResource, clickhouse: ClickHouseResource
     ) -> dg.AssetCheckResult:
         s3 = object_store.client()
-        # an object moved out of the store has been dismissed: it is no longer an alarm
-        present = [
-            (key, reason)
-            for key, reason in quarantined_objects(clickhouse.get_client(), log_type)
-            if still_stored(s3, object_store.bucket, key)
-        ]
+        client = clickhouse.get_client()
+        quarantined = quarantined_objects(client, log_type)
+        present = [(k, r) for k, r in quarantined if still_stored(s3, object_store.bucket, k)]
+        # an object moved out of the store has been dismissed: no longer an alarm, anywhere
+        kept = {k for k, _ in present}
+        record_dismissed(client, log_type, [k for k, _ in quarantined if k not in kept])
         return dg.AssetCheckResult(
             passed=not present,
             severity=dg.AssetCheckSeverity.WARN,

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from dagster_project.ingestion.manifest import MANIFEST, QUARANTINED
+from dagster_project.ingestion.manifest import MANIFEST, QUARANTINED, ManifestRow, record
 from ollive_contract.tables import QUARANTINE_TABLE, STAGING_DATABASE
 
 QUARANTINE = f"{STAGING_DATABASE}.{QUARANTINE_TABLE}"
@@ -44,6 +44,8 @@ DATA_ERROR_CODES = frozenset(
 
 # The reason of a stuck object's row (the manifest has none for it); the dashboards match on it.
 STUCK_REASON = "stuck: never loaded"
+# The manifest status of a quarantined object an operator moved out of `raw/`: never loaded.
+DISMISSED = "dismissed"
 
 _CODE_RE = re.compile(r"Code: (\d+)\.")
 
@@ -89,6 +91,12 @@ def record_stuck(client: Any, log_type: str, stuck: Sequence[str], lookback_hour
             [[key, log_type, reason, ""] for key in stuck],
             column_names=["object_key", "log_type", "reason", "raw_sample"],
         )
+
+
+def record_dismissed(client: Any, log_type: str, gone: Sequence[str]) -> None:
+    """Quarantined objects no longer in the store become `dismissed` in the manifest: no longer
+    quarantined for the check, the re-drive or the warehouse's view, and never asked for again."""
+    record(client, [ManifestRow(key, log_type, DISMISSED, 0, 0, "") for key in gone])
 
 
 def quarantined_objects(client: Any, log_type: str, limit: int = 1000) -> list[tuple[str, str]]:

@@ -3,8 +3,9 @@
 A real load run quarantines a corrupt object; the stuck check finds an object older than the
 lookback and records it. The SQL of the bundle's `objects_not_loaded` and `load_health`
 datasets, run as Superset runs it (wrapped as a virtual table, by the read-only user), lists
-both with their state, reason and arrival, and counts them per log type; after a fix and a
-re-drive, both drop out.
+both with their state, reason and arrival, and counts them per log type; an object dismissed
+(moved out of `raw/`) drops out once the quarantine check has seen it gone; after a fix and a
+re-drive, the others drop out too.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import dagster as dg
 import yaml
 
-from dagster_project.checks.stuck_objects import build_stuck_objects_check
+from dagster_project.checks.stuck_objects import build_quarantine_check, build_stuck_objects_check
 from dagster_project.ingestion.assets import build_staging_asset, load_op_name
 from dagster_project.ingestion.redrive import redrive_raw_objects_job
 from dagster_project.ingestion.settings import LoaderSettings
@@ -53,6 +54,7 @@ def test_quarantined_and_stuck_objects_show_in_the_datasets_until_redriven(
     s3, bucket = pipeline.s3(), pipeline.store.bucket
     now = datetime.now(UTC)
     bad = put_corrupt_object(s3, bucket, LOG_TYPE)
+    unwanted = put_corrupt_object(s3, bucket, LOG_TYPE, gzip_ok=True)  # to be dismissed
     good = put_raw_object(s3, bucket, LOG_TYPE, raw_lines(LOG_TYPE, 3, now), now)
     old_at = now - timedelta(hours=3)
     old = put_raw_object(s3, bucket, LOG_TYPE, raw_lines(LOG_TYPE, 2, old_at), old_at)
@@ -60,10 +62,16 @@ def test_quarantined_and_stuck_objects_show_in_the_datasets_until_redriven(
     loaded = dg.materialize(
         [build_staging_asset(LOG_TYPE)],
         resources=pipeline.resources,
-        run_config={"ops": {load_op_name(LOG_TYPE): {"config": {"object_keys": [bad, good]}}}},
+        run_config={
+            "ops": {load_op_name(LOG_TYPE): {"config": {"object_keys": [bad, unwanted, good]}}}
+        },
     )
     assert loaded.success
-    assert pipeline.manifest_statuses([bad, good]) == {bad: "quarantined", good: "loaded"}
+    assert pipeline.manifest_statuses([bad, unwanted, good]) == {
+        bad: "quarantined",
+        unwanted: "quarantined",
+        good: "loaded",
+    }
     stuck_check = build_stuck_objects_check(LOG_TYPE, horizon_hours=6)
     evaluated = dg.materialize(
         [build_staging_asset(LOG_TYPE), stuck_check],
@@ -98,6 +106,23 @@ def test_quarantined_and_stuck_objects_show_in_the_datasets_until_redriven(
     assert health["objects_stuck"] == sum(r["state"] == "stuck" for r in mine) >= 1
     assert health["objects_loaded_24h"] >= 1 and health["last_loaded_at"] is not None
     assert health["oldest_not_loaded_arrived_at"] <= stuck["arrived_at"]
+
+    # dismissed, moved out of raw/: the quarantine check records it and the list drops it
+    assert unwanted in rows
+    s3.copy_object(Bucket=bucket, Key=f"dismissed/{unwanted}", CopySource=f"{bucket}/{unwanted}")
+    s3.delete_object(Bucket=bucket, Key=unwanted)
+    quarantine_check = build_quarantine_check(LOG_TYPE)
+    checked = dg.materialize(
+        [build_staging_asset(LOG_TYPE), quarantine_check],
+        resources=pipeline.resources,
+        selection=dg.AssetSelection.checks(quarantine_check),
+    )
+    (alarm,) = checked.get_asset_check_evaluations()
+    assert bad in alarm.metadata["object_keys"].value
+    assert unwanted not in alarm.metadata["object_keys"].value
+    assert pipeline.manifest_statuses([unwanted]) == {unwanted: "dismissed"}
+    rows = {r["object_key"]: r for r in dataset_rows(readonly, "objects_not_loaded")}
+    assert unwanted not in rows and bad in rows
 
     # the fix, then a re-drive of both kinds: both load and leave the list
     s3.put_object(Bucket=bucket, Key=bad, Body=gzip.compress(b"".join(raw_lines(LOG_TYPE, 4, now))))
