@@ -7,7 +7,7 @@ from typing import Any
 
 from ollive.soak.runner import SoakReport
 
-CLOCK_KINDS = ("skewed", "late", "future")
+CLOCK_KINDS = ("skewed", "late", "ahead", "far_ahead")
 
 
 def lines(report: SoakReport) -> list[str]:
@@ -24,6 +24,7 @@ def lines(report: SoakReport) -> list[str]:
         "clock faults: "
         + ", ".join(f"{k} {report.counters.get(f'clock_{k}', 0)}" for k in CLOCK_KINDS)
         + " events",
+        f"events refused by the API: {report.counters.get('rejected', 0)} (every copy counted)",
     ]
     for kind, r in report.recovery_by_kind().items():
         out.append(

@@ -21,7 +21,10 @@ from chatbot.scenarios import plan
 from chatbot.traffic import send_traffic
 from ollive.soak.ledger import AckLedger, StormSender
 
-SKEWED, LATE, FUTURE = 0.10, 0.05, 0.02  # shares of events whose clock is off
+# shares of events whose clock is off: a few minutes either way, hours behind (a batch held),
+# hours ahead (within the API's OLLIVE_INGEST_MAX_EVENT_AHEAD_HOURS, accepted), months or
+# years ahead (refused by the API per event: never acknowledged, so never expected)
+SKEWED, LATE, AHEAD, FAR_AHEAD = 0.10, 0.05, 0.02, 0.01
 
 
 class StormClient(ollive_sdk.Client):
@@ -39,7 +42,7 @@ class StormClient(ollive_sdk.Client):
 
 class ClockFaults:
     """The SDK's mask hook: moves some events' times (a producer's skewed clock, a batch held
-    for hours, a clock years ahead), counting each kind."""
+    for hours, a clock hours or years ahead), counting each kind."""
 
     def __init__(self, seed: int, ledger: AckLedger) -> None:
         self._rng = random.Random(f"{seed}|clock")
@@ -49,11 +52,13 @@ class ClockFaults:
     def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             roll = self._rng.random()
-            if roll < FUTURE:
-                kind, shift = "future", timedelta(days=self._rng.uniform(30, 800))
-            elif roll < FUTURE + LATE:
+            if roll < FAR_AHEAD:
+                kind, shift = "far_ahead", timedelta(days=self._rng.uniform(30, 800))
+            elif roll < FAR_AHEAD + AHEAD:
+                kind, shift = "ahead", timedelta(hours=self._rng.uniform(1, 20))
+            elif roll < FAR_AHEAD + AHEAD + LATE:
                 kind, shift = "late", -timedelta(hours=self._rng.uniform(2, 30))
-            elif roll < FUTURE + LATE + SKEWED:
+            elif roll < FAR_AHEAD + AHEAD + LATE + SKEWED:
                 kind, shift = "skewed", timedelta(seconds=self._rng.uniform(-600, 600))
             else:
                 return event
