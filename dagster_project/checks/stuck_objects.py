@@ -11,7 +11,8 @@ long as one is quarantined and still in the store. Both are re-driven after a fi
 loaded is dismissed by moving it out of `raw/` (the quarantine check then records it as
 `dismissed` in the manifest). The stuck check also records what it finds in the quarantine table
 (`record_stuck`), so the warehouse shows stuck objects beside quarantined ones (superset_config's
-`objects_not_loaded` and `load_health` datasets).
+`objects_not_loaded` and `load_health` datasets), and both publish their counts as Prometheus
+gauges in textfiles (`metrics_file.py`) for an alert outside Dagster.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from dagster_project.checks.metrics_file import metrics_dir, publish
 from dagster_project.ingestion.assets import staging_asset_key
 from dagster_project.ingestion.quarantine import (
     quarantined_objects,
@@ -58,6 +60,14 @@ def build_stuck_objects_check(
         # recorded in the warehouse too, for the Privacy dashboard's pipeline tiles
         record_stuck(client, log_type, [k for k, _ in stuck], loader.lookback_hours)
         oldest = ObjectKey.parse(stuck[0][0]).received_at if stuck else now
+        directory = metrics_dir(loader.metrics_dir)
+        publish(directory, "ollive_objects_stuck", log_type, len(stuck))
+        publish(
+            directory,
+            "ollive_objects_stuck_oldest_age_seconds",
+            log_type,
+            (now - oldest).total_seconds(),
+        )
         return dg.AssetCheckResult(
             passed=not stuck,
             severity=dg.AssetCheckSeverity.ERROR,
@@ -84,7 +94,7 @@ def build_quarantine_check(log_type: str) -> dg.AssetChecksDefinition:
         description="No raw object is quarantined (bad bytes the loader refused).",
     )
     def _check(
-        object_store: ObjectStoreResource, clickhouse: ClickHouseResource
+        object_store: ObjectStoreResource, clickhouse: ClickHouseResource, loader: LoaderSettings
     ) -> dg.AssetCheckResult:
         s3 = object_store.client()
         client = clickhouse.get_client()
@@ -93,6 +103,9 @@ def build_quarantine_check(log_type: str) -> dg.AssetChecksDefinition:
         # an object moved out of the store has been dismissed: no longer an alarm, anywhere
         kept = {k for k, _ in present}
         record_dismissed(client, log_type, [k for k, _ in quarantined if k not in kept])
+        publish(
+            metrics_dir(loader.metrics_dir), "ollive_objects_quarantined", log_type, len(present)
+        )
         return dg.AssetCheckResult(
             passed=not present,
             severity=dg.AssetCheckSeverity.WARN,

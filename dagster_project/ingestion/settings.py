@@ -51,6 +51,8 @@ class LoaderSettings(dg.ConfigurableResource):
         _DEFAULTS["staging_ttl_days"].default, description=_DEFAULTS["staging_ttl_days"].description
     )
 
+    metrics_dir: str | None = Field(None, description=_DEFAULTS["metrics_dir"].description)
+
     def load_options(self) -> dict[str, Any]:
         """The `load_objects` keywords these settings fix (every load path passes the same)."""
         return {

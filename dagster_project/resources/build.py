@@ -52,6 +52,7 @@ def build_resources(pipeline: PipelineSettings) -> dict[str, Any]:
             load_parallelism=pipeline.loader_parallelism,
             objects_per_insert=pipeline.loader_objects_per_insert,
             staging_ttl_days=pipeline.staging_ttl_days,
+            metrics_dir=str(pipeline.metrics_dir) if pipeline.metrics_dir else None,
         ),
         # compaction works on local copies of the day's objects; nothing needs to persist here,
         # and a file would make two partitions' runs contend for its lock

@@ -82,6 +82,13 @@ class PipelineSettings(BaseSettings):
             "tables ON CLUSTER, Distributed tables over them. Unset: one server."
         ),
     )
+    metrics_dir: Path | None = Field(
+        None,
+        description=(
+            "Directory of the Prometheus textfiles the stuck and quarantine checks write "
+            "(node_exporter's textfile collector reads it); unset: `$DAGSTER_HOME/metrics`."
+        ),
+    )
     lake_start_date: str = Field("2025-01-01", description="First day of the lake partitions.")
     staging_max_lag_minutes: float = Field(
         5, description="Freshness: oldest unloaded raw object may be at most this old."

@@ -3,15 +3,18 @@
 An object older than the loader's lookback that never loaded is invisible to the sensor and the
 freshness check, and fails `no_objects_stuck_beyond_lookback`; a corrupt object is quarantined
 by a real load run and raises `no_quarantined_objects` with its key. After a fix, the
-`redrive_raw_objects_job` loads both, and both checks pass again.
+`redrive_raw_objects_job` loads both, and both checks pass again. Each check also publishes its
+count as a Prometheus gauge in a textfile, for an alert outside Dagster.
 """
 
 from __future__ import annotations
 
 import gzip
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import dagster as dg
+from prometheus_client.parser import text_string_to_metric_families
 
 from dagster_project.checks.freshness import build_staging_freshness_check
 from dagster_project.checks.stuck_objects import build_quarantine_check, build_stuck_objects_check
@@ -34,6 +37,15 @@ def _evaluate(p: Pipeline, check: dg.AssetChecksDefinition) -> dg.AssetCheckEval
     return evaluation
 
 
+def _gauge(directory: Path, name: str) -> float:
+    """The value the checks published for LOG_TYPE, read as a scraper reads the file."""
+    text = (directory / f"{name}_{LOG_TYPE}.prom").read_text()
+    (family,) = [f for f in text_string_to_metric_families(text) if f.name == name]
+    (sample,) = family.samples
+    assert sample.labels == {"log_type": LOG_TYPE}
+    return sample.value
+
+
 def _redrive(p: Pipeline, **config: object) -> dg.ExecuteInProcessResult:
     result = redrive_raw_objects_job.execute_in_process(
         run_config={"ops": {"redrive_selection": {"config": config}}}, resources=p.resources
@@ -43,9 +55,11 @@ def _redrive(p: Pipeline, **config: object) -> dg.ExecuteInProcessResult:
 
 
 def test_object_older_than_the_lookback_fails_the_stuck_check_until_redriven(
-    pipeline: Pipeline,
+    pipeline: Pipeline, tmp_path: Path
 ) -> None:
-    pipeline.loader = LoaderSettings(lookback_hours=1, load_parallelism=2)
+    pipeline.loader = LoaderSettings(
+        lookback_hours=1, load_parallelism=2, metrics_dir=str(tmp_path)
+    )
     now = datetime.now(UTC)
     old_at = now - timedelta(hours=3)
     old = put_raw_object(
@@ -62,14 +76,20 @@ def test_object_older_than_the_lookback_fails_the_stuck_check_until_redriven(
     assert stuck.metadata["stuck_objects"].value == 1
     assert stuck.metadata["object_keys"].value == [old]
     assert stuck.metadata["oldest_stuck_age_s"].value >= 3 * 3600 - 60
+    assert _gauge(tmp_path, "ollive_objects_stuck") == 1
+    assert _gauge(tmp_path, "ollive_objects_stuck_oldest_age_seconds") >= 3 * 3600 - 60
 
     _redrive(pipeline, stuck=True, horizon_hours=6)
     assert pipeline.staged(LOG_TYPE, [old]) == (5, 5)
     assert pipeline.manifest_statuses([old]) == {old: "loaded"}
     assert _evaluate(pipeline, build_stuck_objects_check(LOG_TYPE, horizon_hours=6)).passed
+    assert _gauge(tmp_path, "ollive_objects_stuck") == 0
 
 
-def test_quarantined_object_alarms_with_its_key_and_loads_after_a_fix(pipeline: Pipeline) -> None:
+def test_quarantined_object_alarms_with_its_key_and_loads_after_a_fix(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    pipeline.loader = LoaderSettings(metrics_dir=str(tmp_path))
     bucket = pipeline.store.bucket
     bad = put_corrupt_object(pipeline.s3(), bucket, LOG_TYPE)
     loaded = dg.materialize(
@@ -86,6 +106,9 @@ def test_quarantined_object_alarms_with_its_key_and_loads_after_a_fix(pipeline: 
     assert alarm.severity == dg.AssetCheckSeverity.WARN
     assert bad in alarm.metadata["object_keys"].value
     assert alarm.metadata["reasons"].value[bad]  # ClickHouse's reason, for whoever fixes it
+    assert _gauge(tmp_path, "ollive_objects_quarantined") == len(
+        alarm.metadata["object_keys"].value
+    )
 
     # re-driven before the fix: quarantined again, still alarming
     _redrive(pipeline, quarantined=True)
@@ -103,3 +126,7 @@ def test_quarantined_object_alarms_with_its_key_and_loads_after_a_fix(pipeline: 
     assert pipeline.manifest_statuses([bad]) == {bad: "loaded"}
     cleared = _evaluate(pipeline, check)
     assert bad not in cleared.metadata["object_keys"].value
+    assert (
+        _gauge(tmp_path, "ollive_objects_quarantined")
+        == cleared.metadata["quarantined_objects"].value
+    )
