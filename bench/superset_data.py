@@ -118,6 +118,8 @@ def dbt_run(settings, workdir: Path) -> dict[str, float]:
         "DBT_TARGET_PATH": str(workdir / "target"),
         "DBT_LOG_PATH": str(workdir / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # the first build of a 10M history runs single queries of many minutes on two cores
+        "OLLIVE_PIPELINE_DBT_QUERY_TIMEOUT_SECONDS": "7200",
     }
     models: dict[str, float] = {}
     for command in ("seed", "run"):

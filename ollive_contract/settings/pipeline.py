@@ -31,6 +31,14 @@ class PipelineSettings(BaseSettings):
         "embedded", description="dbt target: `embedded` (local) or `production`."
     )
     dbt_threads: int = Field(2, ge=1, description="dbt threads.")
+    dbt_query_timeout_seconds: int = Field(
+        600,
+        ge=1,
+        description=(
+            "Seconds dbt waits for one query (dbt-clickhouse's send_receive_timeout); a first "
+            "build over a large history may need more."
+        ),
+    )
     user_id_salt: SecretStr = Field(
         SecretStr(DEV_USER_ID_SALT),
         description="Salt of user pseudonyms in the marts; required on the production target.",
