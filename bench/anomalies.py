@@ -3,19 +3,24 @@
 Simulates inference events minute by minute for six series (daily peaks, quieter weekends,
 day-to-day drift, Poisson arrivals, log-normal latency, TTFT and cost, 2% errors): three weeks
 of history and one evaluated week, with incidents injected at known times in the evaluated week
-(error bursts, latency and TTFT spikes, a cost jump, traffic drops) and one in the history.
-Aggregates them into rows of `agg_inference_5m`'s shape (exact per-bucket quantiles), writes
-them into a table of that name and types on a private embedded ClickHouse, and runs the real
-models against it: `dbt run --full-refresh` on all but the last day, then
-the last day as an incremental run. Then from `anomalies_5m`:
+(error bursts, latency and TTFT spikes that move the whole distribution, a latency regression
+of the tail only, a cost jump, traffic drops) and one in the history. Aggregates them into rows
+of `agg_inference_5m`'s shape (exact per-bucket quantiles), writes them into a table of that
+name and types on a private embedded ClickHouse, and runs the real models against it:
+`dbt run --full-refresh` on all but the last day, then the last day as an incremental run.
+Then from `anomalies_5m`:
 
-- recall: incidents with a flagged bucket of their series and metric while they last;
+- recall: incidents with a flagged bucket of their series and metric family (p50 or p95 for
+  latency and TTFT) while they last;
 - time to detect: end of the first such bucket (when it is complete) minus the incident start;
 - false alarms: flagged rows of the evaluated week with no incident on their series at the
   time, per simulated day.
 
-`--sweep anomaly_z_threshold=4,5,6` re-scores with each value (full refresh) and reports each.
-Prints `name: value unit` lines; writes bench/results/anomalies.json.
+`--baseline-rev REV` scores every month a second time with the models as they were at git
+revision REV (same data, same run) and reports those figures beside, with ratios.
+`--held-out 23,29` reports the figures of those seeds apart as well (seeds the rule was not
+chosen on). `--sweep anomaly_z_threshold=4,5,6` re-scores with each value (full refresh) and
+reports each. Prints `name: value unit` lines; writes bench/results/anomalies.json.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import bench.ingest_common as common  # noqa: E402
-from bench.dbt_common import Server, dbt, progress  # noqa: E402
+from bench.dbt_common import PROJECT, Server, dbt, progress  # noqa: E402
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 HISTORY_WEEKS = 3
@@ -74,6 +80,7 @@ class Incident:
     start: datetime
     minutes: int
     factor: float  # multiplies the error probability, latency, TTFT, cost or arrival rate
+    share: float = 1.0  # of the events it touches: 1 moves the whole distribution, less a tail
 
     @property
     def end(self) -> datetime:
@@ -94,6 +101,8 @@ INCIDENTS = [
     Incident("cost_jump", 3, "cost_per_request_usd", _at(4, "11:18"), 60, 2.0),
     Incident("weekend_error_burst", 2, "error_rate", _at(5, "13:03"), 20, 15.0),
     Incident("sunday_morning_latency_spike", 0, "latency_p95_ms", _at(6, "08:14"), 20, 2.0),
+    # a slow replica: one request in ten five times slower; the median barely moves
+    Incident("tail_latency_regression", 1, "latency_p95_ms", _at(4, "15:37"), 25, 5.0, 0.1),
 ]
 # in buckets of fewer events than the volume rule (about 10): reported, not counted in recall
 BELOW_VOLUME = [
@@ -110,6 +119,11 @@ EFFECT = {  # incident metric → the per-event quantity its factor multiplies
     "latency_p95_ms": "latency",
     "ttft_p95_ms": "ttft",
     "cost_per_request_usd": "cost",
+}
+# incident metric → the scored metrics that find it (a latency incident by its p50 or its p95)
+FAMILY = {
+    "latency_p95_ms": ("latency_p50_ms", "latency_p95_ms"),
+    "ttft_p95_ms": ("ttft_p50_ms", "ttft_p95_ms"),
 }
 COLUMNS = [
     "bucket_start", "project_id", "service", "provider", "model", "requests", "errors",
@@ -143,12 +157,21 @@ def daily_shape(minute_of_day: np.ndarray) -> np.ndarray:
 
 
 def factors(series: int, minutes: int) -> dict[str, np.ndarray]:
-    """Per minute, what the incidents on `series` multiply."""
+    """Per minute, what the incidents on `series` multiply (`<kind>_tail` by `<kind>_share`
+    of the events, for an incident on a share of them only)."""
     out = {kind: np.ones(minutes) for kind in EFFECT.values()}
+    out |= {f"{kind}_tail": np.ones(minutes) for kind in EFFECT.values()}
+    out |= {f"{kind}_share": np.zeros(minutes) for kind in EFFECT.values()}
     for incident in [*INCIDENTS, *BELOW_VOLUME, *HISTORY_INCIDENTS]:
         if incident.series == series:
             first = int((incident.start - T0).total_seconds() // 60)
-            out[EFFECT[incident.metric]][first : first + incident.minutes] *= incident.factor
+            during = slice(first, first + incident.minutes)
+            kind = EFFECT[incident.metric]
+            if incident.share < 1:
+                out[f"{kind}_tail"][during] *= incident.factor
+                out[f"{kind}_share"][during] = incident.share
+            else:
+                out[kind][during] *= incident.factor
     return out
 
 
@@ -188,6 +211,10 @@ def simulate(seed: int) -> tuple[list[list], int]:
         # busier is slower: +25% latency at the peak
         latency = s.latency_ms * (1 + 0.25 * load[at]) * rng.lognormal(0, 0.45, n)
         latency *= f["latency"][at]
+        # a generator of its own, so the draws above are those of the months without it
+        tail_rng = np.random.default_rng([seed, index])
+        in_tail = tail_rng.random(n) < f["latency_share"][at]
+        latency *= np.where(in_tail, f["latency_tail"][at], 1.0)
         stream = rng.random(n) < 0.6
         ttft = s.latency_ms / 4 * rng.lognormal(0, 0.5, n) * f["ttft"][at]
         cost = s.cost_usd * rng.lognormal(0, 0.5, n) * f["cost"][at]
@@ -222,12 +249,17 @@ def evaluate(client) -> dict:
     flags = [(b.replace(tzinfo=UTC), keys.index(tuple(k)), m) for b, *k, m in flagged]
     bucket = timedelta(minutes=5)
     ttd: dict[str, float | None] = {}
+    found_by: dict[str, list[str]] = {}
     for inc in [*INCIDENTS, *BELOW_VOLUME]:
+        metrics = FAMILY.get(inc.metric, (inc.metric,))
         hits = [
-            b for b, s, m in flags
-            if s == inc.series and m == inc.metric and b + bucket > inc.start and b < inc.end
+            (b, m) for b, s, m in flags
+            if s == inc.series and m in metrics and b + bucket > inc.start and b < inc.end
         ]  # fmt: skip
-        ttd[inc.name] = (min(hits) + bucket - inc.start).total_seconds() / 60 if hits else None
+        first = min((b for b, _ in hits), default=None)
+        ttd[inc.name] = (first + bucket - inc.start).total_seconds() / 60 if first else None
+        # which metrics flagged the first bucket: a median, a p95, or both
+        found_by[inc.name] = sorted(m for b, m in hits if b == first)
     false_alarms = [
         (str(b), SERIES[s].model, m)
         for b, s, m in flags
@@ -241,6 +273,7 @@ def evaluate(client) -> dict:
         "incidents": len(INCIDENTS),
         "found": len(found),
         "ttd": ttd,
+        "found_by": found_by,
         "ttd_max_min": max(found, default=float("nan")),
         "ttd_median_min": float(np.median(found)) if found else float("nan"),
         "flagged_rows": len(flags),
@@ -249,88 +282,81 @@ def evaluate(client) -> dict:
     }
 
 
-def run_seed(server: Server, workdir: Path, seed: int, dbt_vars: dict, sweep: list) -> dict:
-    """Simulate, load, score (full refresh, then the last day incrementally) and evaluate."""
+def score(server: Server, workdir: Path, project: Path, rows: list[list], dbt_vars: dict) -> dict:
+    """Score a month with the models of `project`: a full refresh on all but the last day, then
+    the last day incrementally; the evaluation and the dbt times."""
     client = server.client
-    started = time.perf_counter()
-    rows, events = simulate(seed)
-    progress(f"seed {seed}: {events:,} events in {len(rows):,} rollup rows "
-             f"({time.perf_counter() - started:.1f}s)")  # fmt: skip
     client.command("TRUNCATE TABLE ollive.agg_inference_5m")
     last_day = EVAL_END - timedelta(days=1)
     client.insert("ollive.agg_inference_5m", [r for r in rows if r[0] < last_day], COLUMNS)
     vars_arg = ["--vars", json.dumps(dbt_vars)]
-    progress(f"seed {seed}: dbt run --full-refresh (all but the last day)")
-    full_s = dbt(server, workdir, "run", "--full-refresh", "-s", "tag:anomaly", *vars_arg)
+    run = ["run", "-s", "tag:anomaly", *vars_arg]
+    full_s = dbt(server, workdir, *run, "--full-refresh", project=project)
     client.insert("ollive.agg_inference_5m", [r for r in rows if r[0] >= last_day], COLUMNS)
-    progress(f"seed {seed}: full run {full_s:.1f}s; incremental run over the last day")
-    incremental_s = dbt(server, workdir, "run", "-s", "tag:anomaly", *vars_arg)
+    incremental_s = dbt(server, workdir, *run, project=project)
     [(scored,)] = client.query("SELECT count() FROM ollive.anomaly_scores_5m").result_rows
-    result = evaluate(client)
+    return evaluate(client) | {
+        "scored_rows": scored, "full_s": full_s, "incremental_s": incremental_s
+    }  # fmt: skip
+
+
+def within_10_min(result: dict) -> int:
+    return sum(1 for i in INCIDENTS if (result["ttd"][i.name] or 99) <= 10)
+
+
+def run_seed(
+    server: Server, workdir: Path, seed: int, dbt_vars: dict, sweep: list, baseline: Path | None
+) -> dict:
+    """Simulate, score with the baseline's models (if any) and the current ones, evaluate."""
+    started = time.perf_counter()
+    rows, events = simulate(seed)
+    progress(f"seed {seed}: {events:,} events in {len(rows):,} rollup rows "
+             f"({time.perf_counter() - started:.1f}s)")  # fmt: skip
+    before = None
+    if baseline is not None:
+        before = score(server, workdir / "baseline", baseline, rows, dbt_vars)
+        progress(f"seed {seed}: baseline: {within_10_min(before)}/{before['incidents']} within "
+                 f"10 min, {len(before['false_alarms'])} false alarms")  # fmt: skip
+    result = score(server, workdir / "current", PROJECT, rows, dbt_vars)
     progress(
-        f"seed {seed}: incremental run {incremental_s:.1f}s; found {result['found']}/"
-        f"{result['incidents']}, ttd max {result['ttd_max_min']:.0f} min, "
-        f"{len(result['false_alarms'])} false alarms"
+        f"seed {seed}: full run {result['full_s']:.1f}s, incremental"
+        f" {result['incremental_s']:.1f}s; found {result['found']}/{result['incidents']},"
+        f" {within_10_min(result)} within 10 min,"
+        f" ttd max {result['ttd_max_min']:.0f} min, {len(result['false_alarms'])} false alarms"
     )
-    result |= {"seed": seed, "events": events, "rollup_rows": len(rows), "scored_rows": scored,
-               "full_s": full_s, "incremental_s": incremental_s, "sweep": {}}  # fmt: skip
+    result |= {"seed": seed, "events": events, "rollup_rows": len(rows), "baseline": before,
+               "sweep": {}}  # fmt: skip
     for name, value in sweep:
-        dbt(server, workdir, "run", "--full-refresh", "-s", "tag:anomaly",
+        dbt(server, workdir / "current", "run", "--full-refresh", "-s", "tag:anomaly",
             "--vars", json.dumps({**dbt_vars, name: float(value)}))  # fmt: skip
-        r = evaluate(client)
-        within = sum(1 for i in INCIDENTS if (r["ttd"][i.name] or 99) <= 10)
+        r = evaluate(server.client)
         result["sweep"][f"{name}={value}"] = {
-            "found_within_10_min": within,
+            "found_within_10_min": within_10_min(r),
             "false_alarms_per_day": r["false_alarms_per_day"],
+            "false_alarms": r["false_alarms"],
         }
-        progress(f"seed {seed}: {name}={value}: {within}/{r['incidents']} within 10 min, "
-                 f"{r['false_alarms_per_day']:.2f} false alarms/day")  # fmt: skip
+        progress(f"seed {seed}: {name}={value}: {within_10_min(r)}/{r['incidents']} within "
+                 f"10 min, {r['false_alarms_per_day']:.2f} false alarms/day")  # fmt: skip
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", default="7,11,13,17,19", help="one simulated month per seed")
-    parser.add_argument("--vars", default="{}", help="dbt vars (JSON) for the main runs")
-    parser.add_argument("--sweep", help="NAME=V1,V2,…: also re-score with each value of a var")
-    args = parser.parse_args()
-    dbt_vars = json.loads(args.vars)
-    sweep = []
-    if args.sweep:
-        name, values = args.sweep.split("=", 1)
-        sweep = [(name, v) for v in values.split(",")]
-    load_start = os.getloadavg()[0]
+def checkout(rev: str, into: Path) -> Path:
+    """The dbt project as it was at git revision `rev`, extracted under `into`."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", rev, "dbt_project"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "dbt_project"
 
-    results = []
-    with tempfile.TemporaryDirectory(prefix="ollive-bench-anomalies-") as tmp:
-        workdir = Path(tmp)
-        server = Server(workdir / "data")
-        try:
-            server.client.command("CREATE DATABASE ollive")
-            server.client.command(ROLLUP_DDL)
-            for seed in map(int, args.seeds.split(",")):
-                results.append(run_seed(server, workdir, seed, dbt_vars, sweep))
-        finally:
-            server.stop()
-    load_end = os.getloadavg()[0]
 
-    for r in results:
-        print(f"seed {r['seed']}:")
-        for inc in [*INCIDENTS, *BELOW_VOLUME]:
-            minutes = r["ttd"][inc.name]
-            found = f"detected after {minutes:.0f} min" if minutes is not None else "not detected"
-            below = " (below the volume rule, not counted)" if inc in BELOW_VOLUME else ""
-            print(f"  {inc.name} ({SERIES[inc.series].model}, {inc.metric}): {found}{below}")
-        for alarm in r["false_alarms"]:
-            print(f"  false alarm: {alarm}")
+def summary(results: list[dict]) -> dict[str, tuple[float, str]]:
+    """Recall, time to detect and false alarms over `results` (one per simulated month)."""
     ttds = [r["ttd"][i.name] for r in results for i in INCIDENTS]
     found = [t for t in ttds if t is not None]
     days = 7 * len(results)
     false_alarms = sum(len(r["false_alarms"]) for r in results)
-    figures = {
-        "simulated_months": (len(results), "months"),
-        "simulated_events_per_month": (results[0]["events"], "events"),
-        "rollup_rows_per_month": (results[0]["rollup_rows"], "rows"),
+    return {
         "incidents": (len(ttds), "incidents"),
         "incidents_found": (len(found), "incidents"),
         "incidents_found_within_10_min": (sum(t <= 10 for t in found), "incidents"),
@@ -343,6 +369,76 @@ def main() -> None:
             max(r["false_alarms_per_day"] for r in results),
             "per day",
         ),
+    }
+
+
+def print_month(r: dict) -> None:
+    print(f"seed {r['seed']}:")
+    for inc in [*INCIDENTS, *BELOW_VOLUME]:
+        minutes = r["ttd"][inc.name]
+        found = (
+            f"detected after {minutes:.0f} min ({', '.join(r['found_by'][inc.name])})"
+            if minutes is not None
+            else "not detected"
+        )
+        below = " (below the volume rule, not counted)" if inc in BELOW_VOLUME else ""
+        print(f"  {inc.name} ({SERIES[inc.series].model}, {inc.metric}): {found}{below}")
+    for alarm in r["false_alarms"]:
+        print(f"  false alarm: {alarm}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default="7,11,13,17,19", help="one simulated month per seed")
+    parser.add_argument("--held-out", default="", help="seeds also reported apart")
+    parser.add_argument("--baseline-rev", help="git revision whose models score the same months")
+    parser.add_argument("--vars", default="{}", help="dbt vars (JSON) for the main runs")
+    parser.add_argument("--sweep", help="NAME=V1,V2,…: also re-score with each value of a var")
+    args = parser.parse_args()
+    dbt_vars = json.loads(args.vars)
+    sweep = []
+    if args.sweep:
+        name, values = args.sweep.split("=", 1)
+        sweep = [(name, v) for v in values.split(",")]
+    held_out = {int(s) for s in args.held_out.split(",") if s}
+    load_start = os.getloadavg()[0]
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="ollive-bench-anomalies-") as tmp:
+        workdir = Path(tmp)
+        baseline = checkout(args.baseline_rev, workdir / "rev") if args.baseline_rev else None
+        server = Server(workdir / "data")
+        try:
+            server.client.command("CREATE DATABASE ollive")
+            server.client.command(ROLLUP_DDL)
+            for seed in map(int, args.seeds.split(",")):
+                results.append(run_seed(server, workdir, seed, dbt_vars, sweep, baseline))
+        finally:
+            server.stop()
+    load_end = os.getloadavg()[0]
+
+    for r in results:
+        print_month(r)
+    figures = {
+        "simulated_months": (len(results), "months"),
+        "simulated_events_per_month": (results[0]["events"], "events"),
+        "rollup_rows_per_month": (results[0]["rollup_rows"], "rows"),
+        **summary(results),
+    }
+    groups = {
+        "tuning": [r for r in results if r["seed"] not in held_out],
+        "held_out": [r for r in results if r["seed"] in held_out],
+    }
+    for group, members in groups.items():
+        if held_out and members:
+            figures |= {f"{group}_{k}": v for k, v in summary(members).items()}
+    if baseline is not None:
+        before = summary([r["baseline"] for r in results])
+        figures |= {f"baseline_{k}": v for k, v in before.items()}
+        for key in ("incidents_found_within_10_min", "false_alarms_per_day"):
+            ratio = figures[key][0] / before[key][0] if before[key][0] else float("nan")
+            figures[f"{key}_vs_baseline"] = (ratio, "x")
+    figures |= {
         "dbt_full_refresh_median": (float(np.median([r["full_s"] for r in results])), "s"),
         "dbt_incremental_last_day_median": (
             float(np.median([r["incremental_s"] for r in results])),
@@ -351,11 +447,18 @@ def main() -> None:
         "load_average_start": (load_start, ""),
         "load_average_end": (load_end, ""),
     }
+    keys = ("seed", "found", "ttd", "found_by", "false_alarms", "false_alarms_per_day", "sweep")
     per_seed = [
-        {k: r[k] for k in ("seed", "found", "ttd", "false_alarms", "false_alarms_per_day", "sweep")}
+        {k: r[k] for k in keys}
+        | ({"baseline": {k: r["baseline"][k] for k in keys[1:-1]}} if r["baseline"] else {})
         for r in results
     ]
-    common.report("anomalies", figures, {"vars": dbt_vars, "per_seed": per_seed})
+    common.report(
+        "anomalies",
+        figures,
+        {"vars": dbt_vars, "baseline_rev": args.baseline_rev, "held_out": sorted(held_out),
+         "per_seed": per_seed},
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -20,7 +20,9 @@ SCORES_MODEL = "anomaly_scores_5m"
 # metric (as anomaly_scores_5m names it) → what the check is called in the UI
 METRIC_FAMILIES = {
     "error_rate": "error rate",
+    "latency_p50_ms": "median latency",
     "latency_p95_ms": "p95 latency",
+    "ttft_p50_ms": "median time to first token",
     "ttft_p95_ms": "p95 time to first token",
     "requests": "throughput (requests)",
     "cost_per_request_usd": "cost per request",

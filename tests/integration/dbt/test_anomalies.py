@@ -37,7 +37,9 @@ COLUMNS = [
     "errors",
     "error_rate",
     "streaming_requests",
+    "latency_p50_ms",
     "latency_p95_ms",
+    "ttft_p50_ms",
     "ttft_p95_ms",
     "cost_usd",
     "unpriced_requests",
@@ -77,7 +79,9 @@ def _row(bucket: datetime, latency_factor: float = 1.0, error_rate: float | None
         errors,
         errors / requests,
         requests // 2,
+        500.0 * wobble * latency_factor,
         1000.0 * wobble * latency_factor,
+        100.0 * wobble,
         200.0 * wobble,
         0.002 * requests * wobble,
         0,
@@ -141,9 +145,11 @@ def test_anomalies_incremental_equals_full_refresh(server: ClickHouseServer, tmp
 
     incremental = client.query(SCORES).result_rows
     flagged = client.query(FLAGGED).result_rows
-    # the outage's buckets have no rollup row: scored as 0 requests, flagged, and kept (they
+    # the late bucket's whole latency distribution moved: its median and its p95 are flagged.
+    # The outage's buckets have no rollup row: scored as 0 requests, flagged, and kept (they
     # carry the run's newest load, which the table's TTL counts from)
     assert [(b.replace(tzinfo=UTC), m, d) for b, m, d in flagged] == [
+        (LATE, "latency_p50_ms", "up"),
         (LATE, "latency_p95_ms", "up"),
         *[(OUTAGE + i * BUCKET, "requests", "down") for i in range(3)],
         (SPIKE, "error_rate", "up"),

@@ -13,6 +13,7 @@
 {%- set min_volume = var('anomaly_min_volume', 20) | int -%}
 {%- set z_threshold = var('anomaly_z_threshold', 8.0) | float -%}
 {%- set z_threshold_counts = var('anomaly_z_threshold_counts', 5.0) | float -%}
+{%- set z_threshold_location = var('anomaly_z_threshold_location', 7.0) | float -%}
 {%- set z_pair = var('anomaly_z_threshold_pair', 4.0) | float -%}
 {%- set z_pair_counts = var('anomaly_z_threshold_pair_counts', 3.5) | float -%}
 {%- set relative_floor = var('anomaly_relative_floor', 0.05) | float -%}
@@ -30,7 +31,9 @@ rollup_rows as (
 newest as (
 
     -- the newest bucket is still filling: it is scored once a later bucket exists
-    select max(bucket_start) as newest_bucket, max(last_loaded_at) as newest_load
+    select
+        max(bucket_start) as newest_bucket,
+        max(last_loaded_at) as newest_load
     from rollup_rows
 
 ),
@@ -62,9 +65,14 @@ metric_values as (
         provider,
         model,
         last_loaded_at,
+        (log(latency_p95_ms) - log(latency_p50_ms)) / 1.645 as latency_spread,
+        (log(ttft_p95_ms) - log(ttft_p50_ms)) / 1.645 as ttft_spread,
         tupleElement(metric_tuple, 1) as metric,
         tupleElement(metric_tuple, 2) as observed,
         tupleElement(metric_tuple, 3) as event_count,
+        -- for a median: the per-event spread on the log scale, (log p95 - log p50) / 1.645 as
+        -- for a log-normal, which sets the median's sampling noise; 0 for other metrics
+        tupleElement(metric_tuple, 4) as log_spread,
         -- variance-stabilised: a count's Poisson noise is constant on a square-root scale, a
         -- rate's binomial noise on an arcsine-square-root scale, and latency, TTFT and cost
         -- vary by factors (log-normal tails), so medians and MADs are taken on these scales
@@ -74,17 +82,22 @@ metric_values as (
             log(observed)
         ) as stabilised
     from rollup_rows
-    -- one row per metric; event_count = the events the metric is computed over
+    -- one row per metric; event_count = the events the metric is computed over. The medians
+    -- (p50) see a shift of the whole distribution: over n events their noise is 0.6 of a
+    -- p95's, with lighter tails, so one bucket tells. A shift of the tail only is the p95s'.
     array join
         [
-            ('error_rate', toFloat64(error_rate), toFloat64(requests)),
-            ('latency_p95_ms', toFloat64(latency_p95_ms), toFloat64(requests)),
-            ('ttft_p95_ms', toFloat64(ttft_p95_ms), toFloat64(streaming_requests)),
-            ('requests', toFloat64(requests), toFloat64(requests)),
+            ('error_rate', toFloat64(error_rate), toFloat64(requests), 0),
+            ('latency_p50_ms', toFloat64(latency_p50_ms), toFloat64(requests), latency_spread),
+            ('latency_p95_ms', toFloat64(latency_p95_ms), toFloat64(requests), 0),
+            ('ttft_p50_ms', toFloat64(ttft_p50_ms), toFloat64(streaming_requests), ttft_spread),
+            ('ttft_p95_ms', toFloat64(ttft_p95_ms), toFloat64(streaming_requests), 0),
+            ('requests', toFloat64(requests), toFloat64(requests), 0),
             (
                 'cost_per_request_usd',
                 toFloat64(cost_usd) / (requests - unpriced_requests),
-                toFloat64(requests - unpriced_requests)
+                toFloat64(requests - unpriced_requests),
+                0
             )
         ] as metric_tuple
     where
@@ -110,6 +123,7 @@ baseline_samples as (
         observed as sample_value,
         stabilised as sample_stabilised,
         event_count as sample_event_count,
+        log_spread as sample_log_spread,
         bucket_start + toIntervalMinute(offset_minutes) as target_bucket
     from metric_values
     array join
@@ -143,6 +157,9 @@ baselines as (
         quantileExactInclusive(0.5) (sample_value) as baseline,
         quantileExactInclusive(0.5) (sample_stabilised) as baseline_stabilised,
         quantileExactInclusive(0.5) (sample_event_count) as baseline_event_count,
+        -- the samples' spread, not the bucket's own: a median high by chance comes with a
+        -- narrow p50-p95 gap, which would make its own noise look smallest just then
+        quantileExactInclusive(0.5) (sample_log_spread) as baseline_log_spread,
         groupArray(sample_stabilised) as samples_stabilised
     from baseline_samples
     group by target_bucket, project_id, service, provider, model, metric
@@ -163,6 +180,7 @@ spreads as (
         baseline,
         baseline_stabilised,
         baseline_event_count,
+        baseline_log_spread,
         arrayReduce(
             'quantileExactInclusive(0.5)',
             arrayMap(x -> abs(x - baseline_stabilised), samples_stabilised)
@@ -196,6 +214,7 @@ joined as (
         spreads.baseline,
         spreads.baseline_stabilised,
         spreads.baseline_event_count,
+        spreads.baseline_log_spread,
         spreads.mad,
         -- no row in the rollup: no events, which is an observation only for the request count
         if(observations.is_observed = 1, observations.observed, 0) as observed,
@@ -227,14 +246,20 @@ scored as (
     select
         *,
         -- MAD as a standard deviation, never below the bucket's own sampling noise (1/2 for a
-        -- count on its square-root scale, 1/(2 sqrt(n)) for a rate on its arcsine scale) nor
-        -- below a relative change of `relative_floor`
+        -- count on its square-root scale, 1/(2 sqrt(n)) for a rate on its arcsine scale,
+        -- 1.2533 spread / sqrt(n) for a median on the log scale) nor below a relative change
+        -- of `relative_floor`
         greatest(
             1.4826 * mad,
             multiIf(
                 metric = 'requests',
                 greatest(0.5, {{ relative_floor }} / 2 * baseline_stabilised),
                 metric = 'error_rate', 1 / (2 * sqrt(greatest(event_count, 1))),
+                metric in ('latency_p50_ms', 'ttft_p50_ms'),
+                greatest(
+                    {{ relative_floor }},
+                    1.2533 * coalesce(baseline_log_spread, 0) / sqrt(greatest(event_count, 1))
+                ),
                 {{ relative_floor }}
             )
         ) as robust_scale,
@@ -317,13 +342,13 @@ final as (
         (direction = 'up' or metric in ('requests', 'cost_per_request_usd'))
         and (
             -- one bucket far out: counts and rates follow their noise model (Poisson,
-            -- binomial) closely; a p95 of a few dozen events or a sum of costs has heavier
-            -- tails, so it needs a larger score
+            -- binomial) closely, and a median of a few dozen events is close to normal on the
+            -- log scale; a p95 or a sum of costs has heavier tails, so it needs a larger score
             (
                 has_min_volume
-                and abs(robust_z) >= if(
-                    metric in ('requests', 'error_rate'),
-                    {{ z_threshold_counts }},
+                and abs(robust_z) >= multiIf(
+                    metric in ('requests', 'error_rate'), {{ z_threshold_counts }},
+                    metric in ('latency_p50_ms', 'ttft_p50_ms'), {{ z_threshold_location }},
                     {{ z_threshold }}
                 )
             )
