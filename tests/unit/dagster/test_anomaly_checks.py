@@ -11,10 +11,8 @@ import yaml
 from dagster_project.checks.anomalies import METRIC_FAMILIES
 from dagster_project.definitions import defs
 
-
 SCORES_YML = (
-    Path(__file__).resolve().parents[3]
-    / "dbt_project/models/marts/anomalies/anomaly_scores_5m.yml"
+    Path(__file__).resolve().parents[3] / "dbt_project/models/marts/anomalies/anomaly_scores_5m.yml"
 )
 
 
