@@ -13,7 +13,7 @@ from pathlib import Path
 
 import uvicorn
 
-from clickhouse_server import access
+from clickhouse_server import access, query_log
 from clickhouse_server.auth import Authenticator
 from clickhouse_server.engine import Engine
 from clickhouse_server.http_app import create_app
@@ -42,6 +42,13 @@ def main(argv: list[str] | None = None) -> None:
         type=Path,
         help="TOML file of further engine users, roles and row policies",
     )
+    parser.add_argument(
+        "--query-log-flush-ms",
+        type=int,
+        default=query_log.FLUSH_INTERVAL_MS,
+        help="how often the engine flushes system.query_log (ClickHouse's default, 7500; "
+        "clients' test servers often use 1000)",
+    )
     parser.add_argument("--log-level", default="info")
     args = parser.parse_args(argv)
 
@@ -58,7 +65,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.access_file is not None:
         definition = definition.merged(access.load(args.access_file))
     engine = Engine(Path(args.path).resolve(), definition)
-    app = create_app(engine, Authenticator(definition.users), args.threads)
+    app = create_app(
+        engine,
+        Authenticator(definition.users),
+        args.threads,
+        query_log_flush_ms=args.query_log_flush_ms,
+    )
     # uvicorn handles SIGTERM/SIGINT: stop accepting, finish in-flight requests, then run the
     # lifespan shutdown, which closes every connection so the engine flushes to disk.
     uvicorn.run(

@@ -26,13 +26,14 @@ def create_app(
     authenticator: Authenticator,
     max_threads: int = 64,
     display_name: str = "ollive-chdb",
+    query_log_flush_ms: int = query_log.FLUSH_INTERVAL_MS,
 ) -> Any:
     """Build the app; the engine opens on startup and closes (flushing) on shutdown."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         limiter = anyio.CapacityLimiter(max_threads)
-        query_log.write_config(engine.path / ACCESS_DIR)
+        query_log.write_config(engine.path / ACCESS_DIR, query_log_flush_ms)
         await anyio.to_thread.run_sync(engine.open)
         await anyio.to_thread.run_sync(_install_query_log, engine)
         sessions = SessionRegistry(engine, limiter)

@@ -36,17 +36,20 @@ CARRIER = "chdb_client_name"
 _PREFIX = "http:"
 # Marks the server's own SETs of the carrier, whose log rows must not be listed.
 _MARK = "/* ollive:query-id */"
-# The engine's default flush interval; `SYSTEM FLUSH LOGS` makes rows visible at once.
+# ClickHouse's default flush interval; `SYSTEM FLUSH LOGS` makes rows visible at once.
 FLUSH_INTERVAL_MS = 7500
 
-CONFIG_XML = f"""<clickhouse>
+
+def config_xml(flush_interval_ms: int = FLUSH_INTERVAL_MS) -> str:
+    return f"""<clickhouse>
     <query_log>
         <database>system</database>
         <table>{ENGINE_TABLE.split(".")[1]}</table>
-        <flush_interval_milliseconds>{FLUSH_INTERVAL_MS}</flush_interval_milliseconds>
+        <flush_interval_milliseconds>{int(flush_interval_ms)}</flush_interval_milliseconds>
     </query_log>
 </clickhouse>
 """
+
 
 # The carrier's value: `http:<user>:<query id>` (user names have no colon; query ids may).
 # It is read in an inner query: in the outer one `Settings` names the filtered map.
@@ -69,11 +72,11 @@ FROM (
 )"""
 
 
-def write_config(config_dir: Path) -> None:
+def write_config(config_dir: Path, flush_interval_ms: int = FLUSH_INTERVAL_MS) -> None:
     """Put the query log's section in `config.d/` beside the engine's config file."""
     target = config_dir / "config.d"
     target.mkdir(parents=True, exist_ok=True, mode=0o700)
-    (target / "query_log.xml").write_text(CONFIG_XML)
+    (target / "query_log.xml").write_text(config_xml(flush_interval_ms))
 
 
 def install(connection: Connection) -> None:

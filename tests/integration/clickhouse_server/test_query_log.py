@@ -3,11 +3,14 @@ statement's type, duration and counters, as on a ClickHouse server."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import httpx
 import pytest
 from clickhouse_connect.driver.exceptions import DatabaseError
+
+from tests.fixtures.clickhouse import ClickHouseServer, _free_port
 
 
 def _log(client, query_id: str) -> list[tuple]:
@@ -88,3 +91,27 @@ def test_the_read_only_user_is_logged_as_itself(clickhouse_server):
     rows = _log(clickhouse_server.client(), query_id)
     assert [row[0] for row in rows] == ["QueryStart", "QueryFinish"]
     assert all(row[1] == clickhouse_server.readonly_user for row in rows)
+
+
+def test_the_flush_interval_is_configurable(tmp_path):
+    """`--query-log-flush-ms`: rows appear without `SYSTEM FLUSH LOGS` (clients' test servers
+    flush every second and their tests poll for 3 s; ClickHouse's default is 7.5 s)."""
+    server = ClickHouseServer(
+        path=tmp_path / "data", port=_free_port(), extra_args=("--query-log-flush-ms", "200")
+    )
+    server.start()
+    try:
+        client = server.client()
+        query_id = f"flush-{uuid.uuid4()}"
+        client.query("SELECT 1", settings={"query_id": query_id})
+        found: list[tuple] = []
+        deadline = time.monotonic() + 4
+        while not found and time.monotonic() < deadline:
+            found = client.query(
+                "SELECT type FROM system.query_log WHERE query_id = {id:String}",
+                parameters={"id": query_id},
+            ).result_rows
+            time.sleep(0.1)
+        assert ("QueryFinish",) in found or ("QueryStart",) in found
+    finally:
+        server.stop()
