@@ -2,9 +2,11 @@
 
 Each tick re-lists the last `lookback_hours` hour prefixes of every log type and diffs them
 against the load manifest. Objects already requested but not yet loaded are remembered in the
-cursor (as short hashes) so a slow run is not requested again every tick; after
-`rerequest_after_s` they are requested again (their run failed for good). Duplicate requests
-are harmless anyway: the manifest and the insert deduplication token make loads exactly-once.
+cursor (as short hashes) so a slow run is not requested again every tick. They are requested
+again as soon as no load run of their log type is queued or running any more (their run failed,
+or was killed and then failed by run monitoring), and in any case after `rerequest_after_s` (a
+run that hangs). Duplicate requests are harmless anyway: the manifest and the insert
+deduplication token make loads exactly-once.
 
 While a load run of a log type is still waiting to start, no new run is requested for that log
 type: the run queue admits one load run per log type at a time (batched INSERTs rely on it), and
@@ -33,12 +35,21 @@ def _short(key: str) -> str:
     return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
 
 
-def batch_run_request(log_type: str, batch: list[tuple[str, int]]) -> dg.RunRequest:
-    """One load run for `batch`; its run key is derived from the object keys it carries."""
+def batch_run_request(
+    log_type: str, batch: list[tuple[str, int]], asked_before: int = 0
+) -> dg.RunRequest:
+    """One load run for `batch`; its run key is derived from the object keys it carries and,
+    for a request made again, from when they were last requested (`asked_before`, epoch s).
+
+    Dagster skips a run request whose run key an earlier run of the sensor already used, so
+    the same batch asked again after its run failed needs a key of its own, or it is dropped
+    and its objects stay unloaded; a tick evaluated twice (a daemon crash before the cursor
+    was saved) still gives the same key, since the cursor it reads is the same."""
     keys = [k for k, _ in batch]
     digest = hashlib.blake2b("\n".join(keys).encode(), digest_size=16).hexdigest()
+    again = f":{asked_before}" if asked_before else ""
     return dg.RunRequest(
-        run_key=f"{log_type}:{len(keys)}:{digest}",
+        run_key=f"{log_type}:{len(keys)}:{digest}{again}",
         asset_selection=[staging_asset_key(log_type)],
         # no checks: the staging freshness check lists the store; its schedule runs it
         asset_check_keys=[],
@@ -60,12 +71,31 @@ WAITING = [
 ]
 
 
-def log_types_waiting(instance: dg.DagsterInstance) -> set[str]:
-    """Log types with a load run requested but not yet started."""
+ACTIVE = [*WAITING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+
+
+def log_types_with_runs(
+    instance: dg.DagsterInstance, statuses: list[dg.DagsterRunStatus]
+) -> set[str]:
+    """Log types with a load run in one of `statuses`."""
     runs = instance.get_runs(
-        dg.RunsFilter(job_name=load_raw_objects_job.name, statuses=WAITING), limit=100
+        dg.RunsFilter(job_name=load_raw_objects_job.name, statuses=statuses), limit=100
     )
     return {run.tags[LOG_TYPE_TAG] for run in runs if LOG_TYPE_TAG in run.tags}
+
+
+def log_types_waiting(instance: dg.DagsterInstance) -> set[str]:
+    """Log types with a load run requested but not yet started."""
+    return log_types_with_runs(instance, WAITING)
+
+
+def _instance(context: dg.SensorEvaluationContext) -> dg.DagsterInstance | None:
+    """The sensor's instance; None for a context built without one (tests of the listing
+    alone), which has no runs to wait for or to look at."""
+    try:
+        return context.instance
+    except dg.DagsterInvariantViolationError:
+        return None
 
 
 @dg.sensor(
@@ -89,14 +119,20 @@ def raw_objects_sensor(
     still_pending: dict[str, int] = {}
     runs: list[dg.RunRequest] = []
     waiting = 0
-    # a context built without an instance (unit tests) has no runs to wait for
-    blocked = log_types_waiting(context.instance) if context.instance_ref else set()
+    instance = _instance(context)
+    blocked = log_types_waiting(instance) if instance else set()
+    active = log_types_with_runs(instance, ACTIVE) if instance else set(unloaded)
     for log_type, objects in unloaded.items():
         fresh: list[tuple[str, int]] = []
         for key, size in objects:
             short = _short(key)
             asked = requested.get(short)
-            if asked is not None and now_s - asked < loader.rerequest_after_s:
+            # requested, and a run of its log type may still load it
+            if (
+                asked is not None
+                and log_type in active
+                and now_s - asked < loader.rerequest_after_s
+            ):
                 still_pending[short] = asked  # its run is queued or running
             else:
                 fresh.append((key, size))
@@ -108,7 +144,8 @@ def raw_objects_sensor(
             if len(runs) >= loader.max_runs_per_tick:
                 waiting += len(batch)
                 continue
-            runs.append(batch_run_request(log_type, batch))
+            asked_before = max(requested.get(_short(k), 0) for k, _ in batch)
+            runs.append(batch_run_request(log_type, batch, asked_before))
             still_pending.update((_short(k), now_s) for k, _ in batch)
 
     requested_objects = sum(int(r.tags["ollive/objects"]) for r in runs)

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
 from dagster_project.ingestion.assets import build_staging_asset, load_op_name
+from dagster_project.ingestion.jobs import load_raw_objects_job
 from dagster_project.ingestion.sensors import raw_objects_sensor
 from dagster_project.ingestion.settings import LoaderSettings
 from ollive.synthetic_events import put_raw_object, raw_lines
 from tests.fixtures.pipeline import Pipeline
 
 
-def _tick(p: Pipeline, cursor: str | None = None, **loader: int) -> dg.SensorResult:
+def _tick(
+    p: Pipeline,
+    cursor: str | None = None,
+    instance: dg.DagsterInstance | None = None,
+    **loader: int,
+) -> dg.SensorResult:
     resources = {**p.resources, "loader": LoaderSettings(**loader)} if loader else p.resources
-    with dg.build_sensor_context(resources=resources, cursor=cursor) as context:
+    with dg.build_sensor_context(resources=resources, cursor=cursor, instance=instance) as context:
         result = raw_objects_sensor(context)
     assert isinstance(result, dg.SensorResult)
     return result
@@ -89,7 +96,40 @@ def test_sensor_rerequests_objects_whose_run_never_loaded_them(pipeline: Pipelin
     # pretend the request is older than `rerequest_after_s`
     requested = json.loads(first.cursor)["requested"]
     stale_cursor = json.dumps({"requested": {k: t - 10_000 for k, t in requested.items()}})
-    assert _requested(_tick(pipeline, stale_cursor, rerequest_after_s=60)) == {"inference": [key]}
+    again = _tick(pipeline, stale_cursor, rerequest_after_s=60)
+    assert _requested(again) == {"inference": [key]}
+    # a key of its own: Dagster drops a request whose run key an earlier run already used
+    assert again.run_requests[0].run_key != first.run_requests[0].run_key
+
+
+def test_sensor_rerequests_at_once_when_no_run_of_the_log_type_is_left(
+    pipeline: Pipeline,
+) -> None:
+    key = put_raw_object(
+        pipeline.s3(),
+        pipeline.store.bucket,
+        "inference",
+        raw_lines("inference", 3, datetime.now(UTC)),
+    )
+    with dg.instance_for_test() as instance:
+        first = _tick(pipeline, instance=instance)
+        (request,) = first.run_requests
+        # the daemon made the run; while it is queued or running, the objects are in flight
+        run = instance.add_run(
+            dg.DagsterRun(
+                job_name=load_raw_objects_job.name,
+                run_id=str(uuid.uuid4()),
+                status=dg.DagsterRunStatus.STARTED,
+                tags={**request.tags, "dagster/run_key": request.run_key},
+            )
+        )
+        assert not _tick(pipeline, first.cursor, instance).run_requests
+        # its process was killed, run monitoring failed it: asked again at the next tick, long
+        # before `rerequest_after_s`, under a new run key
+        instance.report_run_failed(run)
+        again = _tick(pipeline, first.cursor, instance)
+        assert _requested(again) == {"inference": [key]}
+        assert again.run_requests[0].run_key != request.run_key
 
 
 def test_sensor_batches_thousands_of_objects_in_one_tick(pipeline: Pipeline) -> None:
