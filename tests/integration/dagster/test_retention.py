@@ -3,9 +3,6 @@ and the marts are created with (and brought to) the TTL of their table class."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,9 +13,8 @@ from ollive_contract.events import LOG_TYPES
 from ollive_contract.settings import PipelineSettings
 from ollive_contract.tables import staging_table
 from tests.fixtures.clickhouse import ClickHouseServer, start_clickhouse_server
+from tests.fixtures.dbt_cli import run_dbt
 
-PROJECT = PipelineSettings().dbt_project_dir
-DBT = Path(sys.executable).with_name("dbt")
 TABLE = staging_table("application")
 
 
@@ -74,35 +70,9 @@ def test_staging_ttl_reaches_existing_tables_and_expires_rows(server: ClickHouse
 
 
 def _dbt(server: ClickHouseServer, tmp_path: Path, **env: str) -> None:
-    result = subprocess.run(
-        [
-            str(DBT),
-            "run",
-            "--select",
-            "+fct_application_logs",
-            "+agg_application_5m",
-            "--project-dir",
-            str(PROJECT),
-            "--profiles-dir",
-            str(PROJECT),
-        ],
-        env={
-            **os.environ,
-            "OLLIVE_CLICKHOUSE_HOST": server.host,
-            "OLLIVE_CLICKHOUSE_PORT": str(server.port),
-            "OLLIVE_CLICKHOUSE_USER": server.user,
-            "OLLIVE_CLICKHOUSE_PASSWORD": server.password,
-            "DBT_TARGET_PATH": str(tmp_path / "target"),
-            "DBT_LOG_PATH": str(tmp_path / "logs"),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=PROJECT,
+    run_dbt(
+        server, tmp_path, "run", "--select", "+fct_application_logs", "+agg_application_5m", env=env
     )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 
 
 def test_marts_get_their_class_ttl(server: ClickHouseServer, tmp_path: Path) -> None:

@@ -6,9 +6,6 @@ Dagster checks read the open anomalies back."""
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,9 +16,8 @@ import pytest
 from dagster_project.checks.anomalies import build_anomaly_check, open_anomalies
 from dagster_project.resources.clickhouse import ClickHouseResource
 from tests.fixtures.clickhouse import ClickHouseServer, start_clickhouse_server
+from tests.fixtures.dbt_cli import run_dbt as dbt
 
-PROJECT = Path(__file__).resolve().parents[3] / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
 MONDAY = datetime(2026, 1, 5, tzinfo=UTC)
 BUCKET = timedelta(minutes=5)
 SPIKE = MONDAY + timedelta(days=22, hours=23, minutes=35)  # error rate 0.4
@@ -102,29 +98,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseServe
     ch.client().command(ROLLUP_DDL)
     yield ch
     ch.stop()
-
-
-def dbt(server: ClickHouseServer, tmp_path: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "OLLIVE_CLICKHOUSE_HOST": server.host,
-        "OLLIVE_CLICKHOUSE_PORT": str(server.port),
-        "OLLIVE_CLICKHOUSE_USER": server.user,
-        "OLLIVE_CLICKHOUSE_PASSWORD": server.password,
-        "DBT_TARGET_PATH": str(tmp_path / "target"),
-        "DBT_LOG_PATH": str(tmp_path / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    result = subprocess.run(
-        [str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=PROJECT,
-    )
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
-    return result.stdout
 
 
 def test_anomalies_incremental_equals_full_refresh(server: ClickHouseServer, tmp_path: Path):

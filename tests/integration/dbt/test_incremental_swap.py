@@ -3,9 +3,6 @@ bucket rebuilds both buckets, and the swap of rebuilt buckets is atomic for read
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,9 +15,8 @@ from dagster_project.clickhouse import staging_schema
 from ollive_contract.events import LOG_TYPES
 from ollive_contract.tables import staging_table
 from tests.fixtures.clickhouse import ClickHouseServer, start_clickhouse_server
+from tests.fixtures.dbt_cli import run_dbt as dbt
 
-PROJECT = Path(__file__).resolve().parents[3] / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
 T0 = datetime(2026, 3, 2, 23, 50, tzinfo=UTC)
 # what a build after loads runs for inferences (no tests: they are not what is measured here)
 BUILD = ("build", "-s", "+agg_inference_5m", "--exclude-resource-type", "test", "unit_test")
@@ -63,24 +59,6 @@ def inference(n: int, started: datetime, received: datetime) -> dict:
 def load(server: ClickHouseServer, rows: list[dict]) -> None:
     body = b"\n".join(orjson.dumps(row) for row in rows)
     server.client().raw_insert(staging_table("inference"), insert_block=body, fmt="JSONEachRow")
-
-
-def dbt(server: ClickHouseServer, tmp_path: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "OLLIVE_CLICKHOUSE_HOST": server.host,
-        "OLLIVE_CLICKHOUSE_PORT": str(server.port),
-        "OLLIVE_CLICKHOUSE_USER": server.user,
-        "OLLIVE_CLICKHOUSE_PASSWORD": server.password,
-        "DBT_TARGET_PATH": str(tmp_path / "target"),
-        "DBT_LOG_PATH": str(tmp_path / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    result = subprocess.run(
-        [str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)],
-        env=env, capture_output=True, text=True, timeout=600, cwd=PROJECT,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 
 
 def test_a_moved_event_leaves_its_old_bucket(server: ClickHouseServer, tmp_path: Path) -> None:

@@ -10,8 +10,6 @@ alone.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,9 +18,8 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.clickhouse import ClickHouseServer, start_clickhouse_server
+from tests.fixtures.dbt_cli import run_dbt as dbt
 
-PROJECT = Path(__file__).resolve().parents[3] / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
 MARTS = "ollive"
 
 
@@ -31,27 +28,6 @@ def server(tmp_path: Path) -> Iterator[ClickHouseServer]:
     ch = start_clickhouse_server(tmp_path / "data")
     yield ch
     ch.stop()
-
-
-def dbt(server: ClickHouseServer, tmp_path: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "OLLIVE_CLICKHOUSE_HOST": server.host,
-        "OLLIVE_CLICKHOUSE_PORT": str(server.port),
-        "OLLIVE_CLICKHOUSE_USER": server.user,
-        "OLLIVE_CLICKHOUSE_PASSWORD": server.password,
-        "DBT_TARGET_PATH": str(tmp_path / "target"),
-        "DBT_LOG_PATH": str(tmp_path / "logs"),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    result = subprocess.run(
-        [str(DBT), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)],
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    return result.stdout
 
 
 def leftover_name(model: str) -> str:
