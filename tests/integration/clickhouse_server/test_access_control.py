@@ -110,24 +110,26 @@ def test_row_policy_restricts_tenant_to_one_project(server):
     assert ("access_t", "events") in policies
 
 
+def dictionary_rows(admin, name: str, user: str, password: str) -> list[tuple]:
+    """Rows of a dictionary over `access_t.events` whose ClickHouse source logs in as `user`."""
+    admin.command(
+        f"CREATE DICTIONARY access_t.{name} (n UInt32, project_id String) PRIMARY KEY n "
+        f"SOURCE(CLICKHOUSE(DB 'access_t' TABLE 'events' USER '{user}' "
+        f"PASSWORD '{password}')) LAYOUT(FLAT()) LIFETIME(0)"
+    )
+    return admin.query(f"SELECT project_id, n FROM access_t.{name} ORDER BY n").result_rows
+
+
 def test_dictionary_source_authenticates_in_the_engine_under_the_users_policy(server):
     admin = server.client()
-    admin.command(
-        "CREATE DICTIONARY access_t.events_as_tenant (n UInt32, project_id String) PRIMARY KEY n "
-        f"SOURCE(CLICKHOUSE(DB 'access_t' TABLE 'events' USER '{TENANT}' "
-        f"PASSWORD '{TENANT_PASSWORD}')) LAYOUT(FLAT()) LIFETIME(0)"
-    )
-    rows = admin.query("SELECT project_id, n FROM access_t.events_as_tenant ORDER BY n")
-    assert rows.result_rows == [("a", 1), ("a", 2)]
+    assert dictionary_rows(admin, "events_as_tenant", TENANT, TENANT_PASSWORD) == [
+        ("a", 1),
+        ("a", 2),
+    ]
     policies = admin.query("SELECT short_name, select_filter FROM system.row_policies")
     assert (TENANT, "(project_id = 'a')") in policies.result_rows
-    admin.command(
-        "CREATE DICTIONARY access_t.events_bad_password (n UInt32, project_id String) "
-        f"PRIMARY KEY n SOURCE(CLICKHOUSE(DB 'access_t' TABLE 'events' USER '{TENANT}' "
-        "PASSWORD 'wrong')) LAYOUT(FLAT()) LIFETIME(0)"
-    )
     with pytest.raises(DatabaseError) as raised:
-        admin.query("SELECT count() FROM access_t.events_bad_password")
+        dictionary_rows(admin, "events_bad_password", TENANT, "wrong")
     assert raised.value.code == 516
 
 
@@ -137,14 +139,8 @@ def test_dictionary_source_as_the_read_write_user_default(server):
     Inside the engine the login holds every role, so every row policy applies to it: here the
     tenant's, hence only project a's rows of the policy's table."""
     assert server.user == "default"
-    admin = server.client()
-    admin.command(
-        "CREATE DICTIONARY access_t.events_as_default (n UInt32, project_id String) PRIMARY KEY n "
-        f"SOURCE(CLICKHOUSE(DB 'access_t' TABLE 'events' USER 'default' "
-        f"PASSWORD '{server.password}')) LAYOUT(FLAT()) LIFETIME(0)"
-    )
-    rows = admin.query("SELECT project_id, n FROM access_t.events_as_default ORDER BY n")
-    assert rows.result_rows == [("a", 1), ("a", 2)]
+    rows = dictionary_rows(server.client(), "events_as_default", "default", server.password)
+    assert rows == [("a", 1), ("a", 2)]
 
 
 def test_engine_enforces_the_role_grants(server):
