@@ -275,9 +275,9 @@ def main() -> None:
                 password=settings.clickhouse.password.get_secret_value(),
                 send_receive_timeout=3600,
             )
+            create_ledgers(rw)
             if built_marker.exists():
                 build = json.loads(built_marker.read_text())
-                create_ledgers(rw)  # a build from before the tiles that read them
                 print(f"marts of {args.events:,} events already built in {work}", file=sys.stderr)
             else:
                 build = build_marts(settings, rw, args.events, args.days, work)

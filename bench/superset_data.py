@@ -86,6 +86,7 @@ FROM (
 def create_ledgers(client) -> None:
     """The loader's manifest and quarantine, empty: the Privacy dashboard's pipeline-health
     tiles read them."""
+    client.command(staging_schema.create_database())
     client.command(staging_schema.create_load_manifest())
     client.command(staging_schema.create_quarantine())
 
@@ -95,7 +96,6 @@ def stage(client, events: int, days: int) -> None:
     client.command(staging_schema.create_database())
     for log_type in LOG_TYPES:  # every source dbt reads, staged or not
         client.command(staging_schema.create_staging_table(log_type, ttl_days=None))
-    create_ledgers(client)
     counts = {log_type: int(events * share) for log_type, share in SHARES.items()}
     for i, log_type in enumerate(SHARES):
         offset = i * TYPE_OFFSET

@@ -74,19 +74,28 @@ WAITING = [
 ACTIVE = [*WAITING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 
 
-def log_types_with_runs(
-    instance: dg.DagsterInstance, statuses: list[dg.DagsterRunStatus]
-) -> set[str]:
-    """Log types with a load run in one of `statuses`."""
+def load_runs_by_log_type(
+    instance: dg.DagsterInstance,
+) -> dict[str, set[dg.DagsterRunStatus]]:
+    """The statuses of each log type's load runs that are waiting or running, in one query."""
     runs = instance.get_runs(
-        dg.RunsFilter(job_name=load_raw_objects_job.name, statuses=statuses), limit=100
+        dg.RunsFilter(job_name=load_raw_objects_job.name, statuses=ACTIVE), limit=100
     )
-    return {run.tags[LOG_TYPE_TAG] for run in runs if LOG_TYPE_TAG in run.tags}
+    found: dict[str, set[dg.DagsterRunStatus]] = {}
+    for run in runs:
+        if LOG_TYPE_TAG in run.tags:
+            found.setdefault(run.tags[LOG_TYPE_TAG], set()).add(run.status)
+    return found
+
+
+def waiting_in(runs_of: dict[str, set[dg.DagsterRunStatus]]) -> set[str]:
+    """Log types with a load run requested but not yet started."""
+    return {log_type for log_type, statuses in runs_of.items() if statuses & set(WAITING)}
 
 
 def log_types_waiting(instance: dg.DagsterInstance) -> set[str]:
-    """Log types with a load run requested but not yet started."""
-    return log_types_with_runs(instance, WAITING)
+    """`waiting_in` of the instance's load runs."""
+    return waiting_in(load_runs_by_log_type(instance))
 
 
 def _instance(context: dg.SensorEvaluationContext) -> dg.DagsterInstance | None:
@@ -120,8 +129,11 @@ def raw_objects_sensor(
     runs: list[dg.RunRequest] = []
     waiting = 0
     instance = _instance(context)
-    blocked = log_types_waiting(instance) if instance else set()
-    active = log_types_with_runs(instance, ACTIVE) if instance else set(unloaded)
+    runs_of = load_runs_by_log_type(instance) if instance else None
+    # a log type with a run not yet started; without an instance, none (nothing to look at)
+    blocked = waiting_in(runs_of) if runs_of is not None else set()
+    # a log type with a run that may still load what it was asked; without an instance, all
+    active = set(runs_of) if runs_of is not None else set(unloaded)
     for log_type, objects in unloaded.items():
         fresh: list[tuple[str, int]] = []
         for key, size in objects:
