@@ -53,8 +53,10 @@ def test_sensor_requests_new_and_late_objects_once(pipeline: Pipeline) -> None:
         s3,
         bucket,
         "application",
-        raw_lines("application", 5, now - timedelta(hours=5)),
-        now - timedelta(hours=5),
+        # four hours back: outside a 3-hour lookback, inside a 6-hour one even when the clock
+        # passes the hour while the test runs (five hours back dropped out of it then)
+        raw_lines("application", 5, now - timedelta(hours=4)),
+        now - timedelta(hours=4),
     )
     tool = put_raw_object(s3, bucket, "tool_execution", raw_lines("tool_execution", 5, now))
 
