@@ -36,9 +36,9 @@ status: ## Show the stack's services
 	$(UV) run ollive status
 
 test: setup ## Run the test suite against the real embedded stack (all but the slow e2e tests)
-	$(UV) run pytest -m "not slow" $(PYTEST_ARGS)
+	$(UV) run pytest -m "not slow" --durations=20 $(PYTEST_ARGS)
 
-test-slow: setup ## The slow e2e tests: the postgres profile, OTLP through the pipeline
+test-slow: setup ## The slow e2e test: OTLP exporters through the whole pipeline
 	$(UV) run pytest -m slow $(PYTEST_ARGS)
 
 test-unit: setup-python ## The unit tests only: no services, about 1.5 min

@@ -30,10 +30,6 @@ from ollive_contract.settings import StackSettings
 from ollive_contract.tables import MARTS_DATABASE, staging_table
 from tests.fixtures.ingest_events import inference
 
-# `make test-slow`, not `make test`: a stack of another kind (PostgreSQL, two ingest
-# replicas) that takes minutes (README, Tests)
-pytestmark = pytest.mark.slow
-
 SERVICE = "pg-profile-e2e"
 PER_REPLICA = 40
 RETRIED = 10  # events of replica 1's batch sent again through replica 2 (an SDK retry)

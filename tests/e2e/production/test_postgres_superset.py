@@ -23,9 +23,6 @@ from superset_config.bundle import BUNDLE_DIR
 from superset_config.launch import superset_env
 from tests.fixtures.superset_client import Superset, require_venv
 
-# `make test-slow`: a fresh Superset metadata database is minutes of migrations (README, Tests)
-pytestmark = pytest.mark.slow
-
 SERVICES = ("postgres", "clickhouse", "superset")
 
 
