@@ -13,6 +13,7 @@ from ingest_api.api import health, logs, otlp_traces
 from ingest_api.api.body_drain import DrainRefusedBody
 from ingest_api.api.errors import RequestRefused
 from ingest_api.api.rate_limit import KeyQuotas
+from ingest_api.api.shared_quota import open_shared_quotas
 from ingest_api.intake.workers import start_workers
 from ingest_api.keys.store import open_key_store
 from ingest_api.metrics import IngestMetrics
@@ -72,6 +73,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = build_state(settings)
         app.state.ingest = state
+        app.state.shared_quotas = open_shared_quotas(settings, app.state.quotas)  # Postgres only
         if not await state.store.run(state.store.ensure_bucket):
             log.warning("object store unreachable at startup; acks go to the spool until it is")
         uploader = asyncio.create_task(
@@ -95,6 +97,8 @@ def create_app(settings: IngestSettings) -> FastAPI:
             await drain_once(state.spool, state.committer, state.metrics)
             state.cpu.shutdown(wait=True)
             state.store.close()
+            if app.state.shared_quotas is not None:
+                app.state.shared_quotas.close()
 
     app = FastAPI(
         title="Ollive ingest API",

@@ -94,3 +94,16 @@ class IngestMetrics:
             ["project"],
             registry=r,
         )
+        self.quota_store_errors = Counter(
+            "ollive_ingest_quota_store_errors",
+            "Leases from the shared quota buckets (Postgres key store) that failed or timed out; "
+            "this replica's own buckets decided meanwhile.",
+            registry=r,
+        )
+        self.quota_local_decisions = Counter(
+            "ollive_ingest_quota_local_decisions",
+            "Quota decisions this replica's buckets made alone because the shared quota store "
+            "was unreachable, by project.",
+            ["project"],
+            registry=r,
+        )

@@ -4,6 +4,9 @@ A request first pays one token of its key's requests bucket, and is refused befo
 read when the events bucket is already in debt; once its events are counted (after validation,
 before the commit) they are charged to the events bucket, so a refused request stores nothing
 and the client can resend it whole. Other keys, and other projects, are unaffected.
+
+With the key store on Postgres the buckets are shared by every replica (`shared_quota.py`);
+otherwise, or while that store is unreachable, the replica's own buckets decide.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from fastapi import Depends, Request
 
 from ingest_api.api.dependencies import AuthenticatedProject, IngestStateDep, presented_key
 from ingest_api.api.errors import RequestRefused
-from ingest_api.api.rate_limit import KeyBuckets, KeyQuotas, retry_after
+from ingest_api.api.rate_limit import KeyBuckets, KeyQuotas, key_digest, retry_after
+from ingest_api.api.shared_quota import SharedQuotas
 from ingest_api.metrics import IngestMetrics
 
 QUOTA_CODE = "rate_limited"
@@ -31,12 +35,19 @@ class Admission:
     buckets: KeyBuckets | None
     quotas: KeyQuotas
     metrics: IngestMetrics
+    shared: SharedQuotas | None = None
+    key_sha256: str = ""
 
     def charge_events(self, count: int) -> str | None:
         """Take `count` events from the key's bucket: None if admitted, else `Retry-After`."""
         if self.buckets is None or count == 0:
             return None
-        wait = self.buckets.events.take(count, self.quotas.now())
+        if self.shared is not None:
+            wait = self.shared.take_now(
+                self.key_sha256, self.buckets, "events", count, self.metrics
+            )
+        else:
+            wait = self.buckets.events.take(count, self.quotas.now())
         if wait == 0.0:
             return None
         self.metrics.quota_refusals.labels(self.project_id, "events", self.route).inc()
@@ -49,18 +60,36 @@ def get_quotas(request: Request) -> KeyQuotas:
     return request.app.state.quotas
 
 
+def get_shared_quotas(request: Request) -> SharedQuotas | None:
+    """The buckets shared with the other replicas (the lifespan opens them), if any."""
+    return getattr(request.app.state, "shared_quotas", None)
+
+
 async def admitted(
     request: Request, state: IngestStateDep, project_id: AuthenticatedProject
 ) -> Admission:
     """The request's project, or a 429 refusal with `Retry-After` when its key is over quota."""
     quotas = get_quotas(request)
     route = _ROUTES.get(request.url.path, request.url.path)
-    buckets = quotas.buckets(presented_key(request) or "", project_id)
+    shared = get_shared_quotas(request)
+    digest = key_digest(presented_key(request) or "")
+    buckets = quotas.buckets_by_digest(digest, project_id)
     if buckets is not None:
-        now = quotas.now()
-        limit, wait = "requests", buckets.requests.take(1, now)
-        if wait == 0.0:
-            limit, wait = "events", buckets.events.wait_seconds(1, now)
+        if shared is not None:
+            limit, wait = (
+                "requests",
+                await shared.take(digest, buckets, "requests", 1, state.metrics),
+            )
+            if wait == 0.0:
+                limit, wait = (
+                    "events",
+                    await shared.take(digest, buckets, "events", 0, state.metrics),
+                )
+        else:
+            now = quotas.now()
+            limit, wait = "requests", buckets.requests.take(1, now)
+            if wait == 0.0:
+                limit, wait = "events", buckets.events.wait_seconds(1, now)
         if wait > 0:
             state.metrics.quota_refusals.labels(project_id, limit, route).inc()
             raise RequestRefused(
@@ -69,7 +98,7 @@ async def admitted(
                 f"this API key is over its {limit} quota; retry after Retry-After seconds",
                 {"Retry-After": retry_after(wait)},
             )
-    return Admission(project_id, route, buckets, quotas, state.metrics)
+    return Admission(project_id, route, buckets, quotas, state.metrics, shared, digest)
 
 
 Admitted = Annotated[Admission, Depends(admitted)]

@@ -1,7 +1,8 @@
 """Per-key quotas as token buckets: a rate that refills, a burst that caps the refill.
 
-Each ingest replica keeps its buckets in memory, so with N replicas behind a load balancer a
-key may send up to N times its quota (docs/tenancy.md). Buckets are keyed by a digest of the
+These buckets live in the replica's memory: they decide alone when the key store is SQLite (one
+machine, one replica), and stand in for the shared buckets of a Postgres key store while that
+store is unreachable (`shared_quota.py`; docs/tenancy.md). Buckets are keyed by a digest of the
 API key, never the key itself, and exist only for keys the key store accepted.
 """
 
@@ -59,6 +60,11 @@ class TokenBucket:
         return wait
 
 
+def key_digest(api_key: str) -> str:
+    """What buckets are keyed by, here and in the shared store: the key's sha256, hex."""
+    return hashlib.sha256(api_key.encode()).hexdigest()
+
+
 def retry_after(wait_seconds: float) -> str:
     """A `Retry-After` value: whole seconds, at least 1."""
     return str(max(1, math.ceil(wait_seconds)))
@@ -112,12 +118,20 @@ class KeyQuotas:
     def limits_for(self, project_id: str) -> ProjectLimits:
         return self.overrides.get(project_id, self.defaults)
 
+    @property
+    def enabled(self) -> bool:
+        """Whether any project has a limit (off: no bucket is ever made)."""
+        return self.defaults.enabled or any(p.enabled for p in self.overrides.values())
+
     def buckets(self, api_key: str, project_id: str) -> KeyBuckets | None:
         """The key's buckets (made full on first use), or None when its project is unlimited."""
+        return self.buckets_by_digest(key_digest(api_key), project_id)
+
+    def buckets_by_digest(self, digest: str, project_id: str) -> KeyBuckets | None:
+        """`buckets`, for a key known by its `key_digest`."""
         limits = self.limits_for(project_id)
         if not limits.enabled:
             return None
-        digest = hashlib.sha256(api_key.encode()).hexdigest()
         buckets = self._buckets.get(digest)
         if buckets is None or buckets.project_id != project_id:
             now = self.clock()

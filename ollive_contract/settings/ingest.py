@@ -120,6 +120,23 @@ class IngestSettings(BaseSettings):
             'e.g. {"acme":{"events_per_second":5000,"events_burst":50000}}.'
         ),
     )
+    quota_lease_seconds: float = Field(
+        0.2,
+        ge=0,
+        le=60,
+        description=(
+            "Key store on Postgres: seconds of a key's rate (at most its burst) each replica "
+            "leases from the shared bucket at once; N replicas may go over by N leases."
+        ),
+    )
+    quota_store_timeout_ms: float = Field(
+        50.0,
+        gt=0,
+        description=(
+            "Key store on Postgres: longest wait for the shared quota bucket; past it, or if "
+            "Postgres is down, the replica's own bucket decides."
+        ),
+    )
 
     # PII
     pii_enabled: bool = Field(True, description="Redact PII from every free-text field.")
