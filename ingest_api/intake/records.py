@@ -63,8 +63,8 @@ def to_record(
         if any(new is not old for new, old in zip(cleaned, calls, strict=True)):
             updates["tool_calls"] = cleaned
     if redactor is not None and event.metadata:
-        metadata = dict(event.metadata)
-        if _cleaned_into(metadata, tuple(metadata), redactor, found, entity_counts):
+        metadata = _redacted_metadata(event.metadata, redactor, found, entity_counts)
+        if metadata is not None:
             updates["metadata"] = metadata
     _pseudonymise(event, updates)
     body = EVENT_ADAPTER.dump_json(_copy(event, updates), exclude_none=True)
@@ -114,12 +114,19 @@ def _cleaned(
     found: set[str],
     entity_counts: Counter[str],
 ) -> dict[str, Any]:
-    """The model's changed text fields: redacted, then previews cut to length."""
+    """The model's changed text fields: redacted, then previews cut to length.
+
+    Only fields with findings enter the result: an event without PII builds nothing to copy.
+    """
     updates: dict[str, Any] = {}
     if redactor is not None:
-        values = {name: getattr(model, name) for name in names}
-        if _cleaned_into(values, names, redactor, found, entity_counts):
-            updates = {n: v for n, v in values.items() if v is not getattr(model, n)}
+        for name in names:
+            value = getattr(model, name)
+            if isinstance(value, str) and value:
+                clean, entities = redactor.redact(value)
+                if entities:
+                    updates[name] = clean
+                    _count(entities, found, entity_counts)
     for name in _previews_of(type(model)):
         value = updates.get(name, getattr(model, name))
         # after redaction, so a cut can never split an entity into an unrecognisable remainder
@@ -134,25 +141,28 @@ def _previews_of(model: type) -> tuple[str, ...]:
     return tuple(name for name in _PREVIEW_FIELDS if name in model.model_fields)
 
 
-def _cleaned_into(
-    values: dict[str, Any],
-    names: tuple[str, ...],
+def _redacted_metadata(
+    metadata: dict[str, Any],
     redactor: Redactor,
     found: set[str],
     entity_counts: Counter[str],
-) -> bool:
-    """Redact the string values of `names` in place; True when any changed."""
-    changed = False
-    for name in names:
-        value = values.get(name)
+) -> dict[str, Any] | None:
+    """`metadata` with its string values redacted, or None when nothing changed (no copy)."""
+    changed: dict[str, Any] | None = None
+    for key, value in metadata.items():
         if isinstance(value, str) and value:
             clean, entities = redactor.redact(value)
             if entities:
-                values[name] = clean
-                found.update(entities)
-                entity_counts.update(entities)
-                changed = True
+                if changed is None:
+                    changed = dict(metadata)
+                changed[key] = clean
+                _count(entities, found, entity_counts)
     return changed
+
+
+def _count(entities: frozenset[str], found: set[str], entity_counts: Counter[str]) -> None:
+    found.update(entities)
+    entity_counts.update(entities)
 
 
 def _copy(model: Any, updates: dict[str, Any]) -> Any:

@@ -40,6 +40,12 @@ _LOWER_INTRO = re.compile(
     r"\b(?:my name is|i['’]?m|i am)\s+([^\W\d_]+)(?:\s+([^\W\d_]+))?", re.IGNORECASE
 )
 _INTRO_KEYS = ("name is", "im", "i'm", "i’m", "i am")
+# whether `_LOWER_INTRO` matches, on lowercased ASCII text: the same test led by its first
+# letter (the word boundary is the look-behind), so `re` skips in C to an `i` or `m` instead of
+# trying every position; `_LOWER_INTRO` cannot be led so (case folding spoils the skip)
+_LOWER_INTRO_ASCII = re.compile(
+    r"[im](?<![0-9a-z_][im])(?:(?<=m)y name is|(?<=i)'?m|(?<=i) am)\s+[a-z]"
+)
 _SCORE = 0.85
 _EDGE_WORDS = NOT_NAMES | {title for (title,) in TITLES}
 _REJECT_WORDS = PRODUCTS | NOT_PERSON_PARTS
@@ -111,9 +117,11 @@ class LexiconPersonRecognizer(EntityRecognizer):
         ASCII text without a capital letter can only have the first.
         """
         lowered = text.lower()
-        if any(k in lowered for k in _INTRO_KEYS) and _LOWER_INTRO.search(text) is not None:
-            return True
         ascii_text = text.isascii()
+        if any(k in lowered for k in _INTRO_KEYS):
+            intro = _LOWER_INTRO_ASCII if ascii_text else _LOWER_INTRO
+            if intro.search(lowered if ascii_text else text) is not None:
+                return True
         if ascii_text and lowered == text:
             return False
         words = list((_ASCII_WORD if ascii_text else _WORD).finditer(text))

@@ -49,8 +49,13 @@ _PUNCT = (
     "()\uff08\uff09\uff3b\uff3d.\\[\\]/~\u2053\u223c\uff5e"
 )
 _LEAD = "(\\[\uff08\uff3b+\uff0b"
+# Written as `(?:[LEAD][PUNCT]{0,4}){0,2}\d+(?:[PUNCT]{0,4}\d+)*` + extension, but led by
+# one character class (a lead or a digit, then a look-behind says which): Python's `re` then
+# skips in C to the characters that can start a group instead of trying the pattern at every
+# position (about 3x less CPU on prose). `test_phone_screen.py` checks both spell the same.
 GROUP = re.compile(
-    f"(?:[{_LEAD}][{_PUNCT}]{{0,4}}){{0,2}}\\d+(?:[{_PUNCT}]{{0,4}}\\d+)*"
+    f"[{_LEAD}\\d](?:(?<=[{_LEAD}])[{_PUNCT}]{{0,4}}(?:[{_LEAD}][{_PUNCT}]{{0,4}})?\\d+"
+    f"|(?<=\\d)\\d*)(?:[{_PUNCT}]{{0,4}}\\d+)*"
     r"(?:[ \t]*(?:;ext=|ext[n.]?|#)[ \t.:]*\d{1,7})?",
     re.IGNORECASE,
 )

@@ -11,22 +11,41 @@ from __future__ import annotations
 
 import re
 
+from presidio_analyzer.predefined_recognizers.generic.iban_patterns import regex_per_country
+
 # any character that can start one of the conditions below: most clean text has none
 _ANY = re.compile(r"[\d@:]")
 _DIGIT = re.compile(r"\d")  # Unicode Nd, as phonenumbers and Presidio's \d see digits
 # every IPv4 form: four dot-separated groups of 1-3 ASCII digits
 _IPV4 = re.compile(r"[0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]")
-# the IBAN pattern's head: [A-Z]{2}[0-9]{2} then at least two [ -]?[A-Z0-9]{4}; Presidio
-# matches it case-insensitively (where e.g. U+017F folds to "s"), so any letter is allowed here
-_IBAN = re.compile(r"[^\W\d_]{2}[0-9]{2}(?:[ -]?[^\W_]{4}){2}")
+# Each pattern below is led by a digit, checking what comes before it with a look-behind: `re`
+# then skips in C to the digits instead of trying the pattern at every character of the text
+# (a pattern led by a letter class costs ~7x more on prose). A word boundary of Presidio's
+# pattern (`regex`'s `\b`) is checked as "no ASCII letter, digit or `_` there": those are word
+# characters for both engines, so the test only ever keeps more than the boundary does.
+# `tests/unit/ingest_api/test_pii_screen.py` checks each against Presidio's own patterns.
+
+# the IBAN pattern's head: (?<![A-Z0-9])[A-Z]{2}[0-9]{2} then at least two [ -]?[A-Z0-9]{4};
+# Presidio's registry compiles it case-insensitively (where e.g. U+017F folds to "s"), so any
+# letter is allowed here (a UUID's hex block glued to more hex is not a head). Only a
+# look-ahead past the first digit, so that every head is visited: each is then checked for a
+# country code.
+_IBAN = re.compile(r"[0-9](?<=(?<![A-Za-z0-9])[^\W\d_]{2}[0-9])(?=[0-9](?:[ -]?[^\W_]{4}){2})")
+# Presidio keeps an IBAN only when its validation passes, which needs the first two
+# characters, upper-cased, to be a country of its format table (`IbanRecognizer.validate_result`)
+_IBAN_COUNTRIES = frozenset(regex_per_country)
 
 # patterns need: credit card 4+3+3+3 digits, SSN 9 ASCII digits, IBAN 2 ASCII digits
 _CC_MIN_DIGITS = 13
 _SSN_MIN_DIGITS = 9
-# the card pattern without its word boundaries and look-ahead (which only restrict it)
-_CC = re.compile(r"\d{4}[- ]?\d{3,4}[- ]?\d{3,4}[- ]?\d{3,5}")
-# covers all five SSN patterns: 5-4, 3-6, 3-2-4, 9 digits, 3[- .]2[- .]4
-_SSN = re.compile(r"[0-9]{3}[- .]?[0-9]{2}[- .]?[0-9]{4}")
+# the card pattern \b…\d{4}[- ]?\d{3,4}[- ]?\d{3,4}[- ]?\d{3,5}\b without its look-ahead
+# and its leading digit choices (which only restrict it)
+_CC = re.compile(r"\d(?<![\dA-Za-z_]\d)\d{3}[- ]?\d{3,4}[- ]?\d{3,4}[- ]?\d{3,5}(?![\dA-Za-z_])")
+# covers all five SSN patterns, each between word boundaries: 5-4, 3-6, 3-2-4, 9 digits,
+# 3[- .]2[- .]4 (an id's or UUID's run of 12 digits holds none)
+_SSN = re.compile(
+    r"[0-9](?<![0-9A-Za-z_][0-9])[0-9]{2}[- .]?[0-9]{2}[- .]?[0-9]{4}(?![0-9A-Za-z_])"
+)
 
 # entities this module can rule out; anything else (PERSON, LOCATION, ...) always goes to
 # Presidio, unless its own recognizer can rule it out (`LexiconPersonRecognizer.could_match`)
@@ -59,6 +78,13 @@ def candidate_entities(text: str, enabled: frozenset[str], min_phone_digits: int
             found.add("US_SSN")
         if _IPV4.search(text):
             found.add("IP_ADDRESS")
-        if _IBAN.search(text):
+        if _iban_head(text):
             found.add("IBAN_CODE")
     return found & enabled
+
+
+def _iban_head(text: str) -> bool:
+    """An IBAN head whose two letters, upper-cased, name a country Presidio validates."""
+    return any(
+        text[m.start() - 2 : m.start()].upper()[:2] in _IBAN_COUNTRIES for m in _IBAN.finditer(text)
+    )
