@@ -38,6 +38,34 @@ class Admission:
     shared: SharedQuotas | None = None
     key_sha256: str = ""
 
+    async def admit(self) -> None:
+        """Take one request and check the events bucket is not in debt, before the body is read;
+        raises a 429 refusal with `Retry-After` when the key is over either."""
+        self.buckets = buckets = self.quotas.buckets_by_digest(self.key_sha256, self.project_id)
+        if buckets is None:
+            return
+        if self.shared is not None:
+            limit, wait = "requests", await self._take_shared(buckets, "requests", 1)
+            if wait == 0.0:  # cost 0: only check that one event could be admitted
+                limit, wait = "events", await self._take_shared(buckets, "events", 0)
+        else:
+            now = self.quotas.now()
+            limit, wait = "requests", buckets.requests.take(1, now)
+            if wait == 0.0:
+                limit, wait = "events", buckets.events.wait_seconds(1, now)
+        if wait > 0:
+            self.metrics.quota_refusals.labels(self.project_id, limit, self.route).inc()
+            raise RequestRefused(
+                429,
+                QUOTA_CODE,
+                f"this API key is over its {limit} quota; retry after Retry-After seconds",
+                {"Retry-After": retry_after(wait)},
+            )
+
+    async def _take_shared(self, buckets: KeyBuckets, bucket: str, cost: float) -> float:
+        assert self.shared is not None
+        return await self.shared.take(self.key_sha256, buckets, bucket, cost, self.metrics)
+
     def charge_events(self, count: int) -> str | None:
         """Take `count` events from the key's bucket: None if admitted, else `Retry-After`."""
         if self.buckets is None or count == 0:
@@ -69,36 +97,19 @@ async def admitted(
     request: Request, state: IngestStateDep, project_id: AuthenticatedProject
 ) -> Admission:
     """The request's project, or a 429 refusal with `Retry-After` when its key is over quota."""
-    quotas = get_quotas(request)
     route = _ROUTES.get(request.url.path, request.url.path)
-    shared = get_shared_quotas(request)
     digest = key_digest(presented_key(request) or "")
-    buckets = quotas.buckets_by_digest(digest, project_id)
-    if buckets is not None:
-        if shared is not None:
-            limit, wait = (
-                "requests",
-                await shared.take(digest, buckets, "requests", 1, state.metrics),
-            )
-            if wait == 0.0:
-                limit, wait = (
-                    "events",
-                    await shared.take(digest, buckets, "events", 0, state.metrics),
-                )
-        else:
-            now = quotas.now()
-            limit, wait = "requests", buckets.requests.take(1, now)
-            if wait == 0.0:
-                limit, wait = "events", buckets.events.wait_seconds(1, now)
-        if wait > 0:
-            state.metrics.quota_refusals.labels(project_id, limit, route).inc()
-            raise RequestRefused(
-                429,
-                QUOTA_CODE,
-                f"this API key is over its {limit} quota; retry after Retry-After seconds",
-                {"Retry-After": retry_after(wait)},
-            )
-    return Admission(project_id, route, buckets, quotas, state.metrics, shared, digest)
+    admission = Admission(
+        project_id,
+        route,
+        None,
+        get_quotas(request),
+        state.metrics,
+        get_shared_quotas(request),
+        digest,
+    )
+    await admission.admit()
+    return admission
 
 
 Admitted = Annotated[Admission, Depends(admitted)]

@@ -43,6 +43,14 @@ class Lease:
 
     tokens: float = 0.0
     refilling: bool = False  # a chunk is on its way: concurrent asks take only their cost
+    # the row's balance after the last lease, and when (local clock) that lease was sent: only
+    # time adds tokens to a row, so it cannot hold more than that plus the refill since
+    row_tokens: float = float("inf")
+    row_seen: float = 0.0
+
+    def row_at_most(self, limit: Limit, now: float) -> float:
+        refill = limit.per_second * max(0.0, now - self.row_seen)
+        return min(capacity(limit), self.row_tokens + refill)
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,7 @@ class Ask:
     cost: float
     request: LeaseRequest
     prefetching: bool
+    sent: float  # local clock
 
 
 def need_for(cost: float, limit: Limit) -> float:
@@ -67,14 +76,25 @@ def capacity(limit: Limit) -> float:
 
 
 def plan(
-    lease: Lease, key_sha256: str, bucket: str, limit: Limit, cost: float, lease_seconds: float
-) -> Ask | None:
-    """None when the lease covers the ask (it is spent here), else what to ask the row for:
-    the part of `cost` the lease lacks, plus a chunk to spend later."""
+    lease: Lease,
+    key_sha256: str,
+    bucket: str,
+    limit: Limit,
+    cost: float,
+    lease_seconds: float,
+    now: float,
+) -> Ask | float:
+    """What to ask the row for (the part of `cost` the lease lacks, plus a chunk to spend
+    later), or the decision without asking: 0 when the lease covers the ask (it is spent here),
+    the seconds to wait when the row cannot hold the rest yet (a key hammering over its quota
+    costs no round trip per refusal)."""
     need = need_for(cost, limit)
     if lease.tokens >= max(cost, need):
         lease.tokens -= cost
-        return None
+        return 0.0
+    short = need - lease.tokens - lease.row_at_most(limit, now)
+    if short > 0:
+        return short / limit.per_second
     held, lease.tokens = lease.tokens, 0.0
     prefetching = not lease.refilling and lease_seconds > 0
     chunk = min(capacity(limit), limit.per_second * lease_seconds) if prefetching else 0.0
@@ -89,7 +109,7 @@ def plan(
         need=need - held,
         want=remote_cost + chunk,
     )
-    return Ask(lease, held, cost, request, prefetching)
+    return Ask(lease, held, cost, request, prefetching, now)
 
 
 def settle(ask: Ask, answer: LeaseAnswer | None) -> float:
@@ -101,6 +121,7 @@ def settle(ask: Ask, answer: LeaseAnswer | None) -> float:
     if answer is None:
         lease.tokens += ask.held
         return 0.0
+    lease.row_tokens, lease.row_seen = answer.tokens, ask.sent
     if answer.admitted(ask.request):
         lease.tokens += ask.held + answer.granted - ask.cost
         return 0.0
@@ -126,8 +147,8 @@ class SharedQuotas:
         """Take `cost` tokens of the key's `bucket` (0: only check it holds one): the seconds
         to wait, 0 when admitted. Waits for the row without holding the event loop."""
         ask = self._ask(key_sha256, buckets, bucket, cost)
-        if ask is None:
-            return 0.0
+        if not isinstance(ask, Ask):
+            return ask
         if not self._store_up():
             return self._local(ask, buckets, bucket, metrics)
         try:
@@ -146,8 +167,8 @@ class SharedQuotas:
         """`take` for synchronous code: blocks at most `timeout_s`, and only when the lease
         lacks the tokens."""
         ask = self._ask(key_sha256, buckets, bucket, cost)
-        if ask is None:
-            return 0.0
+        if not isinstance(ask, Ask):
+            return ask
         if not self._store_up():
             return self._local(ask, buckets, bucket, metrics)
         future: concurrent.futures.Future[LeaseAnswer] | None = None
@@ -163,12 +184,12 @@ class SharedQuotas:
     def close(self) -> None:
         self.rows.close()
 
-    def _ask(self, key_sha256: str, buckets: KeyBuckets, bucket: str, cost: float) -> Ask | None:
+    def _ask(self, key_sha256: str, buckets: KeyBuckets, bucket: str, cost: float) -> Ask | float:
         limit = _bucket(buckets, bucket).limit
         if not limit.enabled:
-            return None
+            return 0.0
         lease = self._leases.setdefault((key_sha256, bucket), Lease())
-        return plan(lease, key_sha256, bucket, limit, cost, self.lease_seconds)
+        return plan(lease, key_sha256, bucket, limit, cost, self.lease_seconds, self.clock())
 
     def _store_up(self) -> bool:
         return self.clock() >= self._retry_at

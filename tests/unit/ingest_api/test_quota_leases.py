@@ -10,7 +10,7 @@ import itertools
 import pytest
 
 from ingest_api.api.rate_limit import Limit
-from ingest_api.api.shared_quota import Lease, plan, settle
+from ingest_api.api.shared_quota import Ask, Lease, plan, settle
 from ingest_api.keys.quota_rows import LeaseAnswer, LeaseRequest
 from ollive_contract.settings import IngestSettings
 
@@ -35,9 +35,25 @@ class Row:
         return LeaseAnswer(refilled=refilled, tokens=self.tokens)
 
 
+class Counted(Row):
+    def __init__(self) -> None:
+        super().__init__()
+        self.leases = 0
+
+    def lease(self, request: LeaseRequest, now: float) -> LeaseAnswer:
+        self.leases += 1
+        return super().lease(request, now)
+
+
 def take(lease: Lease, row: Row, limit: Limit, cost: float, now: float, lease_s: float) -> float:
-    ask = plan(lease, "digest", "events", limit, cost, lease_s)
-    return 0.0 if ask is None else settle(ask, row.lease(ask.request, now))
+    ask = plan(lease, "digest", "events", limit, cost, lease_s, now)
+    return settle(ask, row.lease(ask.request, now)) if isinstance(ask, Ask) else ask
+
+
+def ask_of(lease: Lease, cost: float, lease_s: float, now: float = 0.0) -> Ask:
+    ask = plan(lease, "digest", "events", LIMIT, cost, lease_s, now)
+    assert isinstance(ask, Ask)
+    return ask
 
 
 LIMIT = Limit(per_second=100, burst=500)
@@ -45,19 +61,18 @@ LIMIT = Limit(per_second=100, burst=500)
 
 def test_the_first_ask_takes_its_cost_plus_a_chunk_and_the_next_ones_spend_it_locally() -> None:
     lease = Lease()
-    ask = plan(lease, "digest", "events", LIMIT, 30, lease_seconds=0.2)
-    assert ask is not None
+    ask = ask_of(lease, 30, lease_s=0.2)
     assert (ask.request.cost, ask.request.need, ask.request.want) == (30, 30, 30 + 20)
     assert settle(ask, Row().lease(ask.request, now=0.0)) == 0.0
     assert lease.tokens == pytest.approx(20)  # 0.2 s of the rate, kept for later
-    assert plan(lease, "digest", "events", LIMIT, 15, 0.2) is None  # no round trip
+    assert plan(lease, "digest", "events", LIMIT, 15, 0.2, now=0.0) == 0.0  # no round trip
     assert lease.tokens == pytest.approx(5)
 
 
 def test_an_ask_the_lease_half_covers_asks_the_row_only_for_the_rest() -> None:
     lease = Lease(tokens=5)
-    ask = plan(lease, "digest", "events", LIMIT, 30, lease_seconds=0)
-    assert ask is not None and lease.tokens == 0  # held while the row answers
+    ask = ask_of(lease, 30, lease_s=0)
+    assert lease.tokens == 0  # held while the row answers
     assert (ask.request.cost, ask.request.need, ask.request.want) == (25, 25, 25)
     assert settle(ask, None) == 0.0  # the store failed: the held tokens come back
     assert lease.tokens == 5
@@ -71,6 +86,19 @@ def test_a_refusal_keeps_the_lease_and_waits_for_the_missing_tokens() -> None:
     assert take(lease, row, LIMIT, 50, now=0.5, lease_s=0.2) == 0.0
 
 
+def test_after_a_refusal_the_replica_refuses_without_asking_until_the_row_can_have_refilled():
+    row, lease = Counted(), Lease()
+    assert take(lease, row, LIMIT, 500, now=0.0, lease_s=0.2) == 0.0
+    assert take(lease, row, LIMIT, 50, now=0.1, lease_s=0.2) == pytest.approx(0.4)
+    asked = row.leases
+    # only time refills a row: it cannot hold 50 before t=0.5, so no round trip till then
+    assert take(lease, row, LIMIT, 50, now=0.3, lease_s=0.2) == pytest.approx(0.2)
+    assert take(lease, row, LIMIT, 0, now=0.3, lease_s=0.2) == 0.0  # 20 there: one is enough
+    assert row.leases == asked + 1
+    assert take(lease, row, LIMIT, 50, now=0.6, lease_s=0.2) == 0.0
+    assert row.leases == asked + 2
+
+
 def test_a_batch_over_the_burst_is_admitted_from_a_full_row_into_debt() -> None:
     row, lease = Row(), Lease()
     assert take(lease, row, LIMIT, 2000, now=0.0, lease_s=0.2) == 0.0
@@ -81,9 +109,7 @@ def test_a_batch_over_the_burst_is_admitted_from_a_full_row_into_debt() -> None:
 
 def test_while_a_chunk_is_on_its_way_other_asks_take_only_their_cost() -> None:
     lease = Lease()
-    first = plan(lease, "digest", "events", LIMIT, 10, 0.2)
-    second = plan(lease, "digest", "events", LIMIT, 10, 0.2)
-    assert first is not None and second is not None
+    first, second = ask_of(lease, 10, 0.2), ask_of(lease, 10, 0.2)
     assert first.request.want == 30 and second.request.want == 10
     row = Row()
     settle(second, row.lease(second.request, 0.0))
