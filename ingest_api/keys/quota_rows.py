@@ -97,11 +97,20 @@ class PostgresQuotaRows:
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="quota-rows")
         self._conn: Any = None  # touched only on the worker thread
         self._closed = threading.Event()
-        self._worker.submit(self._warm_up)  # connect and create the table before any request
+        # connect and create the table before the first request needs them
+        self._warm_up_done = self._worker.submit(self._warm_up)
 
     def lease(self, request: LeaseRequest) -> Future[LeaseAnswer]:
         """The row's answer, later; raises (in the future) whatever Postgres raised."""
         return self._worker.submit(self._lease, request)
+
+    def wait_ready(self, timeout_s: float) -> bool:
+        """Whether the first connection is open (or failed) within `timeout_s`."""
+        try:
+            self._warm_up_done.result(timeout_s)
+        except TimeoutError:
+            return False
+        return self._conn is not None
 
     def close(self) -> None:
         self._closed.set()
