@@ -3,14 +3,16 @@
 Runs the worker step in this process on the load bench's gzip NDJSON bodies and counts CPU
 seconds (`time.process_time`), not wall time, so that other processes on the machine move the
 figures less. Stages: parse (gunzip and split the NDJSON), validate (the contract models),
-redact (`Redactor.redact`, timed call by call) and encode (the stored line: the rest of
+redact (`Redactor.redact`: the events are encoded a second time with its recorded answers
+replayed, and redact is the difference) and encode (the stored line: the rest of
 `to_record`). Modes on the same bodies: PII off, PII on with the fast path, PII on with plain
 Presidio (fewer bodies: it is slow). Bodies come in rounds of fresh strings; caches stay warm
 across rounds, as in a running worker.
 
 `--baseline-tree DIR` (a `git worktree add DIR <commit>` checkout) also runs the whole step
 (`prepare.prepare`, PII on) of that tree's code and of this tree's, each in a fresh child
-process (cold caches) on the same bodies, alternated `--alternate` times, and prints the ratio.
+process (cold caches) on the same bodies, alternated `--alternate` times, and prints the ratio;
+then the same stage split as above for each tree (on fresh bodies, caches warm).
 
     uv run python bench/ingest_prepare.py [--rounds 4] [--bodies 10] [--batch 250]
         [--baseline-tree /tmp/old --alternate 2]
@@ -19,6 +21,8 @@ process (cold caches) on the same bodies, alternated `--alternate` times, and pr
 from __future__ import annotations
 
 import argparse
+import inspect
+import json
 import os
 import subprocess
 import sys
@@ -40,24 +44,33 @@ from ollive_contract.settings import IngestSettings
 STAGES = ("parse", "validate", "redact", "encode")
 
 
-class _TimedRedactor:
-    """Wraps a redactor and adds up the CPU seconds spent inside `redact`."""
+class _RecordingRedactor:
+    """Wraps a redactor and keeps each answer, so that a second pass can replay them."""
 
     def __init__(self, redactor) -> None:
-        self.redactor, self.seconds = redactor, 0.0
+        self.redactor, self.answers = redactor, {}
 
     def redact(self, text: str):
-        started = time.process_time()
-        try:
-            return self.redactor.redact(text)
-        finally:
-            self.seconds += time.process_time() - started
+        answer = self.answers[text] = self.redactor.redact(text)
+        return answer
+
+
+class _ReplayingRedactor:
+    """Answers from a recording: `to_record` with it costs the encode stage alone."""
+
+    def __init__(self, answers: dict) -> None:
+        self.redact = answers.__getitem__
 
 
 def _stages(rounds: list[list[bytes]]) -> dict[str, float]:
-    """CPU seconds per stage over every body of `rounds`, as `prepare.prepare` runs them."""
+    """CPU seconds per stage over every body of `rounds`, as `prepare.prepare` runs them.
+
+    Redact is not timed call by call (a CPU clock read costs ~0.6 us, more than some calls):
+    each body's events are encoded twice, with the redactor (redact + encode) and then with
+    its recorded answers replayed (encode and a dictionary lookup per string); redact is the
+    difference.
+    """
     config, redactor = prepare.worker_setup()
-    timed = _TimedRedactor(redactor) if redactor is not None else None
     now = datetime.now(UTC)
     spent = dict.fromkeys(STAGES, 0.0)
     for bodies in rounds:
@@ -71,29 +84,51 @@ def _stages(rounds: list[list[bytes]]) -> dict[str, float]:
             t1 = time.process_time()
             events = validate_events(raw).events
             t2 = time.process_time()
-            redact_before = timed.seconds if timed else 0.0
+            recording = _RecordingRedactor(redactor) if redactor is not None else None
             counts: Counter[str] = Counter()
             for event in events:
                 to_record(
-                    event, received_at=now, project_id="bench", redactor=timed, entity_counts=counts
+                    event,
+                    received_at=now,
+                    project_id="bench",
+                    redactor=recording,
+                    entity_counts=counts,
                 )
             t3 = time.process_time()
-            redacted = (timed.seconds if timed else 0.0) - redact_before
+            replay = _ReplayingRedactor(recording.answers) if recording is not None else None
+            for event in events:
+                to_record(
+                    event,
+                    received_at=now,
+                    project_id="bench",
+                    redactor=replay,
+                    entity_counts=counts,
+                )
+            t4 = time.process_time()
+            encode = t4 - t3
             spent["parse"] += t1 - t0
             spent["validate"] += t2 - t1
-            spent["redact"] += redacted
-            spent["encode"] += t3 - t2 - redacted
+            spent["redact"] += max(0.0, (t3 - t2) - encode) if redactor is not None else 0.0
+            spent["encode"] += encode if redactor is not None else t3 - t2
     return spent
 
 
-# run in a child whose first import path is the baseline tree: its code, its body generator
-_CHILD = """
-import sys, time
+# run in a child whose first import path is the baseline tree: its code, its body generator;
+# the stage split is this file's (`_stages` and the redactors it uses, appended as source)
+_CHILD_HEAD = """
+import json, sys, time
+from collections import Counter
 from datetime import UTC, datetime
 from bench.ingest_load import _bodies
 from ingest_api.intake import prepare
+from ingest_api.intake.body import decode, parse_events
+from ingest_api.intake.records import to_record
+from ingest_api.intake.validation import validate_events
 from ingest_api.intake.workers import prepare_config
 from ollive_contract.settings import IngestSettings
+STAGES = %r
+"""
+_CHILD_MAIN = """
 rounds_, bodies_, batch_ = (int(a) for a in sys.argv[1:4])
 rounds = [_bodies(100 + r, bodies_, batch_) for r in range(rounds_)]
 prepare.init(prepare_config(IngestSettings(pii_enabled=True)))
@@ -103,16 +138,27 @@ started = time.process_time()
 for bodies in rounds:
     for body in bodies:
         prepare.prepare(body, "gzip", "application/x-ndjson", now, "bench")
-print("whole_step:", rounds_ * bodies_ * batch_ / (time.process_time() - started))
+events = rounds_ * bodies_ * batch_
+out = {"whole_step": events / (time.process_time() - started)}
+# the split on fresh bodies, caches warm from the pass above (as in a running worker)
+spent = _stages([_bodies(200 + r, bodies_, batch_) for r in range(rounds_)])
+out.update({stage: 1e6 * seconds / events for stage, seconds in spent.items()})
+print("child:", json.dumps(out))
 """
 
 
-def _tree_rate(tree: Path, args: argparse.Namespace) -> float:
-    """The whole step's events per CPU second with `tree`'s code, in a child process."""
-    command = [sys.executable, "-c", _CHILD, str(args.rounds), str(args.bodies), str(args.batch)]
+def _child_script() -> str:
+    parts = (_RecordingRedactor, _ReplayingRedactor, _stages)
+    return _CHILD_HEAD % (STAGES,) + "\n\n".join(inspect.getsource(p) for p in parts) + _CHILD_MAIN
+
+
+def _tree_run(tree: Path, args: argparse.Namespace) -> dict[str, float]:
+    """`tree`'s code in a child process: whole step (events/CPU-s) and CPU-us/event by stage."""
+    script = _child_script()
+    command = [sys.executable, "-c", script, str(args.rounds), str(args.bodies), str(args.batch)]
     env = {**os.environ, "PYTHONPATH": str(tree)}
     out = subprocess.run(command, cwd=tree, env=env, check=True, capture_output=True, text=True)
-    return float(out.stdout.rsplit("whole_step: ", 1)[1])
+    return json.loads(out.stdout.rsplit("child: ", 1)[1])
 
 
 def main() -> None:
@@ -152,14 +198,29 @@ def main() -> None:
     figures["fast_path_vs_plain"] = (fast / plain, "x")
     figures["pii_on_vs_off"] = (fast / off, "x")
     if args.baseline_tree:
-        ours, theirs = [], []
+        runs: dict[str, list[dict[str, float]]] = {"baseline": [], "this_tree": []}
         for i in range(args.alternate):
-            theirs.append(_tree_rate(args.baseline_tree, args))
-            ours.append(_tree_rate(Path(__file__).resolve().parents[1], args))
-            print(f"pair {i + 1}: baseline {theirs[-1]:.0f}, this tree {ours[-1]:.0f}", flush=True)
-        figures["whole_step_baseline"] = (sum(theirs) / len(theirs), "events/CPU-s")
-        figures["whole_step_this_tree"] = (sum(ours) / len(ours), "events/CPU-s")
-        figures["this_tree_vs_baseline"] = (sum(ours) / sum(theirs), "x")
+            runs["baseline"].append(_tree_run(args.baseline_tree, args))
+            runs["this_tree"].append(_tree_run(Path(__file__).resolve().parents[1], args))
+            rates = {name: r[-1]["whole_step"] for name, r in runs.items()}
+            print(
+                f"pair {i + 1}: baseline {rates['baseline']:.0f}, this tree "
+                f"{rates['this_tree']:.0f} events/CPU-s",
+                flush=True,
+            )
+        for name, results in runs.items():
+            for key in ("whole_step", *STAGES):
+                mean = sum(r[key] for r in results) / len(results)
+                unit = "events/CPU-s" if key == "whole_step" else "CPU-us/event"
+                figures[f"{key}_{name}" if key == "whole_step" else f"{name}_{key}_us"] = (
+                    mean,
+                    unit,
+                )
+        figures["this_tree_vs_baseline"] = (
+            sum(r["whole_step"] for r in runs["this_tree"])
+            / sum(r["whole_step"] for r in runs["baseline"]),
+            "x",
+        )
     figures["events_per_mode"] = (events, "events")
     figures["load_average_1m_end"] = (os.getloadavg()[0], "")
     report("ingest_prepare", figures, {"args": {k: str(v) for k, v in vars(args).items()}})

@@ -22,7 +22,10 @@ in the regions whose numbers can be that long. The rules:
 - an amount after a currency sign (`$291.22`, `€1,200`): the matcher refuses a candidate after
   a currency sign, and the cents after the point are too short to be a number;
 - an id with a letter prefix or suffix (`ORD-2026-744418`, a UUID's `60797087-f5c1`):
-  Presidio reports some as phone numbers; the labels call them ids.
+  Presidio reports some as phone numbers; the labels call them ids;
+- a run of ASCII digits alone, in a region whose formatting rule for it requires the national
+  prefix it lacks, or that is no valid number there (Germany's `32050`, `2026`:
+  `local_number.py`): the matcher refuses both.
 
 The matcher reads of the context only whether a character is a Latin letter, punctuation or a
 time-stamp suffix, so ASCII letters around a group are passed to it as `a`: the same group in
@@ -37,10 +40,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import NamedTuple
 
 import phonenumbers
 from phonenumbers import Leniency, PhoneMetadata
+
+from ingest_api.pii.local_number import LocalNumberRule
 
 # the matcher's candidate (libphonenumber's documented shape): up to two leading brackets or
 # plus signs, digit blocks joined by up to four punctuation marks, an optional extension
@@ -124,24 +130,38 @@ class PhoneScreen:
     """The digit groups of a string that could hold a phone number, with the regions to ask."""
 
     def __init__(self, regions: Iterable[str], leniency: int) -> None:
+        # phonenumbers compiles its metadata patterns through `re`'s cache (512 entries), which
+        # its own patterns for eight regions nearly fill and the rules here would overflow:
+        # let it keep its compiled patterns itself (public, documented for many regions)
+        phonenumbers.enable_pattern_cache()
         self.regions = tuple(regions)
         self.leniency = leniency
         self.min_digits = shortest_valid_nsn()
         # the length bound is about validity: VALID and stricter leniencies only
         strict = leniency >= Leniency.VALID
         self._own_min = {r: (own_country_minimum(r) if strict else 0) for r in self.regions}
+        rules = {r: LocalNumberRule(r, leniency) for r in self.regions}
+        # the same runs (years, ticket numbers) come back: each run's answer is remembered
+        self._prefix_refused = lru_cache(maxsize=65_536)(
+            lambda region, digits: rules[region].refuses(digits)
+        )
 
     def windows(self, text: str) -> Iterator[Window]:
         """Each group no rule refuses, with its context and the regions that could accept it."""
         for match in GROUP.finditer(text):
             group = match.group()
+            if len(group) < self.min_digits:
+                continue  # most groups ("3", "45%", "v1.2"): too short to count their digits
             digits = len(_DIGIT.findall(group))
             if digits < self.min_digits:
                 continue
             start, end = match.span()
             if self._refused(text, group, start, end):
                 continue
-            regions = self._regions(group, digits)
+            plain_run = (
+                group.isdigit() and group.isascii() and not text[start - 1 : start].isdigit()
+            )
+            regions = self._regions(group, digits, plain_run)
             if regions:
                 lo = max(0, start - _CONTEXT_BEFORE)
                 before = text[lo:start].translate(_AS_LETTER)
@@ -185,7 +205,7 @@ class PhoneScreen:
                 return True
         return False
 
-    def _regions(self, group: str, digits: int) -> tuple[str, ...]:
+    def _regions(self, group: str, digits: int, plain_run: bool) -> tuple[str, ...]:
         local_only = not (
             any(ch in _PLUS for ch in group)
             or any(ch.isalpha() for ch in group)
@@ -193,4 +213,8 @@ class PhoneScreen:
         )
         if not local_only:
             return self.regions
-        return tuple(r for r in self.regions if digits >= self._own_min[r])
+        return tuple(
+            r
+            for r in self.regions
+            if digits >= self._own_min[r] and not (plain_run and self._prefix_refused(r, group))
+        )
