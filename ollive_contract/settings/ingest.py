@@ -130,7 +130,7 @@ class IngestSettings(BaseSettings):
         ),
     )
     quota_store_timeout_ms: float = Field(
-        50.0,
+        100.0,
         gt=0,
         description=(
             "Key store on Postgres: longest wait for the shared quota bucket; past it, or if "

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from ingest_api.api.shared_quota import RETRY_SECONDS
 from ingest_api.app import create_app
 from ingest_api.keys.store import open_key_store
 from ollive.stack import postgres
@@ -27,6 +28,10 @@ RATE, BURST, LEASE_S = 40.0, 40.0, 0.2  # events/s, burst, and a lease of 8 even
 CHUNK = RATE * LEASE_S
 WINDOW_S, BATCH = 3.0, 4
 KEY_A, KEY_B = "olk_shared_quota_key_a_0123456789", "olk_shared_quota_key_b_0123456789"
+KEY_C = "olk_shared_quota_key_c_0123456789"
+# more than the default: a statement on this shared, loaded machine took over 50 ms (at
+# load average 6); a lease that times out is decided locally, and these tests count them
+STORE_TIMEOUT_MS = 300
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +62,7 @@ def replica_settings(root: Path, url: str) -> IngestSettings:
         quota_events_per_second=RATE,
         quota_events_burst=BURST,
         quota_lease_seconds=LEASE_S,
+        quota_store_timeout_ms=STORE_TIMEOUT_MS,
     )
 
 
@@ -68,6 +74,7 @@ def replicas(pg, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Test
     keys = open_key_store(replica_settings(roots[0], url))
     keys.add(KEY_A, "demo")
     keys.add(KEY_B, "demo")
+    keys.add(KEY_C, "demo")
     with (
         TestClient(create_app(replica_settings(roots[0], url))) as one,
         TestClient(create_app(replica_settings(roots[1], url))) as two,
@@ -121,6 +128,41 @@ def test_a_key_through_two_replicas_gets_its_quota_once_and_another_key_its_own(
     digests = {hashlib.sha256(k.encode()).hexdigest() for k in (KEY_A, KEY_B)}
     assert set(rows) == {(d, "events") for d in digests}  # digests only, events only
     assert all(metric(r, "ollive_ingest_quota_store_errors_total") == 0 for r in replicas)
+
+
+def test_a_lease_that_waits_too_long_is_decided_locally_and_the_store_tried_again(
+    replicas, pg
+) -> None:
+    """Postgres up but slow (here: another transaction holds the key's row): each replica waits
+    `quota_store_timeout_ms`, decides alone, and goes back to the shared row after."""
+    server, _ = pg
+    digest = hashlib.sha256(KEY_C.encode()).hexdigest()
+    errors = [metric(r, "ollive_ingest_quota_store_errors_total") for r in replicas]
+    with postgres.connect(server, postgres.KEYS_DB) as conn, conn.transaction():
+        conn.execute(
+            "insert into quota_buckets values (%s, 'events', %s, %s, now())",
+            (digest, BURST, BURST),
+        )
+        conn.execute("select 1 from quota_buckets where key_sha256 = %s for update", (digest,))
+        for replica in replicas:
+            started = time.monotonic()
+            assert post(replica, KEY_C, BATCH).status_code == 202
+            assert time.monotonic() - started < 2.0  # the timeout's wait, not the lock's time
+    for replica, before in zip(replicas, errors, strict=True):
+        assert metric(replica, "ollive_ingest_quota_store_errors_total") == before + 1
+
+    time.sleep(RETRY_SECONDS)  # then the shared row decides again: C's row gets charged
+    for replica in replicas:
+        for _ in range(3):
+            assert post(replica, KEY_C, BATCH).status_code == 202
+    with postgres.connect(server, postgres.KEYS_DB) as conn:
+        (tokens,) = conn.execute(
+            "select tokens from quota_buckets where key_sha256 = %s", (digest,)
+        ).fetchone()
+    assert tokens < BURST - 2 * BATCH
+    assert [metric(r, "ollive_ingest_quota_store_errors_total") for r in replicas] == [
+        e + 1 for e in errors
+    ]
 
 
 def test_with_postgres_stopped_each_replica_decides_alone_and_counts_it(replicas, pg) -> None:

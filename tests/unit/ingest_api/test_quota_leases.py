@@ -9,8 +9,8 @@ import itertools
 
 import pytest
 
-from ingest_api.api.rate_limit import Limit
-from ingest_api.api.shared_quota import Ask, Lease, plan, settle
+from ingest_api.api.rate_limit import KeyQuotas, Limit
+from ingest_api.api.shared_quota import Ask, Lease, open_shared_quotas, plan, settle
 from ingest_api.keys.quota_rows import LeaseAnswer, LeaseRequest
 from ollive_contract.settings import IngestSettings
 
@@ -141,5 +141,19 @@ def test_n_replicas_together_stay_within_the_quota_plus_one_chunk_each(replicas:
 
 def test_the_lease_and_the_store_timeout_are_settings() -> None:
     settings = IngestSettings()
-    assert settings.quota_lease_seconds == 0.2 and settings.quota_store_timeout_ms == 50
+    assert settings.quota_lease_seconds == 0.2 and settings.quota_store_timeout_ms == 100
     assert IngestSettings(quota_lease_seconds=0).quota_lease_seconds == 0  # a lease per ask
+
+
+def test_shared_buckets_only_with_a_postgres_key_store_and_a_quota_on() -> None:
+    """Quotas off (the default): no shared store, so no Postgres round trip per request; a
+    SQLite key store (one replica): the in-memory buckets."""
+    url = "postgresql://ollive:secret@127.0.0.1:1/ingest"  # never connected to here
+    off = IngestSettings(keys_database_url=url)
+    assert open_shared_quotas(off, KeyQuotas.from_settings(off)) is None
+    one_project = IngestSettings(
+        keys_database_url=url, quota_overrides={"acme": {"requests_per_second": 5}}
+    )
+    assert KeyQuotas.from_settings(one_project).enabled  # so that one would be shared
+    sqlite = IngestSettings(quota_events_per_second=10)
+    assert open_shared_quotas(sqlite, KeyQuotas.from_settings(sqlite)) is None
