@@ -112,9 +112,12 @@ class LexiconPersonRecognizer(EntityRecognizer):
 
         A span needs one of: a lowercase self-introduction; a capitalised word after a `name`
         or `strong` cue; a lexicon first name that is not also a common word; a lexicon word in
-        a run of two or more capitalised words. The words are found with one regex, without
-        `_tokens`' filters (which only remove words), so each is a superset of a run's words.
-        ASCII text without a capital letter can only have the first.
+        a run of two or more capitalised words, which must be a word that is not also a common
+        word or place (`AMBIGUOUS_FIRST`: "Paris", "May") unless a cue precedes some
+        capitalised word (a run of such words alone is a name only after a cue: each rule of
+        `_judge` without one needs a lexicon word outside that list). The words are found with
+        one regex, without `_tokens`' filters (which only remove words), so each is a superset
+        of a run's words. ASCII text without a capital letter can only have the first.
         """
         lowered = text.lower()
         ascii_text = text.isascii()
@@ -125,6 +128,7 @@ class LexiconPersonRecognizer(EntityRecognizer):
         if ascii_text and lowered == text:
             return False
         words = list((_ASCII_WORD if ascii_text else _WORD).finditer(text))
+        ambiguous_in_run = weak_cue = False
         for i, match in enumerate(words):
             word = match.group()
             if word.endswith(("'s", "’s")):
@@ -132,10 +136,14 @@ class LexiconPersonRecognizer(EntityRecognizer):
             if self._known_first(word):
                 return True
             if (self._is_first(word) or self._is_last(word)) and _in_run(text, words, i):
+                if word.lower() not in AMBIGUOUS_FIRST:
+                    return True
+                ambiguous_in_run = True
+            cue = cue_before(text, match.start())
+            if cue in ("name", "strong"):
                 return True
-            if cue_before(text, match.start()) in ("name", "strong"):
-                return True
-        return False
+            weak_cue = weak_cue or cue == "weak"
+        return ambiguous_in_run and weak_cue
 
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None

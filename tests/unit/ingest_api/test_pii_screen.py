@@ -167,3 +167,49 @@ def test_ascii_self_introduction_test_agrees_with_the_unicode_one() -> None:
     for text in texts:
         expected = _LOWER_INTRO.search(text) is not None
         assert (_LOWER_INTRO_ASCII.search(text.lower()) is not None) is expected, text
+
+
+# (text, whether it names a person): places and words that are also first names, alone or
+# next to each other, are no names; after a cue, or beside a surname, they are
+AMBIGUOUS_LABELLED = [
+    ("flights from Paris to Tokyo, then Lisbon Paris Austin", False),
+    ("weather in Paris Tokyo and Sydney Dallas tomorrow", False),
+    ("Dear Paris Jordan, your booking is confirmed", True),
+    ("the refund was approved by Austin Paris yesterday", True),
+    ("I spoke with Jordan Austin about the invoice", True),
+    ("ticket assigned to Jordan Sydney", True),
+    ("cc: Austin Paris", True),
+    ("I met Grace Hopper today", True),
+]
+
+
+@pytest.mark.parametrize(("text", "is_name"), AMBIGUOUS_LABELLED)
+def test_person_screen_on_place_like_names(text: str, is_name: bool) -> None:
+    redactor = _person_redactor()
+    found = "PERSON" in redactor.redact(text)[1]
+    assert found is is_name, text
+    assert redactor._person.could_match(text) or not is_name
+
+
+def test_person_screen_keeps_every_run_of_place_like_names_after_a_cue() -> None:
+    """Shuffles of cue words, words that are also first names, surnames and other capitalised
+    words: wherever `analyze` finds a name, `could_match` said yes."""
+    person = _person_redactor()._person
+    rng = random.Random(11)
+    words = ["Paris", "Jordan", "Austin", "May", "Grace", "Sydney", "Tokyo", "Lisbon", "Hopper"]
+    words += ["with", "ask", "for", "by", "Dear", "hi", "Hi,", "from", "the", "to", "Mr.", "email"]
+    words += ['"name":', '"q":', "Smith", "Team", "and", "\n", "-", "Thanks,", "met", "Priya"]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randint(2, 9))) for _ in range(6_000)]
+    found = [t for t in texts if person.analyze(t, ["PERSON"])]
+    assert len(found) > 1_000, len(found)
+    assert all(person.could_match(t) for t in found)
+    assert sum(not person.could_match(t) for t in texts) > 500  # it does rule strings out
+
+
+_PERSON_REDACTOR: list[Redactor] = []
+
+
+def _person_redactor() -> Redactor:
+    if not _PERSON_REDACTOR:
+        _PERSON_REDACTOR.append(Redactor(["PERSON"], cache_size=0))
+    return _PERSON_REDACTOR[0]
