@@ -54,11 +54,6 @@ PROVABLE = frozenset(
 )
 
 
-def might_hold_pii(text: str) -> bool:
-    """False when no provable entity can occur: no digit, no '@', no ':'."""
-    return _ANY.search(text) is not None
-
-
 def candidate_entities(text: str, enabled: frozenset[str], min_phone_digits: int) -> set[str]:
     """The enabled pattern entities `text` could contain; empty means none can be found."""
     found: set[str] = set()

@@ -22,7 +22,7 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from ingest_api.pii.person_recognizer import LexiconPersonRecognizer
 from ingest_api.pii.phone_recognizer import screened_phone_recognizer
-from ingest_api.pii.prefilter import PROVABLE, candidate_entities, might_hold_pii
+from ingest_api.pii.prefilter import PROVABLE, candidate_entities
 
 _CACHEABLE_CHARS = 2_048
 _NONE: frozenset[str] = frozenset()
@@ -102,8 +102,9 @@ class Redactor:
             result = self._presidio(text, self._all)
         else:
             maybe_person = self._person is not None and self._person.could_match(text)
-            if maybe_person or might_hold_pii(text):
-                result = self._recognized(text, maybe_person)
+            entities = candidate_entities(text, self.entities, self.phone_screen.min_digits)
+            if maybe_person or entities:
+                result = self._recognized(text, maybe_person, entities)
             else:
                 result = (text, _NONE)  # most text: nothing any recognizer could find
         if self._cache_size and len(text) <= _CACHEABLE_CHARS:
@@ -112,12 +113,14 @@ class Redactor:
                 self._cache.popitem(last=False)
         return result
 
-    def _recognized(self, text: str, maybe_person: bool) -> tuple[str, frozenset[str]]:
+    def _recognized(
+        self, text: str, maybe_person: bool, entities: set[str]
+    ) -> tuple[str, frozenset[str]]:
         """Each candidate entity's recognizers, straight, then the replacement."""
         found: list[RecognizerResult] = []
         if maybe_person:
             found += self._person.analyze(text, ["PERSON"])
-        for entity in candidate_entities(text, self.entities, self.phone_screen.min_digits):
+        for entity in entities:
             for recognizer in self._recognizers[entity]:
                 found += recognizer.analyze(text, [entity], None)
         if not found:
