@@ -13,8 +13,6 @@ import re
 
 from presidio_analyzer.predefined_recognizers.generic.iban_patterns import regex_per_country
 
-# any character that can start one of the conditions below: most clean text has none
-_ANY = re.compile(r"[\d@:]")
 _DIGIT = re.compile(r"\d")  # Unicode Nd, as phonenumbers and Presidio's \d see digits
 # every IPv4 form: four dot-separated groups of 1-3 ASCII digits
 _IPV4 = re.compile(r"[0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]")
@@ -35,9 +33,12 @@ _IBAN = re.compile(r"[0-9](?<=(?<![A-Za-z0-9])[^\W\d_]{2}[0-9])(?=[0-9](?:[ -]?[
 # characters, upper-cased, to be a country of its format table (`IbanRecognizer.validate_result`)
 _IBAN_COUNTRIES = frozenset(regex_per_country)
 
-# patterns need: credit card 4+3+3+3 digits, SSN 9 ASCII digits, IBAN 2 ASCII digits
+# patterns need: credit card 4+3+3+3 digits, SSN 9 ASCII digits, IPv4 4, IBAN 2 ASCII digits
+# (a count of Unicode digits is never below the count of ASCII ones)
 _CC_MIN_DIGITS = 13
 _SSN_MIN_DIGITS = 9
+_IPV4_MIN_DIGITS = 4
+_IBAN_MIN_DIGITS = 2
 # the card pattern \b…\d{4}[- ]?\d{3,4}[- ]?\d{3,4}[- ]?\d{3,5}\b without its look-ahead
 # and its leading digit choices (which only restrict it)
 _CC = re.compile(r"\d(?<![\dA-Za-z_]\d)\d{3}[- ]?\d{3,4}[- ]?\d{3,4}[- ]?\d{3,5}(?![\dA-Za-z_])")
@@ -57,23 +58,21 @@ PROVABLE = frozenset(
 def candidate_entities(text: str, enabled: frozenset[str], min_phone_digits: int) -> set[str]:
     """The enabled pattern entities `text` could contain; empty means none can be found."""
     found: set[str] = set()
-    if _ANY.search(text) is None:
-        return found
-    if "@" in text:
+    if "@" in text:  # substring tests run at C speed; most text then needs one digit scan
         found.add("EMAIL_ADDRESS")
     if ":" in text and ("::" in text or text.count(":") >= 7):
         found.add("IP_ADDRESS")  # every IPv6 form has "::" or seven colons
     digits = len(_DIGIT.findall(text))
-    if digits:
+    if digits:  # each pattern below runs only on text with the digits it needs
         if digits >= min_phone_digits:
             found.add("PHONE_NUMBER")
         if digits >= _CC_MIN_DIGITS and _CC.search(text):
             found.add("CREDIT_CARD")
         if digits >= _SSN_MIN_DIGITS and _SSN.search(text):
             found.add("US_SSN")
-        if _IPV4.search(text):
+        if digits >= _IPV4_MIN_DIGITS and _IPV4.search(text):
             found.add("IP_ADDRESS")
-        if _iban_head(text):
+        if digits >= _IBAN_MIN_DIGITS and _iban_head(text):
             found.add("IBAN_CODE")
     return found & enabled
 
