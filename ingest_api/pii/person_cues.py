@@ -89,6 +89,12 @@ def _ends_with(words: list[str], table: frozenset[tuple[str, ...]]) -> bool:
 
 def cue_before(text: str, start: int) -> str | None:
     """'name', 'strong', 'weak' or None: the cue that ends where a run starts."""
+    if text[start - 1 : start] == " ":
+        # the common case, answered without the slices below: one space after a plain word
+        # that ends no phrase (what the last branch below decides for such a word)
+        word = text[text.rfind(" ", 0, start - 1) + 1 : start - 1]
+        if word.isalpha() and word.lower() not in _LAST:
+            return None
     body = text[max(0, start - _WINDOW) : start].rstrip(" \t")
     if not body:
         return None

@@ -17,6 +17,7 @@ import pytest
 import regex
 
 from ingest_api.pii import phone_screen
+from ingest_api.pii.person_cues import cue_before
 from ingest_api.pii.person_recognizer import _LOWER_INTRO, _LOWER_INTRO_ASCII
 from ingest_api.pii.prefilter import candidate_entities
 from ingest_api.pii.redaction import Redactor
@@ -213,3 +214,18 @@ def _person_redactor() -> Redactor:
     if not _PERSON_REDACTOR:
         _PERSON_REDACTOR.append(Redactor(["PERSON"], cache_size=0))
     return _PERSON_REDACTOR[0]
+
+
+def test_cue_before_shortcut_says_what_the_full_reading_says() -> None:
+    """After one space `cue_before` answers plain words itself; after a tab (same rstrip) it
+    reads the full way: both must agree at every capitalised word of shuffled phrases."""
+    rng = random.Random(12)
+    words = ["Dear", "hi", "with", "ask", "reported", "by", "the", "Paris", "Jane", "name", "is"]
+    words += ["my", "Dr.", "thanks,", '"name":', "señor", "x.hi", "(hi", "\n", "-", "I'm", "Doe"]
+    words += ["a" * 45, "Über", "call", "me", "assigned", "to", "cc:", "on", "behalf", "of"]
+    for _ in range(4_000):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(2, 8)))
+        for match in re.finditer(r"(?<= )[A-ZÜ]", text):
+            start = match.start()
+            tabbed = text[: start - 1] + "\t" + text[start:]
+            assert cue_before(text, start) == cue_before(tabbed, start), (text, start)
