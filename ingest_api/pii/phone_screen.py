@@ -145,6 +145,8 @@ class PhoneScreen:
         self._prefix_refused = lru_cache(maxsize=65_536)(
             lambda region, digits: rules[region].refuses(digits)
         )
+        # which regions to ask depends on the group alone: groups repeat across texts
+        self._regions_for = lru_cache(maxsize=65_536)(self._regions)
 
     def windows(self, text: str) -> Iterator[Window]:
         """Each group no rule refuses, with its context and the regions that could accept it."""
@@ -161,7 +163,7 @@ class PhoneScreen:
             plain_run = (
                 group.isdigit() and group.isascii() and not text[start - 1 : start].isdigit()
             )
-            regions = self._regions(group, digits, plain_run)
+            regions = self._regions_for(group, digits, plain_run)
             if regions:
                 lo = max(0, start - _CONTEXT_BEFORE)
                 before = text[lo:start].translate(_AS_LETTER)
