@@ -120,7 +120,7 @@ async def _ingest(
         state.metrics.rejected.labels(exc.code).inc()
         return error_response(exc.status, exc.code, exc.message)
     lines, rejected, entities = prepared.lines, prepared.rejected, prepared.entities
-    wait = admission.charge_events(sum(map(len, lines.values())))
+    wait = await admission.charge_events(sum(map(len, lines.values())))
     if wait is not None:
         return error_response(
             429, QUOTA_CODE, "this API key is over its events quota", **{"Retry-After": wait}

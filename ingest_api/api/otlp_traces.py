@@ -100,7 +100,7 @@ async def _export(
     except BodyError as exc:
         state.metrics.rejected.labels(exc.code).inc()
         return _refused(kind, exc.status, f"{exc.code}: {exc.message}")
-    wait = admission.charge_events(_events(prepared))
+    wait = await admission.charge_events(_events(prepared))
     if wait is not None:
         return _refused(kind, 429, "this API key is over its events quota", {"Retry-After": wait})
     _count(state, prepared)

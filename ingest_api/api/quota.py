@@ -66,14 +66,12 @@ class Admission:
         assert self.shared is not None
         return await self.shared.take(self.key_sha256, buckets, bucket, cost, self.metrics)
 
-    def charge_events(self, count: int) -> str | None:
+    async def charge_events(self, count: int) -> str | None:
         """Take `count` events from the key's bucket: None if admitted, else `Retry-After`."""
         if self.buckets is None or count == 0:
             return None
         if self.shared is not None:
-            wait = self.shared.take_now(
-                self.key_sha256, self.buckets, "events", count, self.metrics
-            )
+            wait = await self._take_shared(self.buckets, "events", count)
         else:
             wait = self.buckets.events.take(count, self.quotas.now())
         if wait == 0.0:

@@ -5,16 +5,15 @@ Two designs were weighed, and measured (`bench/quota_overhead.py`, docs/tenancy.
 - one atomic statement per admission against the key's bucket row (`quota_rows.LEASE_SQL`
   with nothing leased ahead, `quota_lease_seconds=0`): exact, but three statements per request
   (the request token, the events check, the events charge), ~1.5 ms per request here against
-  ~8 us for in-memory buckets; and the events charge (`Admission.charge_events`) is synchronous
-  in the request handler, so its statement holds the event loop (p99 1.6 ms);
+  ~8 us for in-memory buckets;
 - chosen: each replica leases tokens from the same row in chunks (up to `lease_seconds` of the
   key's rate, at most its burst) and spends them in memory. The row is still changed only by
   that one atomic statement, refilled from the server's clock, so every token admitted was
   taken from the shared bucket: replicas never over-admit the rate. What they may hold unspent
   is at most one chunk each, so over any window N replicas admit at most the quota (burst +
   rate x window) plus N chunks. A key within its quota costs a statement per chunk (0.01 per
-  request in the bench, ~25 us per request), and the synchronous charge rarely waits on the
-  network. A key over its quota is refused from memory until the row can have refilled.
+  request in the bench, ~25 us per request). Every wait for the row is awaited, never held on
+  the event loop. A key over its quota is refused from memory until the row can have refilled.
 
 A lease waits for Postgres at most `timeout_s`. When it fails or times out the replica's own
 bucket (`rate_limit.KeyQuotas`) decides, as with one replica, for `RETRY_SECONDS` before the
@@ -24,7 +23,6 @@ store is tried again; both are counted in `/metrics`. Tokens still leased stay t
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import time
 from collections.abc import Callable
@@ -160,26 +158,6 @@ class SharedQuotas:
             settle(ask, None)
             raise
         except Exception as exc:  # unreachable, timed out, refused: decide locally
-            return self._failed(exc, ask, buckets, bucket, metrics)
-        return settle(ask, answer)
-
-    def take_now(
-        self, key_sha256: str, buckets: KeyBuckets, bucket: str, cost: float, metrics: IngestMetrics
-    ) -> float:
-        """`take` for synchronous code: blocks at most `timeout_s`, and only when the lease
-        lacks the tokens."""
-        ask = self._ask(key_sha256, buckets, bucket, cost)
-        if not isinstance(ask, Ask):
-            return ask
-        if not self._store_up():
-            return self._local(ask, buckets, bucket, metrics)
-        future: concurrent.futures.Future[LeaseAnswer] | None = None
-        try:
-            future = self.rows.lease(ask.request)
-            answer = future.result(timeout=self.timeout_s)
-        except Exception as exc:
-            if future is not None:
-                future.cancel()  # not started yet: the row is not charged for a local decision
             return self._failed(exc, ask, buckets, bucket, metrics)
         return settle(ask, answer)
 
