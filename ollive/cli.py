@@ -155,14 +155,27 @@ def demo(
     history_days: Annotated[
         float, typer.Option(help="Days of simulated history sent first (7 for a week, 0: none).")
     ] = 1.0,
+    summariser_days: Annotated[
+        float,
+        typer.Option(
+            help="Days of the summariser's steady calls, with the incidents in the last day "
+            "(8: a week of baseline for the anomaly detector; 0: none)."
+        ),
+    ] = 8.0,
 ) -> None:
-    """Start the stack, send traffic through the SDK, wait for the rollup, print it."""
+    """Start the stack, send traffic through the SDK, wait for the rollup, print it and the
+    anomalies found."""
     from ollive.demo import run_demo
 
     settings, supervisor = _context()
     start_stack(settings, supervisor, None)
     result = run_demo(
-        settings, conversations, timeout_s=timeout, console=console, history_days=history_days
+        settings,
+        conversations,
+        timeout_s=timeout,
+        console=console,
+        history_days=history_days,
+        summariser_days=summariser_days,
     )
     raise typer.Exit(0 if result else 1)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,8 +13,15 @@ from ollive.demo import DEMO_SERVICE
 from superset_config.bundle import BUNDLE_DIR
 from tests.fixtures.superset import CHARTS_WITHOUT_DEMO_DATA
 
-# The charts' saved time range ("Last day", rolling: superset_config.py) as a fact filter.
-LAST_DAY = "{t} >= now() - interval 1 day"
+# The charts' saved time range is "Last day" (rolling: superset_config.py), whose edge moves by
+# the second and cuts through a 5-minute bucket: a rollup chart counts that bucket or not by its
+# start, the facts by each event's time. So the charts are asked for the same day with its edge
+# on a bucket boundary (`chart_data` swaps the range), where both agree, and the facts filtered
+# alike.
+_EDGE = datetime.now(UTC) - timedelta(days=1)
+DAY_START = _EDGE.replace(minute=_EDGE.minute - _EDGE.minute % 5, second=0, microsecond=0)
+DAY_RANGE = f"{DAY_START:%Y-%m-%dT%H:%M:%S} : {DAY_START + timedelta(days=2):%Y-%m-%dT%H:%M:%S}"
+LAST_DAY = "{t} >= toDateTime('" + f"{DAY_START:%Y-%m-%d %H:%M:%S}" + "', 'UTC')"
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +43,14 @@ def project(superset_data) -> str:
 
 
 def chart_data(superset, chart: dict, project: str | None, grain: str | None = None) -> list[dict]:
-    """Rows of the chart's saved query context (cache bypassed), optionally for one project."""
+    """Rows of the chart's saved query context (cache bypassed) over the day from DAY_START,
+    optionally for one project."""
     context = json.loads(chart["query_context"])
     context["force"] = True
     for query in context["queries"]:
+        for time_filter in query["filters"]:
+            if time_filter["op"] == "TEMPORAL_RANGE" and time_filter["val"] == "Last day":
+                time_filter["val"] = DAY_RANGE
         if project is not None:
             query["filters"].append({"col": "project_id", "op": "IN", "val": [project]})
         if grain is not None:
