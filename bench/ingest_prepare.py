@@ -38,7 +38,7 @@ from ingest_api.intake import prepare
 from ingest_api.intake.body import decode, parse_events
 from ingest_api.intake.records import to_record
 from ingest_api.intake.validation import validate_events
-from ingest_api.intake.workers import prepare_config
+from ingest_api.intake.workers import freeze_long_lived, prepare_config
 from ollive_contract.settings import IngestSettings
 
 STAGES = ("parse", "validate", "redact", "encode")
@@ -124,6 +124,7 @@ from ingest_api.intake import prepare
 from ingest_api.intake.body import decode, parse_events
 from ingest_api.intake.records import to_record
 from ingest_api.intake.validation import validate_events
+from ingest_api.intake import workers
 from ingest_api.intake.workers import prepare_config
 from ollive_contract.settings import IngestSettings
 STAGES = %r
@@ -132,6 +133,7 @@ _CHILD_MAIN = """
 rounds_, bodies_, batch_ = (int(a) for a in sys.argv[1:4])
 rounds = [_bodies(100 + r, bodies_, batch_) for r in range(rounds_)]
 prepare.init(prepare_config(IngestSettings(pii_enabled=True)))
+getattr(workers, "freeze_long_lived", lambda: None)()  # as that tree's worker does, if it does
 now = datetime.now(UTC)
 prepare.prepare(rounds[0][0], "gzip", "application/x-ndjson", now, "warm")
 started = time.process_time()
@@ -183,6 +185,7 @@ def main() -> None:
     }
     for name, (settings, work) in modes.items():
         prepare.init(prepare_config(settings))
+        freeze_long_lived()  # as a worker process does after `prepare.init`
         prepare.prepare(rounds[0][0], "gzip", "application/x-ndjson", datetime.now(UTC), "warm")
         n = sum(map(len, work)) * args.batch
         spent = _stages(work)
