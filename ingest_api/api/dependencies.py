@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from ingest_api.api.errors import RequestRefused
 from ingest_api.state import IngestState
@@ -27,6 +28,8 @@ def presented_key(request: Request) -> str | None:
 
 async def authenticated_project(request: Request, state: IngestStateDep) -> str:
     """The project of an active key (Bearer, else X-API-Key); a 401 refusal otherwise."""
+    if state.keys.stale():  # the reload is a query: off the event loop
+        await run_in_threadpool(state.keys.refresh)
     project_id = state.keys.project_for(presented_key(request))
     if project_id is None:
         raise RequestRefused(

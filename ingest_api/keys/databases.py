@@ -63,9 +63,12 @@ class PostgresKeyDatabase:
     every few seconds, and a connection per reload would cost a SCRAM handshake each time.
     """
 
-    def __init__(self, url: str, connect_timeout_s: int = 5) -> None:
+    def __init__(self, url: str, connect_timeout_s: int = 5, statement_timeout_s: int = 10) -> None:
         self._url = url
         self._timeout = connect_timeout_s
+        # a server that accepts connections but hangs must not hold a reload (or the CLI)
+        # forever; a failed reload keeps the last loaded keys (KeyStore._reload)
+        self._statement_timeout_ms = statement_timeout_s * 1000
         self._lock = threading.Lock()
         self._conn: Any = None
         # replicas start together: concurrent `create table if not exists` can collide in
@@ -76,7 +79,12 @@ class PostgresKeyDatabase:
         import psycopg  # only this backend needs the driver
 
         if self._conn is None or self._conn.closed:
-            self._conn = psycopg.connect(self._url, autocommit=True, connect_timeout=self._timeout)
+            self._conn = psycopg.connect(
+                self._url,
+                autocommit=True,
+                connect_timeout=self._timeout,
+                options=f"-c statement_timeout={self._statement_timeout_ms}",
+            )
         return self._conn
 
     def _run(self, sql: str, params: tuple[Any, ...], fetch: bool) -> Any:

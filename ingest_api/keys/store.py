@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,6 +51,7 @@ class KeyStore:
         # first 16 hex chars of the digest -> (full digest, project)
         self._active: dict[str, tuple[str, str]] = {}
         self._loaded_at = float("-inf")
+        self._reload_lock = threading.Lock()
 
     def create(self, project_id: str, label: str = "") -> tuple[str, KeyInfo]:
         """A new key for `project_id`; the plaintext is returned once and never stored."""
@@ -87,14 +89,25 @@ class KeyStore:
         """The project of an active key, or None."""
         if not key or not key.startswith(KEY_PREFIX) or len(key) > 256:
             return None
-        if time.monotonic() - self._loaded_at > self.refresh_seconds:
-            self._reload()
+        if self.stale():
+            self.refresh()
         digest = hash_key(key)
         # the prefix lookup finds a candidate; the full compare decides, in constant time
         candidate = self._active.get(digest[:16])
         if candidate is not None and hmac.compare_digest(candidate[0], digest):
             return candidate[1]
         return None
+
+    def stale(self) -> bool:
+        """Whether the next check would reload the active keys first (a query)."""
+        return time.monotonic() - self._loaded_at > self.refresh_seconds
+
+    def refresh(self) -> None:
+        """Reload the active keys: the API runs it on a worker thread when `stale()`, so a slow
+        shared store never holds its event loop; concurrent callers wait for one reload."""
+        with self._reload_lock:
+            if self.stale():
+                self._reload()
 
     def _reload(self) -> None:
         try:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from ingest_api.api.dependencies import authenticated_project
 from ingest_api.keys.databases import SqliteKeyDatabase
 from ingest_api.keys.store import KeyStore, open_key_store
 from ollive_contract.settings import IngestSettings
@@ -64,3 +68,38 @@ def test_an_unreachable_store_keeps_the_last_loaded_keys(tmp_path: Path) -> None
     fresh.db.path = tmp_path / "gone" / "keys.sqlite"
     with pytest.raises(sqlite3.OperationalError):
         fresh.project_for(key)
+
+
+class SlowDatabase(SqliteKeyDatabase):
+    """A shared store that answers, slowly (a loaded or hung Postgres)."""
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        time.sleep(0.5)
+        return super().query(sql, params)
+
+
+def test_a_slow_key_reload_does_not_hold_the_event_loop(tmp_path: Path) -> None:
+    """The API reloads a stale key map on a worker thread: other coroutines run meanwhile."""
+    cli = KeyStore(tmp_path / "keys.sqlite")
+    key, _ = cli.create("acme")
+    state = SimpleNamespace(keys=KeyStore(SlowDatabase(tmp_path / "keys.sqlite"), 60))
+    request = SimpleNamespace(headers={"authorization": f"Bearer {key}"})
+
+    async def main() -> tuple[str, int]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        project = await authenticated_project(request, state)
+        task.cancel()
+        return project, ticks
+
+    project, ticks = asyncio.run(main())
+    assert project == "acme"
+    assert ticks >= 20  # the loop kept turning during the 0.5 s reload
+    assert not state.keys.stale()
