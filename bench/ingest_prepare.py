@@ -12,10 +12,11 @@ across rounds, as in a running worker.
 `--baseline-tree DIR` (a `git worktree add DIR <commit>` checkout) also runs the whole step
 (`prepare.prepare`, PII on) of that tree's code and of this tree's, each in a fresh child
 process (cold caches) on the same bodies, alternated `--alternate` times, and prints the ratio;
-then the same stage split as above for each tree (on fresh bodies, caches warm).
+then the same stage split as above for each tree (on fresh bodies, caches warm). Repeated,
+with one checkout per change (oldest first), it gives each change's figures in one run.
 
     uv run python bench/ingest_prepare.py [--rounds 4] [--bodies 10] [--batch 250]
-        [--baseline-tree /tmp/old --alternate 2]
+        [--baseline-tree /tmp/old [--baseline-tree /tmp/newer ...] --alternate 2]
 """
 
 from __future__ import annotations
@@ -163,13 +164,50 @@ def _tree_run(tree: Path, args: argparse.Namespace) -> dict[str, float]:
     return json.loads(out.stdout.rsplit("child: ", 1)[1])
 
 
+def _compare_trees(args: argparse.Namespace, figures: dict[str, tuple[float, str]]) -> None:
+    """Each baseline tree and this one in turn, `--alternate` rounds: whole step and stages.
+
+    With one baseline the names are `baseline` and `this_tree`; with several (one checkout per
+    change, oldest first) each is named after its directory, so that one run gives what each
+    change brought, side by side under the same load.
+    """
+    this = Path(__file__).resolve().parents[1]
+    trees = {
+        ("baseline" if len(args.baseline_tree) == 1 else t.name): t for t in args.baseline_tree
+    }
+    trees["this_tree"] = this
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+    for i in range(args.alternate):
+        for name, tree in trees.items():
+            runs[name].append(_tree_run(tree, args))
+        rates = ", ".join(f"{name} {r[-1]['whole_step']:.0f}" for name, r in runs.items())
+        print(f"round {i + 1}: {rates} events/CPU-s", flush=True)
+    for name, results in runs.items():
+        for key in ("whole_step", *STAGES):
+            mean = sum(r[key] for r in results) / len(results)
+            if key == "whole_step":
+                figures[f"whole_step_{name}"] = (mean, "events/CPU-s")
+            else:
+                figures[f"{name}_{key}_us"] = (mean, "CPU-us/event")
+    ours = sum(r["whole_step"] for r in runs["this_tree"])
+    for name, results in runs.items():
+        if name != "this_tree":
+            label = "this_tree_vs_baseline" if name == "baseline" else f"this_tree_vs_{name}"
+            figures[label] = (ours / sum(r["whole_step"] for r in results), "x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--bodies", type=int, default=10, help="bodies per round")
     parser.add_argument("--batch", type=int, default=250, help="events per body")
-    parser.add_argument("--baseline-tree", type=Path, help="a checkout of the code to compare")
-    parser.add_argument("--alternate", type=int, default=2, help="baseline/this pairs")
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        action="append",
+        help="a checkout of the code to compare (repeat: one per change, oldest first)",
+    )
+    parser.add_argument("--alternate", type=int, default=2, help="rounds over the trees")
     args = parser.parse_args()
     rounds = [_bodies(100 + r, args.bodies, args.batch) for r in range(args.rounds)]
     events = sum(map(len, rounds)) * args.batch
@@ -201,29 +239,7 @@ def main() -> None:
     figures["fast_path_vs_plain"] = (fast / plain, "x")
     figures["pii_on_vs_off"] = (fast / off, "x")
     if args.baseline_tree:
-        runs: dict[str, list[dict[str, float]]] = {"baseline": [], "this_tree": []}
-        for i in range(args.alternate):
-            runs["baseline"].append(_tree_run(args.baseline_tree, args))
-            runs["this_tree"].append(_tree_run(Path(__file__).resolve().parents[1], args))
-            rates = {name: r[-1]["whole_step"] for name, r in runs.items()}
-            print(
-                f"pair {i + 1}: baseline {rates['baseline']:.0f}, this tree "
-                f"{rates['this_tree']:.0f} events/CPU-s",
-                flush=True,
-            )
-        for name, results in runs.items():
-            for key in ("whole_step", *STAGES):
-                mean = sum(r[key] for r in results) / len(results)
-                unit = "events/CPU-s" if key == "whole_step" else "CPU-us/event"
-                figures[f"{key}_{name}" if key == "whole_step" else f"{name}_{key}_us"] = (
-                    mean,
-                    unit,
-                )
-        figures["this_tree_vs_baseline"] = (
-            sum(r["whole_step"] for r in runs["this_tree"])
-            / sum(r["whole_step"] for r in runs["baseline"]),
-            "x",
-        )
+        _compare_trees(args, figures)
     figures["events_per_mode"] = (events, "events")
     figures["load_average_1m_end"] = (os.getloadavg()[0], "")
     report("ingest_prepare", figures, {"args": {k: str(v) for k, v in vars(args).items()}})
