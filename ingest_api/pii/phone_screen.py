@@ -58,7 +58,7 @@ _LEAD = "(\\[\uff08\uff3b+\uff0b"
 # Written as `(?:[LEAD][PUNCT]{0,4}){0,2}\d+(?:[PUNCT]{0,4}\d+)*` + extension, but led by
 # one character class (a lead or a digit, then a look-behind says which): Python's `re` then
 # skips in C to the characters that can start a group instead of trying the pattern at every
-# position (about 3x less CPU on prose). `test_phone_screen.py` checks both spell the same.
+# position (about 3x less CPU on prose). `test_pii_screen.py` checks both spell the same.
 GROUP = re.compile(
     f"[{_LEAD}\\d](?:(?<=[{_LEAD}])[{_PUNCT}]{{0,4}}(?:[{_LEAD}][{_PUNCT}]{{0,4}})?\\d+"
     f"|(?<=\\d)\\d*)(?:[{_PUNCT}]{{0,4}}\\d+)*"
@@ -142,7 +142,7 @@ class PhoneScreen:
         self._own_min = {r: (own_country_minimum(r) if strict else 0) for r in self.regions}
         rules = {r: LocalNumberRule(r, leniency) for r in self.regions}
         # the same runs (years, ticket numbers) come back: each run's answer is remembered
-        self._prefix_refused = lru_cache(maxsize=65_536)(
+        self._refused_locally = lru_cache(maxsize=65_536)(
             lambda region, digits: rules[region].refuses(digits)
         )
         # which regions to ask depends on the group alone: groups repeat across texts
@@ -218,5 +218,5 @@ class PhoneScreen:
         return tuple(
             r
             for r in self.regions
-            if digits >= self._own_min[r] and not (plain_run and self._prefix_refused(r, group))
+            if digits >= self._own_min[r] and not (plain_run and self._refused_locally(r, group))
         )
