@@ -20,7 +20,8 @@ Then from `anomalies_5m`:
 revision REV (same data, same run) and reports those figures beside, with ratios.
 `--held-out 23,29` reports the figures of those seeds apart as well (seeds the rule was not
 chosen on). `--sweep anomaly_z_threshold=4,5,6` re-scores with each value (full refresh) and
-reports each. Prints `name: value unit` lines; writes bench/results/anomalies.json.
+reports each; it may be given more than once. Prints `name: value unit` lines; writes
+bench/results/anomalies.json.
 """
 
 from __future__ import annotations
@@ -332,6 +333,7 @@ def run_seed(
         r = evaluate(server.client)
         result["sweep"][f"{name}={value}"] = {
             "found_within_10_min": within_10_min(r),
+            "ttd": r["ttd"],
             "false_alarms_per_day": r["false_alarms_per_day"],
             "false_alarms": r["false_alarms"],
         }
@@ -393,13 +395,18 @@ def main() -> None:
     parser.add_argument("--held-out", default="", help="seeds also reported apart")
     parser.add_argument("--baseline-rev", help="git revision whose models score the same months")
     parser.add_argument("--vars", default="{}", help="dbt vars (JSON) for the main runs")
-    parser.add_argument("--sweep", help="NAME=V1,V2,…: also re-score with each value of a var")
+    parser.add_argument(
+        "--sweep",
+        action="append",
+        default=[],
+        help="NAME=V1,V2,…: also re-score with each value of a var (may be repeated)",
+    )
     args = parser.parse_args()
     dbt_vars = json.loads(args.vars)
     sweep = []
-    if args.sweep:
-        name, values = args.sweep.split("=", 1)
-        sweep = [(name, v) for v in values.split(",")]
+    for each in args.sweep:
+        name, values = each.split("=", 1)
+        sweep += [(name, v) for v in values.split(",")]
     held_out = {int(s) for s in args.held_out.split(",") if s}
     load_start = os.getloadavg()[0]
 
@@ -438,6 +445,17 @@ def main() -> None:
         for key in ("incidents_found_within_10_min", "false_alarms_per_day"):
             ratio = figures[key][0] / before[key][0] if before[key][0] else float("nan")
             figures[f"{key}_vs_baseline"] = (ratio, "x")
+    for key in results[0]["sweep"]:
+        runs = [r["sweep"][key] for r in results]
+        figures |= {
+            f"sweep_{key}_found_within_10_min": (
+                sum(run["found_within_10_min"] for run in runs), "incidents"
+            ),
+            f"sweep_{key}_false_alarms": (sum(len(run["false_alarms"]) for run in runs), "rows"),
+            f"sweep_{key}_false_alarms_per_day_worst_month": (
+                max(run["false_alarms_per_day"] for run in runs), "per day"
+            ),
+        }  # fmt: skip
     figures |= {
         "dbt_full_refresh_median": (float(np.median([r["full_s"] for r in results])), "s"),
         "dbt_incremental_last_day_median": (
