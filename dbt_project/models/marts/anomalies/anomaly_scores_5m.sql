@@ -14,6 +14,7 @@
 {%- set z_threshold = var('anomaly_z_threshold', 8.0) | float -%}
 {%- set z_threshold_counts = var('anomaly_z_threshold_counts', 5.0) | float -%}
 {%- set z_threshold_location = var('anomaly_z_threshold_location', 7.0) | float -%}
+{%- set z_threshold_cost = var('anomaly_z_threshold_cost', 7.0) | float -%}
 {%- set z_pair = var('anomaly_z_threshold_pair', 4.0) | float -%}
 {%- set z_pair_counts = var('anomaly_z_threshold_pair_counts', 3.5) | float -%}
 {%- set relative_floor = var('anomaly_relative_floor', 0.05) | float -%}
@@ -343,12 +344,14 @@ final as (
         and (
             -- one bucket far out: counts and rates follow their noise model (Poisson,
             -- binomial) closely, and a median of a few dozen events is close to normal on the
-            -- log scale; a p95 or a sum of costs has heavier tails, so it needs a larger score
+            -- log scale; so is a mean cost per request over them, though with a right skew at
+            -- 20-odd requests; a p95 has the heaviest tails, so it needs the largest score
             (
                 has_min_volume
                 and abs(robust_z) >= multiIf(
                     metric in ('requests', 'error_rate'), {{ z_threshold_counts }},
                     metric in ('latency_p50_ms', 'ttft_p50_ms'), {{ z_threshold_location }},
+                    metric = 'cost_per_request_usd', {{ z_threshold_cost }},
                     {{ z_threshold }}
                 )
             )
