@@ -29,8 +29,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.ingest_common import report
@@ -43,6 +45,14 @@ from ingest_api.intake.workers import freeze_long_lived, prepare_config
 from ollive_contract.settings import IngestSettings
 
 STAGES = ("parse", "validate", "redact", "encode")
+
+
+def _record_all(events: Iterable[Any], now: datetime, redactor: Any, counts: Counter[str]) -> None:
+    """`to_record` on every event, as the worker step does (the redactor may be None)."""
+    for event in events:
+        to_record(
+            event, received_at=now, project_id="bench", redactor=redactor, entity_counts=counts
+        )
 
 
 class _RecordingRedactor:
@@ -87,24 +97,10 @@ def _stages(rounds: list[list[bytes]]) -> dict[str, float]:
             t2 = time.process_time()
             recording = _RecordingRedactor(redactor) if redactor is not None else None
             counts: Counter[str] = Counter()
-            for event in events:
-                to_record(
-                    event,
-                    received_at=now,
-                    project_id="bench",
-                    redactor=recording,
-                    entity_counts=counts,
-                )
+            _record_all(events, now, recording, counts)
             t3 = time.process_time()
             replay = _ReplayingRedactor(recording.answers) if recording is not None else None
-            for event in events:
-                to_record(
-                    event,
-                    received_at=now,
-                    project_id="bench",
-                    redactor=replay,
-                    entity_counts=counts,
-                )
+            _record_all(events, now, replay, counts)
             t4 = time.process_time()
             encode = t4 - t3
             spent["parse"] += t1 - t0

@@ -10,23 +10,13 @@ import pytest
 
 from ollive.production.first_start import ensure_databases
 from ollive.stack import postgres
-from ollive.stack.ports import free_ports
-from ollive.stack.supervisor import Supervisor
-from ollive_contract.settings import StackSettings
+from tests.fixtures.postgres import running_postgres
 
 
 @pytest.fixture(scope="module")
 def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[postgres.PostgresServer]:
-    [port] = free_ports(1)
-    settings = StackSettings(
-        state_dir=tmp_path_factory.mktemp("pg"), profile="postgres", postgres_port=port
-    )
-    supervisor = Supervisor(settings.state_path, settings.host)
-    try:
-        supervisor.up([postgres.spec(settings)], report=print)
-        yield postgres.server(settings)
-    finally:
-        supervisor.down(report=print)
+    with running_postgres(tmp_path_factory.mktemp("pg")) as (server, _):
+        yield server
 
 
 def test_a_missing_database_is_created_and_the_others_kept(pg: postgres.PostgresServer) -> None:

@@ -19,10 +19,11 @@ from ingest_api.api.shared_quota import RETRY_SECONDS
 from ingest_api.app import create_app
 from ingest_api.keys.store import open_key_store
 from ollive.stack import postgres
-from ollive.stack.ports import free_port, free_ports
+from ollive.stack.ports import free_port
 from ollive.stack.supervisor import Supervisor
-from ollive_contract.settings import IngestSettings, ObjectStoreSettings, StackSettings
+from ollive_contract.settings import IngestSettings, ObjectStoreSettings
 from tests.fixtures.ingest_events import inference
+from tests.fixtures.postgres import running_postgres
 
 RATE, BURST, LEASE_S = 40.0, 40.0, 0.2  # events/s, burst, and a lease of 8 events
 CHUNK = RATE * LEASE_S
@@ -38,16 +39,8 @@ STORE_TIMEOUT_MS = 300
 def pg(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[postgres.PostgresServer, Supervisor]]:
-    [port] = free_ports(1)
-    settings = StackSettings(
-        state_dir=tmp_path_factory.mktemp("pg"), profile="postgres", postgres_port=port
-    )
-    supervisor = Supervisor(settings.state_path, settings.host)
-    try:
-        supervisor.up([postgres.spec(settings)], report=print)
-        yield postgres.server(settings), supervisor
-    finally:
-        supervisor.down(report=print)
+    with running_postgres(tmp_path_factory.mktemp("pg")) as running:
+        yield running
 
 
 def replica_settings(root: Path, url: str) -> IngestSettings:
