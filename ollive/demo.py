@@ -144,20 +144,32 @@ def run_demo(
             stage: progress.add_task(f"  {stage}", total=summary.inferences)
             for stage in ("staged", "in facts", "in rollup")
         }
+        summariser_task = (
+            progress.add_task("  summariser calls in rollup", total=summariser_run.calls)
+            if summariser_run is not None
+            else None
+        )
         while time.monotonic() < deadline:
             now = _stage_counts(ch)
             for stage, task in tasks.items():
                 progress.update(task, completed=max(0, now[stage] - before[stage]))
-            if (
-                now["in rollup"] >= want
-                and _history_landed(ch, history, history_before)
-                and _summariser_landed(ch, summariser_run, summariser_before)
-            ):
+            if summariser_task is not None:
+                counted = _stage_counts(ch, summariser.SERVICE)["in rollup"] - summariser_before
+                progress.update(summariser_task, completed=max(0, counted))
+            waiting = {
+                f"the rollup to count {want} live requests": now["in rollup"] < want,
+                "the history to land": not _history_landed(ch, history, history_before),
+                "the summariser's calls to be counted and scored": not _summariser_landed(
+                    ch, summariser_run, summariser_before
+                ),
+            }
+            if not any(waiting.values()):
                 break
             time.sleep(2)
         else:
+            missing = "; ".join(what for what, still in waiting.items() if still)
             console.print(
-                f"[red]The rollup did not reach {want} requests within {timeout_s:.0f}s.[/red] "
+                f"[red]Still waiting after {timeout_s:.0f}s for {missing}.[/red] "
                 "`ollive logs dagster-daemon` shows what the sensor and runs did."
             )
             return None
