@@ -42,6 +42,9 @@ trees as (
 
 final as (
 
+    -- noqa: disable=RF02
+    -- every unqualified column is the event's: `trees` holds only trace_id, parent_of and
+    -- trace_loaded_at, which are qualified where used
     select
         -- ids
         event_id,
@@ -80,7 +83,7 @@ final as (
                 (toUInt32(1), coalesce(parent_span_id, ''))
             ),
             1
-        ) as depth,
+        ) as depth,  -- noqa: RF04
         input_tokens,
         output_tokens,
         cost_usd,
@@ -97,6 +100,7 @@ final as (
 
     from touched_trace_events
     inner join trees on touched_trace_events.trace_id = trees.trace_id
+    -- noqa: enable=RF02
 
 )
 
