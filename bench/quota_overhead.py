@@ -25,9 +25,10 @@ from pathlib import Path
 
 from ingest_api.api.errors import RequestRefused
 from ingest_api.api.quota import Admission
-from ingest_api.api.rate_limit import KeyQuotas, key_digest
+from ingest_api.api.rate_limit import KeyQuotas
 from ingest_api.api.shared_quota import SharedQuotas
 from ingest_api.keys.quota_rows import PostgresQuotaRows
+from ingest_api.keys.store import hash_key
 from ingest_api.metrics import IngestMetrics
 from ollive.stack import postgres
 from ollive.stack.ports import free_ports
@@ -95,7 +96,7 @@ def replicas(mode: str, rate: float, burst: float, url: str) -> list[Replica]:
 
 
 async def run(replicas: list[Replica], key: str, seconds: float, rps: float, batch: int) -> Sample:
-    sample, digest = Sample(), key_digest(key)
+    sample, digest = Sample(), hash_key(key)
     clock = time.perf_counter
     started = clock()
     for i in range(int(seconds * rps)):

@@ -18,8 +18,9 @@ from fastapi import Depends, Request
 
 from ingest_api.api.dependencies import AuthenticatedProject, IngestStateDep, presented_key
 from ingest_api.api.errors import RequestRefused
-from ingest_api.api.rate_limit import KeyBuckets, KeyQuotas, key_digest, retry_after
+from ingest_api.api.rate_limit import KeyBuckets, KeyQuotas, retry_after
 from ingest_api.api.shared_quota import SharedQuotas
+from ingest_api.keys.store import hash_key
 from ingest_api.metrics import IngestMetrics
 
 QUOTA_CODE = "rate_limited"
@@ -96,15 +97,11 @@ async def admitted(
 ) -> Admission:
     """The request's project, or a 429 refusal with `Retry-After` when its key is over quota."""
     route = _ROUTES.get(request.url.path, request.url.path)
-    digest = key_digest(presented_key(request) or "")
+    quotas = get_quotas(request)
+    # no quota set (the default): no bucket is looked up, so the key is not hashed again
+    digest = hash_key(presented_key(request) or "") if quotas.enabled else ""
     admission = Admission(
-        project_id,
-        route,
-        None,
-        get_quotas(request),
-        state.metrics,
-        get_shared_quotas(request),
-        digest,
+        project_id, route, None, quotas, state.metrics, get_shared_quotas(request), digest
     )
     await admission.admit()
     return admission

@@ -8,12 +8,12 @@ API key, never the key itself, and exist only for keys the key store accepted.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ingest_api.keys.store import hash_key
 from ollive_contract.settings import IngestSettings
 
 
@@ -58,11 +58,6 @@ class TokenBucket:
         if wait == 0.0 and self.limit.enabled:
             self.tokens -= cost
         return wait
-
-
-def key_digest(api_key: str) -> str:
-    """What buckets are keyed by, here and in the shared store: the key's sha256, hex."""
-    return hashlib.sha256(api_key.encode()).hexdigest()
 
 
 def retry_after(wait_seconds: float) -> str:
@@ -125,10 +120,10 @@ class KeyQuotas:
 
     def buckets(self, api_key: str, project_id: str) -> KeyBuckets | None:
         """The key's buckets (made full on first use), or None when its project is unlimited."""
-        return self.buckets_by_digest(key_digest(api_key), project_id)
+        return self.buckets_by_digest(hash_key(api_key), project_id)
 
     def buckets_by_digest(self, digest: str, project_id: str) -> KeyBuckets | None:
-        """`buckets`, for a key known by its `key_digest`."""
+        """`buckets`, for a key known by its digest (`hash_key`, as the key store keeps it)."""
         limits = self.limits_for(project_id)
         if not limits.enabled:
             return None
