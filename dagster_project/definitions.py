@@ -32,6 +32,8 @@ from dagster_project.resources.build import build_resources
 from dagster_project.transformation.assets import (
     build_dbt_assets,
     build_dbt_job,
+    build_hot_job,
+    build_rest_job,
     load_dbt_project,
     rollup_keys,
 )
@@ -61,15 +63,20 @@ def build_definitions(pipeline: PipelineSettings) -> dg.Definitions:
     project = load_dbt_project(pipeline.dbt_project_dir, pipeline.dbt_target)
     if project is not None:
         dbt_assets = build_dbt_assets(project)
-        dbt_job = build_dbt_job(dbt_assets, full_scan_check_keys(dbt_assets))
+        full_scans = full_scan_check_keys(dbt_assets)
+        dbt_job = build_dbt_job(dbt_assets, full_scans)
+        hot_job, rest_job = (
+            build_hot_job(dbt_assets, full_scans),
+            build_rest_job(dbt_assets, full_scans),
+        )
         full_tests_job = build_full_tests_job(dbt_assets)
-        assets.append(dbt_assets)
+        assets += dbt_assets
         assets += dashboard_specs(project)
-        jobs += [dbt_job, full_tests_job]
+        jobs += [dbt_job, hot_job, rest_job, full_tests_job]
         dbt_schedules.append(build_full_tests_schedule(full_tests_job))
-        sensors.append(build_dbt_after_loads_sensor(dbt_job))
+        sensors.append(build_dbt_after_loads_sensor(dbt_job, hot_job, rest_job))
         rollups = rollup_keys(dbt_assets)
-        anomalies = build_anomaly_checks(get_asset_key_for_model([dbt_assets], ANOMALY_MODEL))
+        anomalies = build_anomaly_checks(get_asset_key_for_model(dbt_assets[:1], ANOMALY_MODEL))
 
     freshness = build_freshness_checks(
         timedelta(minutes=pipeline.staging_max_lag_minutes),

@@ -11,13 +11,13 @@ from __future__ import annotations
 import dagster as dg
 
 from dagster_project.ingestion.assets import load_pool
-from dagster_project.transformation.assets import DBT_POOL
+from dagster_project.transformation.assets import DBT_POOL, DBT_REST_POOL
 from ollive_contract.events import LOG_TYPES
 
 
 def managed_pools() -> list[str]:
-    """`dbt` and one `ollive_load_<log_type>` per log type."""
-    return [DBT_POOL, *(load_pool(log_type) for log_type in LOG_TYPES)]
+    """`dbt` (the rollup path), `dbt_rest` and one `ollive_load_<log_type>` per log type."""
+    return [DBT_POOL, DBT_REST_POOL, *(load_pool(log_type) for log_type in LOG_TYPES)]
 
 
 def initialize_pools(instance: dg.DagsterInstance) -> None:

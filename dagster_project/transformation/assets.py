@@ -11,10 +11,24 @@ from dagster_dbt import DbtCliResource, DbtProject, build_dbt_asset_selection, d
 from dagster_project.resources.build import dbt_executable
 from dagster_project.transformation.translator import OlliveDbtTranslator
 
-# dbt builds share one pool limited to 1 (dagster.yaml): two builds at once would race on the
-# same incremental models, whoever launched them (sensor, UI, backfill).
+# The dbt models are two ops, each with its own pool limited to 1 (dagster.yaml): two builds of
+# one op at once would race on the same incremental models, whoever launched them (sensor, UI,
+# backfill). The hot op holds the rollups and everything upstream of them (staging views, facts,
+# the price seed): the rollup path a load feeds, built right after each load. The rest op holds
+# every other model (traces, conversations, sessions, anomalies): they only read the hot op's
+# models, so a rest build runs beside a hot build and may lag behind it.
 DBT_POOL = "dbt"
+DBT_REST_POOL = "dbt_rest"
+HOT_OP = "ollive_dbt"
+REST_OP = "ollive_dbt_rest"
+# a dbt selection: the rollups and their ancestors (anything a rollup reads is hot, so a hot
+# model never reads a rest model, and the rest op selects no fact or rollup)
+HOT_SELECT = "+tag:rollup"
+# the whole build, the hot build and the full tests: one at a time in the run queue (tag limit 1)
 DBT_RUN_TAGS = {"ollive/dbt": "build"}
+# the queue starts a waiting hot build before other runs, a rest build after them
+HOT_RUN_TAGS = {**DBT_RUN_TAGS, "dagster/priority": "1"}
+REST_RUN_TAGS = {"ollive/dbt_rest": "build", "dagster/priority": "-1"}
 # Unit tests check the models' SQL against fixed fixtures, not the data: new rows cannot change
 # their outcome, and they were over half of each build (10 of 18 s). They run in `make test`
 # (tests/integration/dbt) and on any `dbt build` by hand, as dbt recommends, not after every load.
@@ -49,39 +63,93 @@ def _manifest_is_stale(project_dir: Path, manifest: Path) -> bool:
     return any(path.stat().st_mtime > parsed_at for path in sources if path.is_file())
 
 
-def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
+def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
+    """The hot op (the rollups and their ancestors) and the rest op (every other model)."""
+
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
+        select=HOT_SELECT,
+        name=HOT_OP,
         dagster_dbt_translator=OlliveDbtTranslator(),
         pool=DBT_POOL,
     )
     def ollive_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        """Builds and tests the dbt models (stg_ → fct_ → agg_*_5m)."""
+        """Builds and tests the rollup path (stg_ → fct_ → agg_*_5m)."""
         yield from dbt.cli(BUILD_ARGS, context=context).stream()
 
-    return ollive_dbt
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        exclude=HOT_SELECT,
+        name=REST_OP,
+        dagster_dbt_translator=OlliveDbtTranslator(),
+        pool=DBT_REST_POOL,
+    )
+    def ollive_dbt_rest(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        """Builds and tests the models that read the facts and rollups (traces, anomalies…)."""
+        yield from dbt.cli(BUILD_ARGS, context=context).stream()
+
+    return [ollive_dbt, ollive_dbt_rest]
+
+
+def _build_selection(
+    assets: list[dg.AssetsDefinition], skipped_checks: set[dg.AssetCheckKey]
+) -> dg.AssetSelection:
+    """The models of `assets` and their dbt tests but `skipped_checks`.
+
+    The dbt tests are the checks the dbt assets define; not the rollups' freshness checks, which
+    the freshness schedule evaluates: in a build each was a step on every build's latency."""
+    checks = {key for a in assets for key in a.check_keys} - set(skipped_checks)
+    return dg.AssetSelection.assets(*assets).without_checks() | dg.AssetSelection.checks(*checks)
 
 
 def build_dbt_job(
-    assets: dg.AssetsDefinition, skipped_checks: set[dg.AssetCheckKey] = frozenset()
+    assets: list[dg.AssetsDefinition], skipped_checks: set[dg.AssetCheckKey] = frozenset()
 ) -> UnresolvedAssetJobDefinition:
-    """The build after loads: every model and the dbt tests but `skipped_checks` (the full
-    scans, `full_tests.py`)."""
+    """The whole build: every model and the dbt tests but `skipped_checks` (the full scans,
+    `full_tests.py`). It holds both dbt pools, so it never runs beside a hot or rest build."""
     return dg.define_asset_job(
         "dbt_build",
-        # the dbt tests (the checks the dbt assets define) but not the rollups' freshness checks,
-        # which the freshness schedule evaluates: here each was a step on every build's latency
-        selection=dg.AssetSelection.assets(assets).without_checks()
-        | dg.AssetSelection.checks(*(set(assets.check_keys) - skipped_checks)),
+        selection=_build_selection(assets, skipped_checks),
         description="dbt build of every model and its batch-sized tests (one at a time).",
         tags=DBT_RUN_TAGS,
-        # one step: a step subprocess would only add its start-up to every build's latency
+        # one process: a step subprocess would only add its start-up to every build's latency
         executor_def=dg.in_process_executor,
     )
 
 
-def rollup_keys(assets: dg.AssetsDefinition) -> list[dg.AssetKey]:
-    """The rollups' asset keys, as dbt selects them from the manifest (`tag:rollup`)."""
-    selection = build_dbt_asset_selection([assets], dbt_select=ROLLUP_SELECT)
-    return sorted(selection.resolve([assets]), key=lambda key: key.to_user_string())
+def build_hot_job(
+    assets: list[dg.AssetsDefinition], skipped_checks: set[dg.AssetCheckKey] = frozenset()
+) -> UnresolvedAssetJobDefinition:
+    """The build after loads: the rollup path (the hot op's models) and its batch-sized tests."""
+    (hot,) = [a for a in assets if a.op.name == HOT_OP]
+    return dg.define_asset_job(
+        "dbt_build_hot",
+        selection=_build_selection([hot], skipped_checks),
+        description="dbt build of the rollup path after loads (one at a time, first in queue).",
+        tags=HOT_RUN_TAGS,
+        executor_def=dg.in_process_executor,
+    )
+
+
+def build_rest_job(
+    assets: list[dg.AssetsDefinition], skipped_checks: set[dg.AssetCheckKey] = frozenset()
+) -> UnresolvedAssetJobDefinition:
+    """The build after hot builds: the models reading facts and rollups, and their tests."""
+    (rest,) = [a for a in assets if a.op.name == REST_OP]
+    return dg.define_asset_job(
+        "dbt_build_rest",
+        selection=_build_selection([rest], skipped_checks),
+        description="dbt build of traces, conversations, anomalies after the rollup path.",
+        tags=REST_RUN_TAGS,
+        executor_def=dg.in_process_executor,
+    )
+
+
+def rollup_keys(assets: list[dg.AssetsDefinition]) -> list[dg.AssetKey]:
+    """The rollups' asset keys, as dbt selects them from the manifest (`tag:rollup`; all in the
+    hot op)."""
+    hot = [a for a in assets if a.op.name == HOT_OP]
+    selection = build_dbt_asset_selection(hot, dbt_select=ROLLUP_SELECT)
+    return sorted(selection.resolve(hot), key=lambda key: key.to_user_string())

@@ -20,23 +20,24 @@ from dagster_project.transformation.assets import DBT_RUN_TAGS
 FULL_SCAN_TAG = "full_scan"
 
 
-def full_scan_check_keys(assets: dg.AssetsDefinition) -> set[dg.AssetCheckKey]:
+def full_scan_check_keys(assets: list[dg.AssetsDefinition]) -> set[dg.AssetCheckKey]:
     """The asset checks of the dbt tests tagged `full_scan` in the manifest."""
-    manifest, translator, project = get_manifest_and_translator_from_dbt_assets([assets])
+    manifest, translator, project = get_manifest_and_translator_from_dbt_assets(assets[:1])
     keys = {
         get_asset_check_key_for_test(manifest, translator, unique_id, project)
         for unique_id, node in manifest["nodes"].items()
         if node["resource_type"] == "test" and FULL_SCAN_TAG in node["config"].get("tags", [])
     }
-    return {key for key in keys if key is not None} & set(assets.check_keys)
+    return {key for key in keys if key is not None} & {k for a in assets for k in a.check_keys}
 
 
-def build_full_tests_job(assets: dg.AssetsDefinition) -> UnresolvedAssetJobDefinition:
+def build_full_tests_job(assets: list[dg.AssetsDefinition]) -> UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         "dbt_full_tests",
         selection=dg.AssetSelection.checks(*full_scan_check_keys(assets)),
         description="The dbt tests over whole models (tag full_scan), not run after loads.",
-        # a dbt command like the builds: the dbt pool keeps it from running beside one
+        # a dbt command like the builds: the dbt pools (it runs both dbt ops) keep it from
+        # running beside one
         tags=DBT_RUN_TAGS,
         executor_def=dg.in_process_executor,
     )

@@ -1,4 +1,5 @@
-"""dbt follows loads: one build requested per batch of loads, none while one is still waiting."""
+"""dbt follows loads: one build requested per batch of loads, none while one is still waiting;
+the rollup path (hot) first, the models reading it (rest) after each hot build."""
 
 from __future__ import annotations
 
@@ -24,9 +25,16 @@ def _tick(sensor: dg.SensorDefinition, instance: dg.DagsterInstance, cursor: str
         return sensor(context)
 
 
+def _jobs(whole: Any, hot: Any, rest: Any) -> list[dg.UnresolvedAssetJobDefinition]:
+    return [
+        dg.define_asset_job("dbt_build", selection=whole),
+        dg.define_asset_job("dbt_build_hot", selection=hot),
+        dg.define_asset_job("dbt_build_rest", selection=rest),
+    ]
+
+
 def test_dbt_build_requested_after_loads_and_not_piled_up() -> None:
-    job = dg.define_asset_job("dbt_build", selection=[stand_in_model])
-    sensor = build_dbt_after_loads_sensor(job)
+    sensor = build_dbt_after_loads_sensor(*_jobs(*[[stand_in_model]] * 3))
     with dg.DagsterInstance.ephemeral() as instance:
         assert not _tick(sensor, instance, None).run_requests  # nothing loaded yet
 
@@ -76,6 +84,26 @@ def application_model() -> None:
     """Stands in for the dbt models fed by application staging."""
 
 
+@dg.asset(deps=[staging_asset_key("inference"), staging_asset_key("application")])
+def all_loads_view() -> None:
+    """Stands in for `stg_event_loads`: every table's loads, read per log type by the facts."""
+
+
+@dg.asset(deps=[all_loads_view, staging_asset_key("application")])
+def application_fact() -> None:
+    """Stands in for a fact that reads its own log type's rows of the union view."""
+
+
+@dg.asset(deps=[inference_model])
+def inference_trace() -> None:
+    """Stands in for a rest model (traces, anomalies) reading the inference rollup path."""
+
+
+@dg.asset(deps=[application_fact])
+def application_trace() -> None:
+    """Stands in for a rest model reading the application rollup path."""
+
+
 @dg.asset_check(asset=inference_model)
 def inference_model_test() -> dg.AssetCheckResult:
     """Stands in for a dbt test: part of the build."""
@@ -88,52 +116,109 @@ def inference_model_freshness() -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=True)
 
 
-def test_dbt_build_selects_only_models_downstream_of_new_loads() -> None:
-    models = dg.AssetSelection.assets(inference_model, application_model)
-    job = dg.define_asset_job(
-        "dbt_build",
-        selection=models.without_checks() | dg.AssetSelection.checks(inference_model_test),
-    )
-    sensor = build_dbt_after_loads_sensor(job)
+HOT_MODELS = [inference_model, application_model, all_loads_view, application_fact]
+REST_MODELS = [inference_trace, application_trace]
+
+
+def _split_defs() -> tuple[dg.SensorDefinition, dg.Definitions]:
+    hot = dg.AssetSelection.assets(*HOT_MODELS)
+    rest = dg.AssetSelection.assets(*REST_MODELS)
+    tests = dg.AssetSelection.checks(inference_model_test)
+    jobs = _jobs((hot | rest).without_checks() | tests, hot.without_checks() | tests, rest)
+    sensor = build_dbt_after_loads_sensor(*jobs)
     defs = dg.Definitions(
-        assets=[inference_model, application_model],
+        assets=[*HOT_MODELS, *REST_MODELS],
         asset_checks=[inference_model_test, inference_model_freshness],
-        jobs=[job],
+        jobs=jobs,
         sensors=[sensor],
     )
-    with dg.DagsterInstance.ephemeral() as instance:
-        instance.report_runless_asset_event(dg.AssetMaterialization(staging_asset_key("inference")))
-        with dg.build_sensor_context(instance=instance, definitions=defs) as context:
-            first = sensor(context)
-        assert first.run_requests[0].asset_selection is None  # the first build takes all
-        # it was killed before building anything: the next build takes all again
-        instance.report_runless_asset_event(dg.AssetMaterialization(staging_asset_key("inference")))
-        with dg.build_sensor_context(
-            instance=instance, definitions=defs, cursor=first.cursor
-        ) as context:
-            first = sensor(context)
-        assert first.run_requests[0].asset_selection is None
-        # that one built every model
-        for model in (inference_model, application_model):
-            instance.report_runless_asset_event(dg.AssetMaterialization(model.key))
-        instance.report_runless_asset_event(dg.AssetMaterialization(staging_asset_key("inference")))
-        with dg.build_sensor_context(
-            instance=instance, definitions=defs, cursor=first.cursor
-        ) as context:
-            first = sensor(context)
-        assert first.run_requests[0].asset_selection == [inference_model.key]
-        # the build's own check on that model, not every check on it in the repository
-        assert first.run_requests[0].asset_check_keys == [inference_model_test.check_key]
+    return sensor, defs
 
-        instance.report_runless_asset_event(
-            dg.AssetMaterialization(staging_asset_key("application"))
+
+def _load(instance: dg.DagsterInstance, log_type: str) -> None:
+    instance.report_runless_asset_event(dg.AssetMaterialization(staging_asset_key(log_type)))
+
+
+def _finish_hot_build(instance: dg.DagsterInstance, run_id: str, built: list[Any]) -> None:
+    instance.add_run(
+        dg.DagsterRun(
+            job_name="dbt_build_hot",
+            run_id=run_id,
+            status=dg.DagsterRunStatus.SUCCESS,
+            asset_selection=frozenset(a.key for a in built),
         )
-        with dg.build_sensor_context(
-            instance=instance, definitions=defs, cursor=first.cursor
-        ) as context:
-            second = sensor(context)
-        assert second.run_requests[0].asset_selection == [application_model.key]
-        assert second.run_requests[0].asset_check_keys == []
+    )
+
+
+def test_dbt_build_selects_only_models_downstream_of_new_loads() -> None:
+    sensor, defs = _split_defs()
+
+    def tick(instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
+        with dg.build_sensor_context(instance=instance, definitions=defs, cursor=cursor) as c:
+            return sensor(c)
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        _load(instance, "inference")
+        first = tick(instance, None)
+        # the first build takes all
+        assert [(r.job_name, r.asset_selection) for r in first.run_requests] == [
+            ("dbt_build", None)
+        ]
+        # it was killed before building anything: the next build takes all again
+        _load(instance, "inference")
+        first = tick(instance, first.cursor)
+        assert [(r.job_name, r.asset_selection) for r in first.run_requests] == [
+            ("dbt_build", None)
+        ]
+        # that one built every model: a load now gets a hot build of its path only, not of
+        # the other table's fact behind the union view, and only the build's own check on it
+        for model in (*HOT_MODELS, *REST_MODELS):
+            instance.report_runless_asset_event(dg.AssetMaterialization(model.key))
+        _load(instance, "inference")
+        hot = tick(instance, first.cursor)
+        (request,) = hot.run_requests
+        assert request.job_name == "dbt_build_hot"
+        assert request.asset_selection == [all_loads_view.key, inference_model.key]
+        assert request.asset_check_keys == [inference_model_test.check_key]
+
+        _load(instance, "application")
+        hot = tick(instance, hot.cursor)
+        (request,) = hot.run_requests
+        assert request.asset_selection == [
+            all_loads_view.key,
+            application_fact.key,
+            application_model.key,
+        ]
+        assert request.asset_check_keys == []
+
+        # a hot build finished: the rest downstream of what it built follows, once
+        _finish_hot_build(instance, "hot-1", [inference_model, all_loads_view])
+        rest = tick(instance, hot.cursor)
+        (request,) = rest.run_requests
+        assert (request.job_name, request.asset_selection) == (
+            "dbt_build_rest",
+            [inference_trace.key],
+        )
+        assert not tick(instance, rest.cursor).run_requests
+
+        # while a rest build waits, a finished hot build adds nothing, a load still gets its
+        # hot build; once it has started, the next rest build is requested
+        instance.add_run(
+            dg.DagsterRun(
+                job_name="dbt_build_rest", run_id="rest-q", status=dg.DagsterRunStatus.NOT_STARTED
+            )
+        )
+        _finish_hot_build(instance, "hot-2", [application_fact])
+        _load(instance, "inference")
+        both = tick(instance, rest.cursor)
+        assert [r.job_name for r in both.run_requests] == ["dbt_build_hot"]
+        instance.delete_run("rest-q")
+        later = tick(instance, both.cursor)
+        (request,) = later.run_requests
+        assert (request.job_name, request.asset_selection) == (
+            "dbt_build_rest",
+            [application_trace.key],
+        )
 
 
 def test_load_sensor_sees_log_types_with_a_waiting_run() -> None:
