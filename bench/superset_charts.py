@@ -16,12 +16,17 @@ gunicorn, as `ollive up` does), then, per chart and round, interleaved:
   data cache's timeout (`OLLIVE_SUPERSET_DATA_CACHE_SECONDS`, 60) are hits; each answer's
   `is_cached` is counted, hits and misses reported apart.
 
+With `--baseline-action-log request`, a second Superset on the same metadata serves with that
+action log (Superset's own: a commit per logged event inside each request), and each round also
+times the bounded and the cached request against it (`baseline`, `baseline_cached`): the same-run
+baseline of `OLLIVE_SUPERSET_ACTION_LOG` (superset_config/action_log.py).
+
 A drill-down tile (Conversation turns, Scores and feedback, Trace spans) is timed as its
 dashboard opens it: narrowed to one conversation or trace, the first one, as the dashboard's
 required-first native filter selects.
 
     uv run python bench/superset_charts.py [--events 10000000] [--days 30] [--rounds 7]
-        [--state-dir DIR]
+        [--state-dir DIR] [--baseline-action-log request|off|background]
 
 With `--state-dir`, the stack's state (ClickHouse data, Superset metadata) is kept there, and a
 later run with the same directory and `--events` times the charts over the marts already built
@@ -35,6 +40,7 @@ import copy
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -52,14 +58,17 @@ sys.path.insert(0, str(ROOT / "bench"))
 from superset_data import build_marts, create_ledgers  # noqa: E402
 
 from ollive.stack import superset_service  # noqa: E402
+from ollive.stack.health import http_ok  # noqa: E402
+from ollive.stack.ports import free_ports  # noqa: E402
 from ollive.stack.private import private_settings  # noqa: E402
 from ollive.stack.services import clickhouse  # noqa: E402
 from ollive.stack.supervisor import Supervisor  # noqa: E402
 from superset_config.bundle import BUNDLE_DIR  # noqa: E402
-from superset_config.launch import superset_env  # noqa: E402
+from superset_config.launch import superset_command, superset_env  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "superset_charts.json"
 KINDS = ("superset", "clickhouse", "unbounded", "cached")
+BASELINE_KINDS = ("baseline", "baseline_cached")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -171,9 +180,18 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def measure(api: httpx.Client, ch, contexts: dict, boards: dict, rounds: int, drills: dict) -> dict:
+def measure(
+    api: httpx.Client,
+    ch,
+    contexts: dict,
+    boards: dict,
+    rounds: int,
+    drills: dict,
+    baseline: httpx.Client | None = None,
+) -> dict:
     """Per dashboard and kind, every chart query's time (ms), interleaved round by round."""
-    times: dict = {slug: {kind: [] for kind in KINDS} for slug in boards}
+    kinds = KINDS + (BASELINE_KINDS if baseline is not None else ())
+    times: dict = {slug: {kind: [] for kind in kinds} for slug in boards}
     cache = {"hits": [], "misses": []}
     failed: dict[str, str] = {}
     per_chart: dict = {}
@@ -196,6 +214,9 @@ def measure(api: httpx.Client, ch, contexts: dict, boards: dict, rounds: int, dr
                 "unbounded": lambda c=unbounded: post(api, c),
                 "cached": lambda c=cached: post(api, c),
             }
+            if baseline is not None:
+                calls["baseline"] = lambda c=bounded: post(baseline, c)
+                calls["baseline_cached"] = lambda c=cached: post(baseline, c)
             for call in calls.values():
                 call()  # warm-up; fills the cache for `cached`
         except (
@@ -207,7 +228,7 @@ def measure(api: httpx.Client, ch, contexts: dict, boards: dict, rounds: int, dr
             failed[name] = str(exc)[:500]
             print(f"{time.strftime('%H:%M:%S')} FAILED {name}: {failed[name]}", file=sys.stderr)
             continue
-        chart = {kind: [] for kind in KINDS}
+        chart = {kind: [] for kind in kinds}
         for _ in range(rounds):
             for kind, call in calls.items():
                 ms, out = timed(call)
@@ -215,14 +236,14 @@ def measure(api: httpx.Client, ch, contexts: dict, boards: dict, rounds: int, dr
                 if kind == "cached":
                     cache["hits" if out else "misses"].append(ms)
         per_chart[name] = {kind: summary(v) for kind, v in chart.items()}
-        for kind in KINDS:
+        for kind in kinds:
             times[slug][kind] += chart[kind]
         print(f"{time.strftime('%H:%M:%S')} timed {done}/{len(charts)}: {name}", file=sys.stderr)
     return {"times": times, "per_chart": per_chart, "cache": cache, "failed": failed}
 
 
 def report(results: dict, times: dict, cache: dict) -> None:
-    every: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    every: dict[str, list[float]] = {kind: [] for kind in next(iter(times.values()))}
     for slug, by_kind in times.items():
         results["dashboards"][slug] = {}
         for kind, values in by_kind.items():
@@ -249,6 +270,34 @@ def report(results: dict, times: dict, cache: dict) -> None:
             print(f"superset_cache_{outcome}_p50: {results[f'cache_{outcome}']['p50_ms']} ms")
             print(f"superset_cache_{outcome}_p95: {results[f'cache_{outcome}']['p95_ms']} ms")
     print(f"superset_unbounded_over_bounded_p95: {results['unbounded_over_bounded_p95_ratio']} x")
+    for kind, base in (("superset", "baseline"), ("cached", "baseline_cached")):
+        if base in results:
+            for stat in ("p50_ms", "p95_ms"):
+                ratio = round(results[kind][stat] / results[base][stat], 2)
+                results[f"{kind}_over_{base}_{stat.removesuffix('_ms')}"] = ratio
+                print(f"superset_{kind}_over_{base}_{stat.removesuffix('_ms')}: {ratio} x")
+    if "baseline" in results:
+        clickhouse_p50 = statistics.median(every["clickhouse"])
+        base_overhead = statistics.median(every["baseline"]) - clickhouse_p50
+        results["baseline_overhead_p50_ms"] = round(base_overhead, 1)
+        print(f"superset_baseline_overhead_p50: {base_overhead:.1f} ms")
+
+
+def start_baseline(settings, action_log: str, log_path: Path) -> tuple[subprocess.Popen, str]:
+    """A second Superset on the same metadata and caches, with `action_log` and its own port."""
+    (port,) = free_ports(1)
+    superset = settings.superset.model_copy(update={"port": port, "action_log": action_log})
+    argv, env = superset_command(settings.model_copy(update={"superset": superset}))
+    with log_path.open("ab") as log:
+        server = subprocess.Popen(argv, env={**os.environ, **env}, stdout=log, stderr=log)
+    url = f"http://{settings.host}:{port}"
+    deadline = time.monotonic() + 240
+    while not http_ok(f"{url}/health"):
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            sys.exit(f"the baseline Superset did not start; see {log_path}")
+        time.sleep(1)
+    return server, url
 
 
 def main() -> None:
@@ -257,6 +306,12 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--state-dir", type=Path, default=None, help="Keep (and reuse) the state.")
+    parser.add_argument(
+        "--baseline-action-log",
+        choices=("background", "request", "off"),
+        default=None,
+        help="Also time a second Superset with this OLLIVE_SUPERSET_ACTION_LOG, same run.",
+    )
     args = parser.parse_args()
     if not superset_service.installed():
         sys.exit("Superset's virtualenv is missing: bash superset_config/install.sh")
@@ -266,6 +321,7 @@ def main() -> None:
         built_marker = work / f"built-{args.events}-{args.days}.json"
         settings = private_settings(work / "state")
         supervisor = Supervisor(settings.state_path, settings.host)
+        baseline_server = None
         try:
             supervisor.up([clickhouse(settings)], report=lambda _: None)
             rw = clickhouse_connect.get_client(
@@ -303,11 +359,30 @@ def main() -> None:
                 detail = api.get(f"/api/v1/chart/{row['id']}").json()["result"]
                 contexts[detail["slice_name"]] = json.loads(detail["query_context"])
 
+            baseline = None
+            if args.baseline_action_log:
+                baseline_server, baseline_url = start_baseline(
+                    settings, args.baseline_action_log, work / "baseline-superset.log"
+                )
+                baseline = login(
+                    baseline_url,
+                    env["OLLIVE_SUPERSET_ADMIN_USER"],
+                    env["OLLIVE_SUPERSET_ADMIN_PASSWORD"],
+                )
+                print(
+                    f"baseline Superset ({args.baseline_action_log} action log) at {baseline_url}",
+                    file=sys.stderr,
+                )
             boards = dashboards()
             load_before = os.getloadavg()
-            measured = measure(api, ro, contexts, boards, args.rounds, all_drill_columns())
+            measured = measure(
+                api, ro, contexts, boards, args.rounds, all_drill_columns(), baseline
+            )
             load_after = os.getloadavg()
         finally:
+            if baseline_server is not None:
+                baseline_server.terminate()
+                baseline_server.wait(30)
             supervisor.down(report=lambda _: None)
 
     results = {
@@ -324,6 +399,8 @@ def main() -> None:
         "dashboards": {},
         "charts": measured["per_chart"],
         "goal_p95_ms": 200,
+        "action_log": settings.superset.action_log,
+        "baseline_action_log": args.baseline_action_log,
     }
     print(f"superset_bench_events: {args.events} events")
     print(f"superset_bench_inference_rollup_rows: {rollup_rows} rows")

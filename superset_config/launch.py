@@ -57,6 +57,7 @@ def superset_env(settings: Any) -> dict[str, str]:
         "OLLIVE_SUPERSET_ADMIN_PASSWORD": _secret(superset, "admin_password")
         or _persisted_secret(state, "admin_password"),
         "OLLIVE_SUPERSET_DATA_CACHE_SECONDS": str(superset.data_cache_seconds),
+        "OLLIVE_SUPERSET_ACTION_LOG": superset.action_log,
         "OLLIVE_SUPERSET_TENANTS": json.dumps(superset.tenants),
         "OLLIVE_CLICKHOUSE_HOST": clickhouse.host,
         "OLLIVE_CLICKHOUSE_PORT": str(clickhouse.port),

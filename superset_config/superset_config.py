@@ -7,6 +7,7 @@ metadata through `OLLIVE_SUPERSET_DATABASE_URI`. Superset refuses to start witho
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 # Placeholders that ship in Superset's docs, its old default config and our .env.example.
@@ -100,3 +101,17 @@ SESSION_COOKIE_SECURE = os.environ.get("OLLIVE_SUPERSET_SECURE_COOKIES", "false"
 SESSION_COOKIE_SAMESITE = "Lax"
 TALISMAN_ENABLED = SESSION_COOKIE_SECURE
 WTF_CSRF_ENABLED = True
+
+# The action log (the `logs` table) written by a thread, not inside each request: Superset's own
+# logger commits four rows per chart request (action_log.py). `request` restores it; `off`
+# keeps no action log.
+_ACTION_LOG = os.environ.get("OLLIVE_SUPERSET_ACTION_LOG", "background").lower()
+if _ACTION_LOG not in {"background", "request", "off"}:
+    raise RuntimeError(
+        f"OLLIVE_SUPERSET_ACTION_LOG={_ACTION_LOG!r}: expected background, request or off"
+    )
+if _ACTION_LOG != "request":
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from action_log import BackgroundEventLogger, NoEventLogger
+
+    EVENT_LOGGER = BackgroundEventLogger() if _ACTION_LOG == "background" else NoEventLogger()

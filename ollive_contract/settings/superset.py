@@ -6,6 +6,8 @@ package, and reads these same variables there; a test holds the two to the same 
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings
 
@@ -37,6 +39,14 @@ class SupersetSettings(BaseSettings):
         None, description="Superset's files (SQLite, caches); the launcher sets it."
     )
     data_cache_seconds: int = Field(60, description="Seconds a chart result stays cached.")
+    action_log: Literal["background", "request", "off"] = Field(
+        "background",
+        description=(
+            "Superset's action log (its `logs` table): `background` writes it from a thread "
+            "in batches, `request` inside each request as Superset does (four commits per chart "
+            "request), `off` keeps none."
+        ),
+    )
     behind_proxy: bool = Field(False, description="Trust X-Forwarded-* from a reverse proxy.")
     secure_cookies: bool = Field(False, description="Session cookies over HTTPS only.")
     tenants: dict[str, list[str]] = Field(

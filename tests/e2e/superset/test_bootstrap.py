@@ -3,13 +3,16 @@ secrets."""
 
 from __future__ import annotations
 
-import runpy
+import json
+import os
+import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
 
 from superset_config.bundle import BUNDLE_DIR
-from superset_config.launch import CONFIG_PATH
+from superset_config.launch import CONFIG_PATH, VENV_BIN
 from tests.fixtures.superset_client import run_bootstrap
 
 # REST resource → bundle folder
@@ -76,24 +79,57 @@ def test_database_connects_as_the_read_only_user(superset, superset_data) -> Non
     assert write.status_code != 200 and "DML" in write.text
 
 
+# The config is Superset's: it runs in Superset's virtualenv (it imports Superset's logger base).
+CONFIG_PROBE = """
+import json, runpy, sys
+config = runpy.run_path(sys.argv[1])
+logger = config.get("EVENT_LOGGER")
+print(json.dumps({
+    "uri": config["SQLALCHEMY_DATABASE_URI"],
+    "cross_filters": config["FEATURE_FLAGS"]["DASHBOARD_CROSS_FILTERS"],
+    "data_cache": config["DATA_CACHE_CONFIG"]["CACHE_TYPE"],
+    "scarf": config["SCARF_ANALYTICS"],
+    "event_logger": type(logger).__name__ if logger is not None else None,
+}))
+"""
+
+
+def run_config(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    """Superset's reading of the config under `env` (on top of a clean state dir)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("OLLIVE_", "SUPERSET_"))}
+    base |= {"OLLIVE_SUPERSET_STATE_DIR": str(tmp_path / "superset"), "PYTHONPATH": ""}
+    return subprocess.run(
+        [str(VENV_BIN / "python"), "-c", CONFIG_PROBE, str(CONFIG_PATH)],
+        env=base | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 @pytest.mark.parametrize("secret", [None, "", "CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET", "short"])
-def test_config_refuses_missing_default_or_weak_secret(monkeypatch, tmp_path, secret) -> None:
-    monkeypatch.setenv("OLLIVE_SUPERSET_STATE_DIR", str(tmp_path / "superset"))
-    monkeypatch.delenv("SUPERSET_SECRET_KEY", raising=False)
-    if secret is None:
-        monkeypatch.delenv("OLLIVE_SUPERSET_SECRET_KEY", raising=False)
-    else:
-        monkeypatch.setenv("OLLIVE_SUPERSET_SECRET_KEY", secret)
-    with pytest.raises(RuntimeError, match="refuses to start"):
-        runpy.run_path(str(CONFIG_PATH))
+def test_config_refuses_missing_default_or_weak_secret(tmp_path, secret) -> None:
+    env = {} if secret is None else {"OLLIVE_SUPERSET_SECRET_KEY": secret}
+    done = run_config(tmp_path, **env)
+    assert done.returncode != 0
+    assert "RuntimeError: Superset refuses to start" in done.stderr
 
 
-def test_config_reads_secret_and_sqlite_metadata_under_the_state_dir(monkeypatch, tmp_path) -> None:
-    monkeypatch.setenv("OLLIVE_SUPERSET_STATE_DIR", str(tmp_path / "superset"))
-    monkeypatch.setenv("OLLIVE_SUPERSET_SECRET_KEY", "x" * 48)
-    monkeypatch.delenv("OLLIVE_SUPERSET_DATABASE_URI", raising=False)
-    config = runpy.run_path(str(CONFIG_PATH))
-    assert config["SQLALCHEMY_DATABASE_URI"].startswith(f"sqlite:///{tmp_path}/superset/")
-    assert config["FEATURE_FLAGS"]["DASHBOARD_CROSS_FILTERS"] is True
-    assert config["DATA_CACHE_CONFIG"]["CACHE_TYPE"] == "FileSystemCache"
-    assert config["SCARF_ANALYTICS"] is False
+def test_config_reads_secret_and_sqlite_metadata_under_the_state_dir(tmp_path) -> None:
+    done = run_config(tmp_path, OLLIVE_SUPERSET_SECRET_KEY="x" * 48)
+    assert done.returncode == 0, done.stderr[-2000:]
+    config = json.loads(done.stdout.splitlines()[-1])
+    assert config["uri"].startswith(f"sqlite:///{tmp_path}/superset/")
+    assert config["cross_filters"] is True
+    assert config["data_cache"] == "FileSystemCache"
+    assert config["scarf"] is False
+    # the action log off the request path unless asked otherwise
+    assert config["event_logger"] == "BackgroundEventLogger"
+
+
+def test_config_refuses_an_unknown_action_log(tmp_path) -> None:
+    done = run_config(
+        tmp_path, OLLIVE_SUPERSET_SECRET_KEY="x" * 48, OLLIVE_SUPERSET_ACTION_LOG="db"
+    )
+    assert done.returncode != 0
+    assert "OLLIVE_SUPERSET_ACTION_LOG='db': expected background, request or off" in done.stderr
