@@ -1,5 +1,7 @@
 """The dbt project as Dagster assets; its tests become asset checks."""
 
+import os
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -63,6 +65,23 @@ def _manifest_is_stale(project_dir: Path, manifest: Path) -> bool:
     return any(path.stat().st_mtime > parsed_at for path in sources if path.is_file())
 
 
+def keep_parse_state(run_target: Path, project_target: Path) -> None:
+    """Make this build's partial-parse state the one the next build starts from.
+
+    dagster-dbt gives every build a target dir of its own and seeds it with the project
+    target's `partial_parse.msgpack`. dbt rejects a state written for other `--target`/
+    `--profile`/vars (`ollive up`'s `dbt parse` passes no `--target`, the builds pass one), and
+    then parses the whole project again in every build: seconds of every build's start on 2
+    cores. The build's own state fits the next build; it is moved into place atomically, since
+    a hot and a rest build may finish together."""
+    state = run_target / "partial_parse.msgpack"
+    if not state.is_file():
+        return
+    staged = project_target / f".partial_parse.{os.getpid()}.msgpack"
+    shutil.copyfile(state, staged)
+    os.replace(staged, project_target / "partial_parse.msgpack")
+
+
 def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
     """The hot op (the rollups and their ancestors) and the rest op (every other model)."""
 
@@ -76,7 +95,9 @@ def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
     )
     def ollive_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         """Builds and tests the rollup path (stg_ → fct_ → agg_*_5m)."""
-        yield from dbt.cli(BUILD_ARGS, context=context).stream()
+        invocation = dbt.cli(BUILD_ARGS, context=context)
+        yield from invocation.stream()
+        keep_parse_state(invocation.target_path, project.target_path)
 
     @dbt_assets(
         manifest=project.manifest_path,
@@ -88,7 +109,9 @@ def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
     )
     def ollive_dbt_rest(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         """Builds and tests the models that read the facts and rollups (traces, anomalies…)."""
-        yield from dbt.cli(BUILD_ARGS, context=context).stream()
+        invocation = dbt.cli(BUILD_ARGS, context=context)
+        yield from invocation.stream()
+        keep_parse_state(invocation.target_path, project.target_path)
 
     return [ollive_dbt, ollive_dbt_rest]
 

@@ -19,6 +19,7 @@ fails on them.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -39,6 +40,13 @@ FINISHED = [
     dg.DagsterRunStatus.FAILURE,
     dg.DagsterRunStatus.CANCELED,
 ]
+# The daemon evaluates a sensor at most every 5 s (`MIN_INTERVAL_LOOP_TIME`), so a load waited
+# 2.5 s on average for the tick that saw it. An evaluation that finds nothing to request looks
+# again every POLL_EVERY_SECONDS for up to POLL_SECONDS (below the 5 s loop, so the next tick is
+# not skipped): a load is seen within about half a second. Each look is a few indexed reads of
+# the event log.
+POLL_SECONDS = 4.0
+POLL_EVERY_SECONDS = 0.5
 # finished hot builds looked at per tick: more than can finish between two ticks
 HOT_RUNS_PER_TICK = 50
 
@@ -178,11 +186,59 @@ def _built_by(
     return built
 
 
+def _evaluate(
+    context: dg.SensorEvaluationContext,
+    whole: UnresolvedAssetJobDefinition,
+    hot: UnresolvedAssetJobDefinition,
+    rest: UnresolvedAssetJobDefinition,
+    seen: dict[str, int],
+    hot_run: int,
+) -> tuple[list[dg.RunRequest], list[str], dict[str, int], int]:
+    """One look at the loads and hot builds: (requests, why nothing, new cursor parts)."""
+    instance, repository = context.instance, context.repository_def
+    latest = latest_load_ids(instance)
+    changed = [
+        k
+        for k in staging_keys
+        if latest.get(k.to_user_string(), 0) > seen.get(k.to_user_string(), 0)
+    ]
+    requests: list[dg.RunRequest] = []
+    skipped: list[str] = []
+    if changed:
+        # everything until every model exists: a model downstream of one table may read
+        # another table's model, which must exist before a partial build can select around it
+        whole_needed = not seen or has_unbuilt_assets(instance, repository, whole)
+        job = whole if whole_needed else hot
+        if _waiting(instance, job):
+            # that build has not started: it will read these rows too; look again next tick
+            skipped.append(f"a {job.name} run is already waiting")
+        else:
+            selection = None if whole_needed else downstream_of(repository, hot, changed)
+            loads = "-".join(str(latest.get(k.to_user_string(), 0)) for k in staging_keys)
+            prefix = "loads-up-to-" if whole_needed else "hot-loads-up-to-"
+            requests.append(_request(repository, job, prefix + loads, selection))
+            seen = {**seen, **latest}
+    finished = _finished_hot_builds(instance, hot, hot_run)
+    if finished and _waiting(instance, rest):
+        skipped.append(f"a {rest.name} run is already waiting")
+    elif finished:
+        hot_run = max(record.storage_id for record in finished)
+        selection = downstream_of(repository, rest, _built_by(finished, repository, hot))
+        if selection or repository is None:
+            run_key = f"rest-after-hot-run-{hot_run}"
+            requests.append(_request(repository, rest, run_key, selection))
+    return requests, skipped, seen, hot_run
+
+
 def build_dbt_after_loads_sensor(
     whole: UnresolvedAssetJobDefinition,
     hot: UnresolvedAssetJobDefinition,
     rest: UnresolvedAssetJobDefinition,
+    poll_seconds: float = POLL_SECONDS,
 ) -> dg.SensorDefinition:
+    """The sensor; an evaluation with nothing to request looks again every `POLL_EVERY_SECONDS`
+    for up to `poll_seconds` before it gives up the tick."""
+
     @dg.sensor(
         jobs=[whole, hot, rest],
         name="dbt_after_loads",
@@ -194,39 +250,13 @@ def build_dbt_after_loads_sensor(
         ),
     )
     def dbt_after_loads(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-        instance, repository = context.instance, context.repository_def
         seen, hot_run = _seen(context.cursor)
-        latest = latest_load_ids(instance)
-        changed = [
-            k
-            for k in staging_keys
-            if latest.get(k.to_user_string(), 0) > seen.get(k.to_user_string(), 0)
-        ]
-        requests: list[dg.RunRequest] = []
-        skipped: list[str] = []
-        loads_key = "-".join(str(latest.get(k.to_user_string(), 0)) for k in staging_keys)
-        if changed:
-            # everything until every model exists: a model downstream of one table may read
-            # another table's model, which must exist before a partial build can select around it
-            whole_needed = not seen or has_unbuilt_assets(instance, repository, whole)
-            job = whole if whole_needed else hot
-            if _waiting(instance, job):
-                # that build has not started: it will read these rows too; look again next tick
-                skipped.append(f"a {job.name} run is already waiting")
-            else:
-                selection = None if whole_needed else downstream_of(repository, hot, changed)
-                prefix = "loads-up-to-" if whole_needed else "hot-loads-up-to-"
-                requests.append(_request(repository, job, prefix + loads_key, selection))
-                seen = {**seen, **latest}
-        finished = _finished_hot_builds(instance, hot, hot_run)
-        if finished and _waiting(instance, rest):
-            skipped.append(f"a {rest.name} run is already waiting")
-        elif finished:
-            hot_run = max(record.storage_id for record in finished)
-            selection = downstream_of(repository, rest, _built_by(finished, repository, hot))
-            if selection or repository is None:
-                run_key = f"rest-after-hot-run-{hot_run}"
-                requests.append(_request(repository, rest, run_key, selection))
+        give_up = time.monotonic() + poll_seconds
+        while True:
+            requests, skipped, seen, hot_run = _evaluate(context, whole, hot, rest, seen, hot_run)
+            if requests or time.monotonic() + POLL_EVERY_SECONDS > give_up:
+                break
+            time.sleep(POLL_EVERY_SECONDS)
         if not requests:
             reason = "; ".join(skipped) or "no loads or hot builds since the last request"
             return dg.SensorResult(skip_reason=reason, cursor=_cursor(seen, hot_run))

@@ -4,6 +4,8 @@ the rollup path (hot) first, the models reading it (rest) after each hot build."
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 import dagster as dg
@@ -34,7 +36,7 @@ def _jobs(whole: Any, hot: Any, rest: Any) -> list[dg.UnresolvedAssetJobDefiniti
 
 
 def test_dbt_build_requested_after_loads_and_not_piled_up() -> None:
-    sensor = build_dbt_after_loads_sensor(*_jobs(*[[stand_in_model]] * 3))
+    sensor = build_dbt_after_loads_sensor(*_jobs(*[[stand_in_model]] * 3), poll_seconds=0)
     with dg.DagsterInstance.ephemeral() as instance:
         assert not _tick(sensor, instance, None).run_requests  # nothing loaded yet
 
@@ -120,12 +122,31 @@ HOT_MODELS = [inference_model, application_model, all_loads_view, application_fa
 REST_MODELS = [inference_trace, application_trace]
 
 
+def test_an_evaluation_waits_for_a_load_within_its_tick() -> None:
+    """A load that lands while the evaluation looks is requested in that tick, not the next;
+    with nothing new, the evaluation gives the tick up after its polling time."""
+    sensor = build_dbt_after_loads_sensor(*_jobs(*[[stand_in_model]] * 3), poll_seconds=2)
+    with dg.DagsterInstance.ephemeral() as instance:
+        _load(instance, "inference")
+        cursor = _tick(sensor, instance, None).cursor
+        landing = threading.Timer(0.6, _load, args=(instance, "inference"))
+        started = time.monotonic()
+        landing.start()
+        result = _tick(sensor, instance, cursor)
+        landing.join()
+        assert len(result.run_requests) == 1
+        assert 0.5 < time.monotonic() - started < 1.9
+        started = time.monotonic()
+        assert not _tick(sensor, instance, result.cursor).run_requests
+        assert 1.4 < time.monotonic() - started < 3.0
+
+
 def _split_defs() -> tuple[dg.SensorDefinition, dg.Definitions]:
     hot = dg.AssetSelection.assets(*HOT_MODELS)
     rest = dg.AssetSelection.assets(*REST_MODELS)
     tests = dg.AssetSelection.checks(inference_model_test)
     jobs = _jobs((hot | rest).without_checks() | tests, hot.without_checks() | tests, rest)
-    sensor = build_dbt_after_loads_sensor(*jobs)
+    sensor = build_dbt_after_loads_sensor(*jobs, poll_seconds=0)
     defs = dg.Definitions(
         assets=[*HOT_MODELS, *REST_MODELS],
         asset_checks=[inference_model_test, inference_model_freshness],
