@@ -48,7 +48,7 @@ test-unit: setup-python ## The unit tests only: no services, about 1.5 min
 STACK_BENCHES := bench/freshness.py bench/dagster_runs.py
 # half an hour of traffic and faults on a stack of its own: `make soak` (docs/reliability.md)
 LONG_BENCHES := bench/soak.py
-BENCH_LIBS := bench/load_common.py bench/ingest_common.py bench/pii_labels.py bench/dbt_common.py
+BENCH_LIBS := bench/load_common.py bench/ingest_common.py bench/pii_labels.py bench/dbt_harness.py
 
 bench: setup ## Run the self-contained benchmarks (figures printed and written to bench/results/)
 	@for b in $(filter-out $(STACK_BENCHES) $(BENCH_LIBS) $(LONG_BENCHES),$(wildcard bench/*.py)); do \

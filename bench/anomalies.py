@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import bench.ingest_common as common  # noqa: E402
-from bench.dbt_common import PROJECT, Server, dbt, progress  # noqa: E402
+from bench.dbt_harness import PROJECT, Server, dbt, progress  # noqa: E402
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday
 HISTORY_WEEKS = 3

@@ -30,7 +30,7 @@ from ollive_contract.tables import staging_table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.dbt_common import PROJECT, Server, dbt, progress  # noqa: E402
+from bench.dbt_harness import PROJECT, Server, dbt, progress  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "dbt_incremental.json"
 NEW_EVENTS = 100_000

@@ -1,4 +1,8 @@
-"""Shared by the dbt benchmarks: a private embedded ClickHouse, timed dbt commands, progress."""
+"""Shared by the dbt benchmarks: a private embedded ClickHouse, timed dbt commands, progress.
+
+Not `dbt_common.py`: a bench script runs with `bench/` first on `sys.path`, where that name would
+shadow dbt's own `dbt_common` package for everything the script imports (the stack imports dbt).
+"""
 
 from __future__ import annotations
 
