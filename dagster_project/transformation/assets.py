@@ -1,5 +1,6 @@
 """The dbt project as Dagster assets; its tests become asset checks."""
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -13,6 +14,8 @@ from dagster_dbt import DbtCliResource, DbtProject, build_dbt_asset_selection, d
 from dagster_project.resources.build import dbt_executable
 from dagster_project.transformation.dbt_fork import forked_dbt
 from dagster_project.transformation.translator import OlliveDbtTranslator
+
+logger = logging.getLogger(__name__)
 
 # The dbt models are two ops, each with its own pool limited to 1 (dagster.yaml): two builds of
 # one op at once would race on the same incremental models, whoever launched them (sensor, UI,
@@ -79,15 +82,17 @@ def keep_parse_state(run_target: Path, project_target: Path) -> None:
     cores. The build's own state fits the next build; it is moved into place atomically, since
     a hot and a rest build may finish together."""
     state = run_target / "partial_parse.msgpack"
-    if not state.is_file():
-        return
     staged = project_target / f".partial_parse.{os.getpid()}.msgpack"
-    shutil.copyfile(state, staged)
-    os.replace(staged, project_target / "partial_parse.msgpack")
+    try:
+        shutil.copyfile(state, staged)
+        os.replace(staged, project_target / "partial_parse.msgpack")
+    except OSError as error:  # only the next build's start-up is at stake, not this build
+        logger.warning("partial-parse state not kept for the next build: %s", error)
 
 
 def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
     """The hot op (the rollups and their ancestors) and the rest op (every other model)."""
+    project_target = Path(project.project_dir) / project.target_path
 
     @dbt_assets(
         manifest=project.manifest_path,
@@ -102,7 +107,7 @@ def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
         with forked_dbt():
             invocation = dbt.cli(BUILD_ARGS, context=context)
         yield from invocation.stream()
-        keep_parse_state(invocation.target_path, project.target_path)
+        keep_parse_state(invocation.target_path, project_target)
 
     @dbt_assets(
         manifest=project.manifest_path,
@@ -119,7 +124,7 @@ def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
         with forked_dbt():
             invocation = dbt.cli(BUILD_ARGS, context=context)
         yield from invocation.stream()
-        keep_parse_state(invocation.target_path, project.target_path)
+        keep_parse_state(invocation.target_path, project_target)
 
     return [ollive_dbt, ollive_dbt_rest]
 

@@ -35,3 +35,19 @@ def test_dagster_dbt_gets_the_fork_only_inside_the_block() -> None:
     with dbt_fork.forked_dbt():
         assert dbt_fork.dbt_cli_invocation.subprocess.Popen is dbt_fork.ForkedDbtProcess
     assert dbt_fork.dbt_cli_invocation.subprocess is original
+
+
+def test_a_build_leaves_its_parse_state_for_the_next(tmp_path: Path) -> None:
+    """The next build starts from this build's partial-parse state; without one (dbt failed
+    early) the build is not failed for it."""
+    from dagster_project.transformation.assets import keep_parse_state
+
+    run, project = tmp_path / "target" / "ollive_dbt-1", tmp_path / "target"
+    run.mkdir(parents=True)
+    (project / "partial_parse.msgpack").write_bytes(b"ollive up's parse")
+    (run / "partial_parse.msgpack").write_bytes(b"the build's parse")
+    keep_parse_state(run, project)
+    assert (project / "partial_parse.msgpack").read_bytes() == b"the build's parse"
+    assert sorted(p.name for p in project.iterdir()) == ["ollive_dbt-1", "partial_parse.msgpack"]
+    keep_parse_state(tmp_path / "missing", project)
+    assert (project / "partial_parse.msgpack").read_bytes() == b"the build's parse"
