@@ -28,6 +28,7 @@ def schema_statements(ttl_days: int | None, cluster: str | None = None) -> list[
             for s in staging_schema.staging_table_statements(lt, ttl_days, cluster)
         ),
         *(s for lt in LOG_TYPES for s in staging_schema.add_missing_columns(lt, cluster)),
+        *(staging_schema.add_loaded_at_index(lt, cluster) for lt in LOG_TYPES),
         *staging_schema.load_manifest_statements(cluster),
         *staging_schema.quarantine_statements(cluster),
     ]
@@ -68,6 +69,26 @@ def current_ttls(client: Any, cluster: str | None = None) -> dict[str, str | Non
     }
 
 
+def log_types_without_loaded_at_index(client: Any, cluster: str | None = None) -> list[str]:
+    """The log types whose staging table exists without the `_loaded_at` skip index (made
+    before it): after `schema_statements` adds it, their old parts still need it built."""
+    names = {staging_table(lt).split(".", 1)[1]: lt for lt in LOG_TYPES}
+    if cluster:
+        names = {staging_schema.local_table(n): lt for n, lt in names.items()}
+    tables = client.query(
+        "SELECT name FROM system.tables WHERE database = {db:String} "
+        "AND name IN {names:Array(String)}",
+        parameters={"db": STAGING_DATABASE, "names": list(names)},
+    )
+    indexed = client.query(
+        "SELECT table FROM system.data_skipping_indices WHERE database = {db:String} "
+        "AND name = {index:String}",
+        parameters={"db": STAGING_DATABASE, "index": staging_schema.LOADED_AT_INDEX},
+    )
+    have = {row[0] for row in indexed.result_rows}
+    return [names[name] for (name,) in tables.result_rows if name not in have]
+
+
 def apply_ttl(client: Any, ttl_days: int | None, cluster: str | None = None) -> list[str]:
     """Bring existing staging tables to the configured TTL; returns the statements run."""
     statements = ttl_statements(current_ttls(client, cluster), ttl_days, cluster)
@@ -77,14 +98,18 @@ def apply_ttl(client: Any, ttl_days: int | None, cluster: str | None = None) -> 
 
 
 def ensure_schema(client: Any, ttl_days: int | None = None, cluster: str | None = None) -> None:
-    """Create what is missing and converge the TTL; skipped after the first success in this
+    """Create what is missing (the `_loaded_at` index of tables made before it included) and
+    converge the TTL; skipped after the first success in this
     process (loads are hot)."""
     ident = (getattr(client, "url", None) or str(id(client)), ttl_days, cluster)
     with _lock:
         if ident in _done:
             return
+        unindexed = log_types_without_loaded_at_index(client, cluster)
         for statement in schema_statements(ttl_days, cluster):
             client.command(statement)
+        for log_type in unindexed:  # a mutation, once per table: new parts carry the index
+            client.command(staging_schema.materialize_loaded_at_index(log_type, cluster))
         apply_ttl(client, ttl_days, cluster)
         _done.add(ident)
 

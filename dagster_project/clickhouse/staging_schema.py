@@ -111,6 +111,13 @@ LINEAGE: list[tuple[str, str]] = [
     ("_loaded_at", f"{DT} DEFAULT now64(3)"),
 ]
 
+# The incremental dbt models find a batch by `_loaded_at >= <watermark - lookback>`; the table is
+# ordered by receipt, not load, so without this index that filter reads the column whole. Each
+# load's rows arrive in a part of their own: the index skips every granule loaded before the
+# cutoff, and what a build reads follows its batch, not history.
+LOADED_AT_INDEX = "loaded_at_minmax"
+LOADED_AT_INDEX_DDL = f"INDEX {LOADED_AT_INDEX} _loaded_at TYPE minmax GRANULARITY 1"
+
 
 def event_columns(log_type: str) -> list[tuple[str, str]]:
     """The columns parsed out of a raw object of `log_type` (no lineage columns)."""
@@ -199,7 +206,9 @@ def staging_table_statements(
     tables sharded by event id behind a Distributed table. Exactly-once holds on a cluster too:
     replicated tables deduplicate by `insert_deduplication_token` across replicas in Keeper
     (`replicated_deduplication_window`), and the manifest is replicated the same way."""
-    columns = ",\n    ".join(f"{n} {t}" for n, t in event_columns(log_type) + LINEAGE)
+    columns = ",\n    ".join(
+        [f"{n} {t}" for n, t in event_columns(log_type) + LINEAGE] + [LOADED_AT_INDEX_DDL]
+    )
     ttl = ttl_expression(ttl_days)
     window = "replicated" if cluster else "non_replicated"
     tail = (
@@ -237,6 +246,24 @@ def add_missing_columns(log_type: str, cluster: str | None = None) -> list[str]:
         for t in tables
         for i, (name, ctype) in enumerate(columns)
     ]
+
+
+def add_loaded_at_index(log_type: str, cluster: str | None = None) -> str:
+    """`ALTER TABLE … ADD INDEX IF NOT EXISTS` of the `_loaded_at` skip index: a table made
+    before it gains it (metadata only; its new parts carry it, `materialize_loaded_at_index`
+    builds it for the old ones)."""
+    return (
+        f"ALTER TABLE {mutation_target(staging_table(log_type), cluster)} "
+        f"ADD {LOADED_AT_INDEX_DDL.replace('INDEX ', 'INDEX IF NOT EXISTS ', 1)}"
+    )
+
+
+def materialize_loaded_at_index(log_type: str, cluster: str | None = None) -> str:
+    """The mutation that builds the `_loaded_at` index in parts written before it existed."""
+    return (
+        f"ALTER TABLE {mutation_target(staging_table(log_type), cluster)} "
+        f"MATERIALIZE INDEX {LOADED_AT_INDEX}"
+    )
 
 
 def create_database(cluster: str | None = None) -> str:

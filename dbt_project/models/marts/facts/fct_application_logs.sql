@@ -8,7 +8,10 @@
 
 with
 
-{{ loaded_event_ctes('stg_application_logs', log_type='application', name='application_logs') }},
+{{ loaded_event_ctes(
+    'stg_application_logs', log_type='application', name='application_logs',
+    time_column='logged_at'
+) }},
 
 final as (
 
