@@ -4,9 +4,8 @@
     retried events; a replay of the copy already in the fact changes nothing and is skipped, so
     it touches no rollup bucket), read from `staging_model`
     and so re-deduped over all its copies; on a full build, every event. The fact replaces
-    each event's row (delete+insert on event_id). `time_column` is the fact's name for the
-    event's `started_at` (the first column of its sort key). -#}
-{% macro loaded_event_ctes(staging_model, log_type, name, time_column='started_at') %}
+    each event's row (delete+insert on event_id). -#}
+{% macro loaded_event_ctes(staging_model, log_type, name) %}
 {#- referenced outside the incremental branch, so dbt sees the dependency on a full parse -#}
 {%- set event_loads = ref('stg_event_loads') -%}
 {% if is_incremental() %}
@@ -16,8 +15,7 @@
         select
             event_id,
             max(received_at) as newest_received_at,
-            argMax(object_key, (received_at, object_key)) as newest_object_key,
-            argMax(started_at, (received_at, object_key)) as newest_started_at
+            argMax(object_key, (received_at, object_key)) as newest_object_key
         from {{ event_loads }}
         where
             log_type = '{{ log_type }}'
@@ -28,18 +26,13 @@
 
     held_receipts as (
 
-        -- the copy the fact holds for each of those events, where it would match the newest
-        -- copy: that copy's receipt and object are the same copy, so the same event time, and
-        -- the fact is ordered by event time: the lookup reads the granules of the batch's
-        -- event times, not the whole `event_id` column
+        -- the copy the fact holds for each of those events
         select
             event_id,
             received_at,
             object_key
         from {{ this }}
-        where
-            {{ time_column }} in (select newest_started_at from loads_since_cutoff)  -- noqa: RF02
-            and event_id in (select event_id from loads_since_cutoff)  -- noqa: RF02
+        where event_id in (select event_id from loads_since_cutoff)  -- noqa: RF02
 
     ),
 

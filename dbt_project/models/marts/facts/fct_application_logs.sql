@@ -8,10 +8,7 @@
 
 with
 
-{{ loaded_event_ctes(
-    'stg_application_logs', log_type='application', name='application_logs',
-    time_column='logged_at'
-) }},
+{{ loaded_event_ctes('stg_application_logs', log_type='application', name='application_logs') }},
 
 final as (
 
