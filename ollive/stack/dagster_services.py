@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from dagster_project.transformation.assets import dbt_executable
+from dagster_project.resources.build import dbt_executable
 from ollive.stack.dagster_home import DagsterProcess, dagster_processes, initialize_instance
 from ollive.stack.environment import child_env
 from ollive.stack.health import http_ok
