@@ -1,9 +1,12 @@
 """Where a running stack's Dagster runs spend their time, phase by phase, from the run log.
 
 Reads the instance of `ollive up` (`<state_dir>/dagster`) and prints, for its latest runs, the
-phases that decide freshness: queued (created → launched), launch (→ the run process has loaded
-the definitions and started), step (→ first step), work (→ first asset event), events (first →
-last asset event), and the total; then the medians per job. `bench/freshness.py` prints the same
+phases that decide freshness: queued (created → launched; of it, `create`: created → enqueued,
+the run's planned-asset events written at creation), launch (→ the run process has loaded the
+definitions and started), step (→ first step), work (→ first asset event), events (first → last
+asset event), and the total; then the medians per job, with `rollup`: created → the
+materialization of `agg_inference_5m` (the rollup `bench/freshness.py` probes) in the runs that
+build it. `bench/freshness.py` prints the same
 table after its probes.
 """
 
@@ -21,7 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 from ollive_contract.settings import StackSettings  # noqa: E402
 
-PHASES = ("queued", "launch", "step", "work", "events", "total")
+PHASES = ("create", "queued", "launch", "step", "work", "events", "total")
+PROBED_ROLLUP = "agg_inference_5m"
 
 
 @dataclass
@@ -30,6 +34,7 @@ class RunPhases:
     created: float
     seconds: dict[str, float]
     asset_events: int
+    rollup: float | None = None
 
 
 def run_phases(home: Path, limit: int = 100) -> list[RunPhases]:
@@ -42,9 +47,17 @@ def run_phases(home: Path, limit: int = 100) -> list[RunPhases]:
     with dg.DagsterInstance.from_config(str(home)) as instance:
         for record in instance.get_run_records(limit=limit):
             stamps: dict[T, list[float]] = {}
+            rollup = None
             for entry in instance.all_logs(record.dagster_run.run_id):
                 if entry.dagster_event:
                     stamps.setdefault(entry.dagster_event.event_type, []).append(entry.timestamp)
+                    key = entry.dagster_event.asset_key
+                    if (
+                        entry.dagster_event.event_type == T.ASSET_MATERIALIZATION
+                        and key is not None
+                        and key.to_user_string() == PROBED_ROLLUP
+                    ):
+                        rollup = entry.timestamp
             ends = stamps.get(T.RUN_SUCCESS) or stamps.get(T.RUN_FAILURE)
             needed = (T.RUN_STARTING, T.RUN_START, T.STEP_START)
             if not ends or any(kind not in stamps for kind in needed):
@@ -53,7 +66,9 @@ def run_phases(home: Path, limit: int = 100) -> list[RunPhases]:
             assets = sorted(t for kind in asset_kinds for t in stamps.get(kind, []))
             step = stamps[T.STEP_START][0]
             first, last = (assets[0], assets[-1]) if assets else (step, step)
+            enqueued = stamps.get(T.RUN_ENQUEUED, [created])[0]
             seconds = {
+                "create": enqueued - created,
                 "queued": stamps[T.RUN_STARTING][0] - created,
                 "launch": stamps[T.RUN_START][0] - stamps[T.RUN_STARTING][0],
                 "step": step - stamps[T.RUN_START][0],
@@ -61,7 +76,15 @@ def run_phases(home: Path, limit: int = 100) -> list[RunPhases]:
                 "events": last - first,
                 "total": ends[0] - created,
             }
-            out.append(RunPhases(record.dagster_run.job_name, created, seconds, len(assets)))
+            out.append(
+                RunPhases(
+                    record.dagster_run.job_name,
+                    created,
+                    seconds,
+                    len(assets),
+                    None if rollup is None else rollup - created,
+                )
+            )
     return sorted(out, key=lambda r: r.created)
 
 
@@ -75,6 +98,9 @@ def print_phases(runs: list[RunPhases]) -> dict[str, dict[str, float]]:
     for job in sorted({r.job for r in runs}):
         mine = [r for r in runs if r.job == job]
         medians[job] = {p: round(statistics.median(r.seconds[p] for r in mine), 1) for p in PHASES}
+        rollups = [r.rollup for r in mine if r.rollup is not None]
+        if rollups:
+            medians[job]["rollup"] = round(statistics.median(rollups), 1)
         shown = ", ".join(f"{p} {v:.1f}" for p, v in medians[job].items())
         print(f"  median of {len(mine)} {job} runs (s): {shown}")
     return medians
