@@ -16,17 +16,18 @@ gunicorn, as `ollive up` does), then, per chart and round, interleaved:
   data cache's timeout (`OLLIVE_SUPERSET_DATA_CACHE_SECONDS`, 60) are hits; each answer's
   `is_cached` is counted, hits and misses reported apart.
 
-With `--baseline-action-log request`, a second Superset on the same metadata serves with that
-action log (Superset's own: a commit per logged event inside each request), and each round also
-times the bounded and the cached request against it (`baseline`, `baseline_cached`): the same-run
-baseline of `OLLIVE_SUPERSET_ACTION_LOG` (superset_config/action_log.py).
+With `--baseline-env NAME=VALUE` (repeatable), a second Superset on the same metadata serves with
+those variables on top of the stack's (e.g. `OLLIVE_SUPERSET_ACTION_LOG=request`, Superset's own
+action log; `OLLIVE_SUPERSET_REUSE_CLICKHOUSE_CONNECTIONS=false`, a client per query), and each
+round also times the bounded and the cached request against it (`baseline`, `baseline_cached`):
+a same-run baseline of the configuration.
 
 A drill-down tile (Conversation turns, Scores and feedback, Trace spans) is timed as its
 dashboard opens it: narrowed to one conversation or trace, the first one, as the dashboard's
 required-first native filter selects.
 
     uv run python bench/superset_charts.py [--events 10000000] [--days 30] [--rounds 7]
-        [--state-dir DIR] [--baseline-action-log request|off|background]
+        [--state-dir DIR] [--baseline-env NAME=VALUE ...]
 
 With `--state-dir`, the stack's state (ClickHouse data, Superset metadata) is kept there, and a
 later run with the same directory and `--events` times the charts over the marts already built
@@ -283,13 +284,17 @@ def report(results: dict, times: dict, cache: dict) -> None:
         print(f"superset_baseline_overhead_p50: {base_overhead:.1f} ms")
 
 
-def start_baseline(settings, action_log: str, log_path: Path) -> tuple[subprocess.Popen, str]:
-    """A second Superset on the same metadata and caches, with `action_log` and its own port."""
+def start_baseline(
+    settings, overrides: dict[str, str], log_path: Path
+) -> tuple[subprocess.Popen, str]:
+    """A second Superset on the same metadata and caches, its own port, `overrides` in its env."""
     (port,) = free_ports(1)
-    superset = settings.superset.model_copy(update={"port": port, "action_log": action_log})
+    superset = settings.superset.model_copy(update={"port": port})
     argv, env = superset_command(settings.model_copy(update={"superset": superset}))
     with log_path.open("ab") as log:
-        server = subprocess.Popen(argv, env={**os.environ, **env}, stdout=log, stderr=log)
+        server = subprocess.Popen(
+            argv, env={**os.environ, **env, **overrides}, stdout=log, stderr=log
+        )
     url = f"http://{settings.host}:{port}"
     deadline = time.monotonic() + 240
     while not http_ok(f"{url}/health"):
@@ -307,10 +312,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--state-dir", type=Path, default=None, help="Keep (and reuse) the state.")
     parser.add_argument(
-        "--baseline-action-log",
-        choices=("background", "request", "off"),
-        default=None,
-        help="Also time a second Superset with this OLLIVE_SUPERSET_ACTION_LOG, same run.",
+        "--baseline-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="Also time a second Superset with these variables set, in the same rounds.",
     )
     args = parser.parse_args()
     if not superset_service.installed():
@@ -360,19 +366,17 @@ def main() -> None:
                 contexts[detail["slice_name"]] = json.loads(detail["query_context"])
 
             baseline = None
-            if args.baseline_action_log:
+            overrides = dict(item.split("=", 1) for item in args.baseline_env)
+            if overrides:
                 baseline_server, baseline_url = start_baseline(
-                    settings, args.baseline_action_log, work / "baseline-superset.log"
+                    settings, overrides, work / "baseline-superset.log"
                 )
                 baseline = login(
                     baseline_url,
                     env["OLLIVE_SUPERSET_ADMIN_USER"],
                     env["OLLIVE_SUPERSET_ADMIN_PASSWORD"],
                 )
-                print(
-                    f"baseline Superset ({args.baseline_action_log} action log) at {baseline_url}",
-                    file=sys.stderr,
-                )
+                print(f"baseline Superset ({overrides}) at {baseline_url}", file=sys.stderr)
             boards = dashboards()
             load_before = os.getloadavg()
             measured = measure(
@@ -400,7 +404,8 @@ def main() -> None:
         "charts": measured["per_chart"],
         "goal_p95_ms": 200,
         "action_log": settings.superset.action_log,
-        "baseline_action_log": args.baseline_action_log,
+        "reuse_clickhouse_connections": settings.superset.reuse_clickhouse_connections,
+        "baseline_env": args.baseline_env,
     }
     print(f"superset_bench_events: {args.events} events")
     print(f"superset_bench_inference_rollup_rows: {rollup_rows} rows")

@@ -58,6 +58,9 @@ def superset_env(settings: Any) -> dict[str, str]:
         or _persisted_secret(state, "admin_password"),
         "OLLIVE_SUPERSET_DATA_CACHE_SECONDS": str(superset.data_cache_seconds),
         "OLLIVE_SUPERSET_ACTION_LOG": superset.action_log,
+        "OLLIVE_SUPERSET_REUSE_CLICKHOUSE_CONNECTIONS": str(
+            superset.reuse_clickhouse_connections
+        ).lower(),
         "OLLIVE_SUPERSET_TENANTS": json.dumps(superset.tenants),
         "OLLIVE_CLICKHOUSE_HOST": clickhouse.host,
         "OLLIVE_CLICKHOUSE_PORT": str(clickhouse.port),

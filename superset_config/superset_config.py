@@ -102,6 +102,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 TALISMAN_ENABLED = SESSION_COOKIE_SECURE
 WTF_CSRF_ENABLED = True
 
+# Our own Superset hooks live beside this file (Superset loads it by path).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 # The action log (the `logs` table) written by a thread, not inside each request: Superset's own
 # logger commits four rows per chart request (action_log.py). `request` restores it; `off`
 # keeps no action log.
@@ -111,7 +114,13 @@ if _ACTION_LOG not in {"background", "request", "off"}:
         f"OLLIVE_SUPERSET_ACTION_LOG={_ACTION_LOG!r}: expected background, request or off"
     )
 if _ACTION_LOG != "request":
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from action_log import BackgroundEventLogger, NoEventLogger
 
     EVENT_LOGGER = BackgroundEventLogger() if _ACTION_LOG == "background" else NoEventLogger()
+
+# One ClickHouse connection per worker and database, not a new client (three queries to the
+# server before the chart's own) per chart query (clickhouse_clients.py).
+if os.environ.get("OLLIVE_SUPERSET_REUSE_CLICKHOUSE_CONNECTIONS", "true").lower() in _TRUE:
+    from clickhouse_clients import reuse_connections
+
+    DB_CONNECTION_MUTATOR = reuse_connections

@@ -47,6 +47,13 @@ class SupersetSettings(BaseSettings):
             "request), `off` keeps none."
         ),
     )
+    reuse_clickhouse_connections: bool = Field(
+        True,
+        description=(
+            "Each Superset worker keeps one ClickHouse connection per database instead of "
+            "opening a client (three queries to the server) for every chart query."
+        ),
+    )
     behind_proxy: bool = Field(False, description="Trust X-Forwarded-* from a reverse proxy.")
     secure_cookies: bool = Field(False, description="Session cookies over HTTPS only.")
     tenants: dict[str, list[str]] = Field(

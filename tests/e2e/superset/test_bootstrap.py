@@ -90,6 +90,7 @@ print(json.dumps({
     "data_cache": config["DATA_CACHE_CONFIG"]["CACHE_TYPE"],
     "scarf": config["SCARF_ANALYTICS"],
     "event_logger": type(logger).__name__ if logger is not None else None,
+    "connection_mutator": getattr(config.get("DB_CONNECTION_MUTATOR"), "__name__", None),
 }))
 """
 
@@ -125,6 +126,8 @@ def test_config_reads_secret_and_sqlite_metadata_under_the_state_dir(tmp_path) -
     assert config["scarf"] is False
     # the action log off the request path unless asked otherwise
     assert config["event_logger"] == "BackgroundEventLogger"
+    # one ClickHouse connection per worker, not a client per chart query
+    assert config["connection_mutator"] == "reuse_connections"
 
 
 def test_config_refuses_an_unknown_action_log(tmp_path) -> None:
