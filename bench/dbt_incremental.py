@@ -1,5 +1,7 @@
 """Benchmark of the dbt project on the embedded ClickHouse: full refresh on N staged events, then
-an incremental `dbt build` after 100k new events (late ones and replays among them).
+an incremental `dbt build` after 100k new events (late ones and replays among them), its time
+and the rows its queries read per model (`system.query_log`: on a shared machine the rows read
+show growth with history where the times carry the load's noise).
 
 For each size (default 1M and 10M; `--sizes 1000000` for one) it starts a private server, stages
 N events across the three log types with `INSERT … SELECT … FROM numbers()` (2% SDK retries,
@@ -135,6 +137,23 @@ def dbt_models(
     return elapsed, models, tests
 
 
+def rows_read_by_node(server: Server, since: str) -> dict[str, int]:
+    """Rows each dbt node's queries read since `since` (the server's `now64(6)` before the
+    build), from `system.query_log`: what the build reads, independent of the machine's load.
+    Queries without a node (dbt-clickhouse's `SELECT * FROM (<model>) LIMIT 0`, which builds
+    the model's IN sets too) count under `""`."""
+    server.client.command("SYSTEM FLUSH LOGS")
+    result = server.client.query(
+        """SELECT extract(query, '"node_id": "[a-z_]+[.]ollive[.]([a-z0-9_]+)"') AS node,
+                  sum(read_rows)
+           FROM system.query_log
+           WHERE type = 'QueryFinish' AND event_time_microseconds >= {since:DateTime64(6)}
+           GROUP BY node""",
+        parameters={"since": since},
+    )
+    return {node: int(rows) for node, rows in result.result_rows}
+
+
 def _fmt(models: dict[str, float]) -> str:
     return ", ".join(f"{name} {secs:.2f}" for name, secs in sorted(models.items()))
 
@@ -167,6 +186,7 @@ def run_size(size: int, workdir: Path, project: Path, name: str, now: float) -> 
             events = new_events(offset + n, int(NEW_EVENTS * share), offset, n, now)
             client.command(insert_sql(log_type, events))
         progress(f"{label}: dbt build (incremental)")
+        since = str(client.query("SELECT toString(now64(6))").result_rows[0][0])
         incr_s, incr_models, incr_tests = dbt_models(
             server,
             workdir,
@@ -180,6 +200,10 @@ def run_size(size: int, workdir: Path, project: Path, name: str, now: float) -> 
         )
         progress(f"{label}: incremental {incr_s:.1f} s; per model: {_fmt(incr_models)}")
         progress(f"{label}: incremental tests {incr_tests:.1f} s")
+        rows_read = rows_read_by_node(server, since)
+        top = sorted(rows_read.items(), key=lambda item: -item[1])[:12]
+        progress(f"{label}: rows read per node (M): " + ", ".join(
+            f"{node or '(LIMIT 0)'} {rows / 1e6:.1f}" for node, rows in top))  # fmt: skip
         progress(f"{label}: full refresh per model: {_fmt(full_models)}")
         for log_type, fact in [
             ("inference", "fct_inferences"),
@@ -202,13 +226,15 @@ def run_size(size: int, workdir: Path, project: Path, name: str, now: float) -> 
         f"dbt_incremental_build_100k_on_{label}_s": incr_s,
         f"dbt_incremental_models_100k_on_{label}_s": sum(incr_models.values()),
         f"dbt_incremental_tests_100k_on_{label}_s": incr_tests,
+        f"dbt_incremental_rows_read_100k_on_{label}_mrows": sum(rows_read.values()) / 1e6,
         f"dbt_incremental_fct_inferences_100k_on_{label}_s": incr_models["fct_inferences"],
         f"dbt_incremental_agg_inference_5m_100k_on_{label}_s": incr_models["agg_inference_5m"],
         f"dbt_full_over_incremental_build_{label}_ratio": full_s / incr_s,
     }
     for name, value in results.items():
-        unit = "x" if name.endswith("_ratio") else "s"
-        print(f"{name.removesuffix('_s').removesuffix('_ratio')}: {value:.2f} {unit}", flush=True)
+        unit = {"_ratio": "x", "_mrows": "M rows"}.get(name[name.rfind("_") :], "s")
+        short = name.removesuffix("_s").removesuffix("_ratio").removesuffix("_mrows")
+        print(f"{short}: {value:.2f} {unit}", flush=True)
     return results
 
 
