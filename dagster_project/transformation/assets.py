@@ -77,10 +77,10 @@ def keep_parse_state(run_target: Path, project_target: Path) -> None:
 
     dagster-dbt gives every build a target dir of its own and seeds it with the project
     target's `partial_parse.msgpack`. dbt rejects a state written for other `--target`/
-    `--profile`/vars (`ollive up`'s `dbt parse` passes no `--target`, the builds pass one), and
-    then parses the whole project again in every build: seconds of every build's start on 2
-    cores. The build's own state fits the next build; it is moved into place atomically, since
-    a hot and a rest build may finish together."""
+    `--profile`/vars (a `dbt parse` run by hand, another target), and then parses the whole
+    project again in every build: seconds of every build's start on 2 cores. The build's own
+    state fits the next build; it is moved into place atomically, since a hot and a rest build
+    may finish together."""
     state = run_target / "partial_parse.msgpack"
     staged = project_target / f".partial_parse.{os.getpid()}.msgpack"
     try:

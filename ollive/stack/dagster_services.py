@@ -42,9 +42,11 @@ def _prepare_code_server(settings: StackSettings, env: dict[str, str], log_file:
 
 def _parse_dbt_project(env: dict[str, str], log_file: Path) -> None:
     """A fresh dbt manifest before Dagster loads it: a stale one would hide new models."""
-    project = PipelineSettings().dbt_project_dir
+    pipeline = PipelineSettings()
+    project = pipeline.dbt_project_dir
     argv = [dbt_executable(), "parse", "--quiet", "--project-dir", str(project)]
-    argv += ["--profiles-dir", str(project)]
+    # the builds' target: dbt starts a build from this parse state only if it was written for it
+    argv += ["--profiles-dir", str(project), "--target", pipeline.dbt_target]
     with log_file.open("ab") as log:
         done = subprocess.run(
             argv, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, timeout=300
