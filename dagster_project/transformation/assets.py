@@ -4,6 +4,7 @@ import logging
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from dagster._core.definitions.unresolved_asset_job_definition import (
@@ -155,17 +156,32 @@ def build_dbt_job(
     )
 
 
+def _op_job(
+    assets: list[dg.AssetsDefinition],
+    op_name: str,
+    skipped_checks: set[dg.AssetCheckKey],
+    **job: Any,
+) -> UnresolvedAssetJobDefinition:
+    """A job of one dbt op's models and their batch-sized tests, in one process."""
+    (op_assets,) = [a for a in assets if a.op.name == op_name]
+    return dg.define_asset_job(
+        selection=_build_selection([op_assets], skipped_checks),
+        executor_def=dg.in_process_executor,
+        **job,
+    )
+
+
 def build_hot_job(
     assets: list[dg.AssetsDefinition], skipped_checks: set[dg.AssetCheckKey] = frozenset()
 ) -> UnresolvedAssetJobDefinition:
     """The build after loads: the rollup path (the hot op's models) and its batch-sized tests."""
-    (hot,) = [a for a in assets if a.op.name == HOT_OP]
-    return dg.define_asset_job(
-        "dbt_build_hot",
-        selection=_build_selection([hot], skipped_checks),
+    return _op_job(
+        assets,
+        HOT_OP,
+        skipped_checks,
+        name="dbt_build_hot",
         description="dbt build of the rollup path after loads (one at a time, first in queue).",
         tags=HOT_RUN_TAGS,
-        executor_def=dg.in_process_executor,
     )
 
 
@@ -173,13 +189,13 @@ def build_rest_job(
     assets: list[dg.AssetsDefinition], skipped_checks: set[dg.AssetCheckKey] = frozenset()
 ) -> UnresolvedAssetJobDefinition:
     """The build after hot builds: the models reading facts and rollups, and their tests."""
-    (rest,) = [a for a in assets if a.op.name == REST_OP]
-    return dg.define_asset_job(
-        "dbt_build_rest",
-        selection=_build_selection([rest], skipped_checks),
+    return _op_job(
+        assets,
+        REST_OP,
+        skipped_checks,
+        name="dbt_build_rest",
         description="dbt build of traces, conversations, anomalies after the rollup path.",
         tags=REST_RUN_TAGS,
-        executor_def=dg.in_process_executor,
     )
 
 
