@@ -4,6 +4,7 @@ and the marts are created with (and brought to) the TTL of their table class."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from ollive_contract.settings import PipelineSettings
 from ollive_contract.tables import staging_table
 from tests.fixtures.clickhouse import ClickHouseServer, start_clickhouse_server
 from tests.fixtures.dbt_cli import run_dbt
+from tests.fixtures.staging_rows import insert_loaded_ago
 
 TABLE = staging_table("application")
 
@@ -26,16 +28,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseServe
     ch.stop()
 
 
-def _insert(client, key: str, loaded_days_ago: int, n: int) -> None:
-    client.command(
-        f"INSERT INTO {TABLE} (event_id, project_id, service, started_at, received_at, "
-        "pii_detected, pii_entities, schema_version, level, logger, message, _object_key, "
-        "_loaded_at) SELECT generateUUIDv4(number), 'p', 's', now64(3), now64(3), false, [], 1, "
-        f"'info', 'l', 'm', '{key}', now64(3) - toIntervalDay({loaded_days_ago}) "
-        f"FROM numbers({n})"
-    )
-
-
 def _count(client, key: str) -> int:
     return int(client.command(f"SELECT count() FROM {TABLE} WHERE _object_key = '{key}'"))
 
@@ -45,8 +37,8 @@ def test_staging_ttl_reaches_existing_tables_and_expires_rows(server: ClickHouse
     for statement in migrate.schema_statements(None):  # tables as an older release made them
         client.command(statement)
     assert "TTL" not in client.command(f"SHOW CREATE TABLE {TABLE}")
-    _insert(client, "old", loaded_days_ago=40, n=5)
-    _insert(client, "new", loaded_days_ago=1, n=3)
+    insert_loaded_ago(client, "old", timedelta(days=40), n=5)
+    insert_loaded_ago(client, "new", timedelta(days=1), n=3)
     assert (_count(client, "old"), _count(client, "new")) == (5, 3)
 
     changed = migrate.apply_ttl(client, 30)
@@ -64,7 +56,7 @@ def test_staging_ttl_reaches_existing_tables_and_expires_rows(server: ClickHouse
         f"ALTER TABLE {t} REMOVE TTL" for t in map(staging_table, LOG_TYPES)
     )
     assert "TTL" not in client.command(f"SHOW CREATE TABLE {TABLE}")
-    _insert(client, "kept", loaded_days_ago=400, n=2)
+    insert_loaded_ago(client, "kept", timedelta(days=400), n=2)
     client.command(f"OPTIMIZE TABLE {TABLE} FINAL")
     assert _count(client, "kept") == 2
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 
 from dagster_project.clickhouse import migrate, staging_schema
 from ollive_contract.tables import staging_table
 from tests.fixtures.clickhouse import ClickHouseServer, start_clickhouse_server
+from tests.fixtures.staging_rows import insert_loaded_ago
 
 TABLE = staging_table("application")
 GRANULE = 8192  # MergeTree's default index_granularity
@@ -24,16 +26,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseServe
     ch = start_clickhouse_server(tmp_path_factory.mktemp("load-index-clickhouse") / "data")
     yield ch
     ch.stop()
-
-
-def _insert(client, key: str, loaded_hours_ago: int, n: int) -> None:
-    client.command(
-        f"INSERT INTO {TABLE} (event_id, project_id, service, started_at, received_at, "
-        "pii_detected, pii_entities, schema_version, level, logger, message, _object_key, "
-        "_loaded_at) SELECT generateUUIDv4(number), 'p', 's', now64(3), now64(3), false, [], 1, "
-        f"'info', 'l', 'm', '{key}', now64(3) - toIntervalHour({loaded_hours_ago}) "
-        f"FROM numbers({n})"
-    )
 
 
 def _wait_for_mutations(client, database: str, table: str) -> None:
@@ -67,13 +59,13 @@ def test_staging_tables_made_before_the_index_gain_it(server: ClickHouseServer) 
     )
     assert "INDEX" not in older
     client.command(older)  # the table as an older release made it
-    _insert(client, "old", loaded_hours_ago=48, n=OLD_ROWS)
+    insert_loaded_ago(client, "old", timedelta(hours=48), n=OLD_ROWS)
     assert migrate.log_types_without_loaded_at_index(client) == ["application"]
 
     migrate.forget_schema()
     migrate.ensure_schema(client)
     _wait_for_mutations(client, "ollive_staging", TABLE.split(".")[1])
     assert migrate.log_types_without_loaded_at_index(client) == []
-    _insert(client, "new", loaded_hours_ago=0, n=10)
+    insert_loaded_ago(client, "new", timedelta(hours=0), n=10)
     # the old part's granules are skipped: its index was built by the migration
     assert _recent_count(client) == 10
