@@ -6,9 +6,10 @@ caused it: a chart data request logs four (`execute_sql`, post-processing, the J
 the request's ORM objects, which are then loaded again. Profiled on the embedded stack, that was
 about a quarter of a chart request's time in Superset. `BackgroundEventLogger` keeps the same
 rows (same columns, the event's own time) but hands them to one writer thread per process,
-which inserts them in batches on its own connection. The price: rows still queued when a
-process is killed (not stopped) are lost, and a full queue drops rows (counted in Superset's
-log), which an action log can afford and a chart request's latency cannot.
+which serialises their records and inserts them in batches on its own connection. The price:
+rows still queued when a process is killed (not stopped) are lost, and a full queue drops rows
+(counted in Superset's log), which an action log can afford and a chart request's latency
+cannot.
 
 Runs inside Superset's virtualenv only (`superset_config.py` imports it).
 """
@@ -34,36 +35,15 @@ BATCH_ROWS = 500
 FLUSH_EVERY_S = 1.0
 
 
-def _rows(
-    user_id: int | None,
-    action: str,
-    dashboard_id: int | None,
-    duration_ms: int | None,
-    slice_id: int | None,
-    referrer: str | None,
-    records: list[dict[str, Any]],
-) -> list[dict[str, Any]]:
-    """The `logs` rows `DBEventLogger` would insert for one event."""
-    now = datetime.now(UTC).replace(tzinfo=None)  # the column is naive UTC
-    rows = []
-    for record in records:
-        try:
-            text: str | None = json.dumps(record)
-        except Exception:  # as DBEventLogger: a record it cannot serialise logs no JSON
-            text = None
-        rows.append(
-            {
-                "action": action,
-                "json": text,
-                "dashboard_id": dashboard_id or record.get("dashboard_id"),
-                "slice_id": slice_id or record.get("slice_id"),
-                "duration_ms": duration_ms,
-                "referrer": referrer,
-                "user_id": user_id,
-                "dttm": now,
-            }
-        )
-    return rows
+def _serialised(row: dict[str, Any]) -> dict[str, Any]:
+    """The queued row as a `logs` row: its record as JSON, serialised by the writer, not the
+    request (as DBEventLogger: a record it cannot serialise logs no JSON)."""
+    record = row.pop("record")
+    try:
+        row["json"] = json.dumps(record)
+    except Exception:
+        row["json"] = None
+    return row
 
 
 class BackgroundEventLogger(AbstractEventLogger):
@@ -86,12 +66,25 @@ class BackgroundEventLogger(AbstractEventLogger):
         *args: Any,
         **kwargs: Any,
     ) -> None:
+        if not has_app_context():
+            return
         records = kwargs.get("records") or []
         if not records and kwargs.get("curated_payload"):
             records = [kwargs["curated_payload"]]
-        rows = _rows(user_id, action, dashboard_id, duration_ms, slice_id, referrer, records)
-        if not rows or not has_app_context():
-            return
+        now = datetime.now(UTC).replace(tzinfo=None)  # the column is naive UTC
+        rows = [
+            {
+                "action": action,
+                "record": record,
+                "dashboard_id": dashboard_id or record.get("dashboard_id"),
+                "slice_id": slice_id or record.get("slice_id"),
+                "duration_ms": duration_ms,
+                "referrer": referrer,
+                "user_id": user_id,
+                "dttm": now,
+            }
+            for record in records
+        ]
         self._ensure_writer(current_app._get_current_object())  # type: ignore[attr-defined]
         for row in rows:
             try:
@@ -146,7 +139,7 @@ class BackgroundEventLogger(AbstractEventLogger):
 
         try:
             with app.app_context(), db.engine.begin() as connection:
-                connection.execute(Log.__table__.insert(), rows)
+                connection.execute(Log.__table__.insert(), [_serialised(row) for row in rows])
         except Exception as exc:  # the action log never takes a request or a worker down
             logger.error("action log: %d rows not written (%s)", len(rows), type(exc).__name__)
 
