@@ -91,43 +91,39 @@ def keep_parse_state(run_target: Path, project_target: Path) -> None:
         logger.warning("partial-parse state not kept for the next build: %s", error)
 
 
-def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
-    """The hot op (the rollups and their ancestors) and the rest op (every other model)."""
+def _dbt_op(
+    project: DbtProject, name: str, pool: str, niceness: int, **selection: str
+) -> dg.AssetsDefinition:
+    """One dbt op over the models `selection` picks, building them in a fork of the run."""
     project_target = Path(project.project_dir) / project.target_path
 
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
-        select=HOT_SELECT,
-        name=HOT_OP,
+        name=name,
         dagster_dbt_translator=OlliveDbtTranslator(),
-        pool=DBT_POOL,
+        pool=pool,
+        **selection,
     )
-    def ollive_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        """Builds and tests the rollup path (stg_ → fct_ → agg_*_5m)."""
+    def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+        if niceness:
+            os.nice(niceness)  # the process and its dbt yield the cores to what runs beside
         with forked_dbt():
             invocation = dbt.cli(BUILD_ARGS, context=context)
         yield from invocation.stream()
         keep_parse_state(invocation.target_path, project_target)
 
-    @dbt_assets(
-        manifest=project.manifest_path,
-        project=project,
-        exclude=HOT_SELECT,
-        name=REST_OP,
-        dagster_dbt_translator=OlliveDbtTranslator(),
-        pool=DBT_REST_POOL,
-    )
-    def ollive_dbt_rest(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-        """Builds and tests the models that read the facts and rollups (traces, anomalies…)."""
-        # this run's process and its dbt yield the cores to the hot builds and loads beside them
-        os.nice(REST_NICENESS)
-        with forked_dbt():
-            invocation = dbt.cli(BUILD_ARGS, context=context)
-        yield from invocation.stream()
-        keep_parse_state(invocation.target_path, project_target)
+    return _build
 
-    return [ollive_dbt, ollive_dbt_rest]
+
+def build_dbt_assets(project: DbtProject) -> list[dg.AssetsDefinition]:
+    """The hot op (the rollups and their ancestors: the rollup path, stg_ → fct_ → agg_*_5m) and
+    the rest op (every other model: traces, conversations, anomalies, which read the hot op's);
+    the rest yields the cores to the hot builds and loads beside it."""
+    return [
+        _dbt_op(project, HOT_OP, DBT_POOL, 0, select=HOT_SELECT),
+        _dbt_op(project, REST_OP, DBT_REST_POOL, REST_NICENESS, exclude=HOT_SELECT),
+    ]
 
 
 def _build_selection(
