@@ -13,7 +13,6 @@ from ingest_api.intake import pseudonyms
 from ingest_api.intake.validation import ContractEvent
 from ingest_api.pii.redaction import Redactor
 from ollive_contract.events import (
-    EVENT_ADAPTER,
     FREE_TEXT_FIELDS,
     PREVIEW_MAX_CHARS,
     SCHEMA_VERSION,
@@ -67,7 +66,10 @@ def to_record(
         if metadata is not None:
             updates["metadata"] = metadata
     _pseudonymise(event, updates)
-    body = EVENT_ADAPTER.dump_json(_copy(event, updates), exclude_none=True)
+    record = _copy(event, updates)
+    # the model's own serializer: the same JSON as the union's adapter (the model is known
+    # here), without its dispatch, ~1.7 CPU-us/event less (bench/ingest_prepare.py, encode)
+    body = record.__pydantic_serializer__.to_json(record, exclude_none=True)
     # server fields last, so nothing the client sent can survive under these names (the
     # models drop unknown keys, so the dump holds none of them)
     return body[:-1] + _request_fields(received_at, project_id) + _pii_fields(frozenset(found))
