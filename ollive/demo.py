@@ -317,7 +317,8 @@ def _summariser_landed(ch, run: SummariserRun | None, before: int) -> bool:
     """Every summariser call is counted by the rollup, and the anomaly model has scored its
     series past its last incident from the rollup as it is now (or it did not run): a build
     that scored buckets whose calls were still on their way flags them as a drop until the
-    next build rescores them."""
+    next build rescores them. The load compared is the newest among the buckets scored: the
+    still-filling newest bucket is never scored, so its loads would be waited for in vain."""
     if run is None:
         return True
     if _stage_counts(ch, summariser.SERVICE)["in rollup"] - before < run.calls:
@@ -331,7 +332,8 @@ def _summariser_landed(ch, run: SummariserRun | None, before: int) -> bool:
     newest_load = _count(
         ch,
         "select toUnixTimestamp64Milli(max(last_loaded_at)) "
-        f"from {MARTS_DATABASE}.agg_inference_5m {where}",
+        f"from {MARTS_DATABASE}.agg_inference_5m {where} "
+        f"and bucket_start <= toDateTime({scored_until}, 'UTC')",
     )
     return scored_until >= max(i.end_s for i in run.incidents) and scored_load >= newest_load
 
