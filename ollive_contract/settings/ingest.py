@@ -71,7 +71,9 @@ class IngestSettings(BaseSettings):
         50.0, description="A commit closes this long after its first event arrived."
     )
     commit_concurrency: int = Field(4, description="Commits uploading at the same time.")
-    gzip_level: int = Field(3, ge=1, le=9, description="zlib level of the stored objects.")
+    gzip_level: int = Field(
+        2, ge=0, le=3, description="ISA-L gzip level of the stored objects (0-3; 3 is smallest)."
+    )
 
     # durability when the store is down
     spool_dir: Path = Field(
