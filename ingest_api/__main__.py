@@ -14,7 +14,7 @@ def main() -> None:
     settings = IngestSettings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, freeze_after_startup=True),
         host=settings.host,
         port=settings.port,
         log_level="info",

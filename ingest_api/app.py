@@ -14,7 +14,7 @@ from ingest_api.api.body_drain import DrainRefusedBody
 from ingest_api.api.errors import RequestRefused
 from ingest_api.api.rate_limit import KeyQuotas
 from ingest_api.api.shared_quota import open_shared_quotas
-from ingest_api.intake.workers import start_workers
+from ingest_api.intake.workers import freeze_long_lived, start_workers
 from ingest_api.keys.store import open_key_store
 from ingest_api.metrics import IngestMetrics
 from ingest_api.state import IngestState
@@ -66,8 +66,12 @@ async def _answer_refused(request: Request, exc: Exception) -> Response:
     return await logs.answer_refused(request, exc)
 
 
-def create_app(settings: IngestSettings) -> FastAPI:
-    """The ingest API; all state is built in the lifespan, from `settings` only."""
+def create_app(settings: IngestSettings, *, freeze_after_startup: bool = False) -> FastAPI:
+    """The ingest API; all state is built in the lifespan, from `settings` only.
+
+    `freeze_after_startup` (the served process, `__main__`) moves what startup built out of the
+    garbage collector's reach (`freeze_long_lived`).
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -87,6 +91,8 @@ def create_app(settings: IngestSettings) -> FastAPI:
             settings.prepare_workers,
             settings.spool_path,
         )
+        if freeze_after_startup:
+            freeze_long_lived()
         try:
             yield
         finally:
