@@ -115,6 +115,8 @@ def _stages(rounds: list[list[bytes]]) -> dict[str, float]:
 _CHILD_HEAD = """
 import json, sys, time
 from collections import Counter
+from collections.abc import Iterable
+from typing import Any
 from datetime import UTC, datetime
 from bench.ingest_load import _bodies
 from ingest_api.intake import prepare
@@ -147,7 +149,7 @@ print("child:", json.dumps(out))
 
 
 def _child_script() -> str:
-    parts = (_RecordingRedactor, _ReplayingRedactor, _stages)
+    parts = (_record_all, _RecordingRedactor, _ReplayingRedactor, _stages)
     return _CHILD_HEAD % (STAGES,) + "\n\n".join(inspect.getsource(p) for p in parts) + _CHILD_MAIN
 
 
