@@ -11,12 +11,17 @@ deduplication token make loads exactly-once.
 While a load run of a log type is still waiting to start, no new run is requested for that log
 type: the run queue admits one load run per log type at a time (batched INSERTs rely on it), and
 each run costs a process start (20-60 s on a busy 2-core machine), so a run per tick would pile
-up faster than they drain. The objects wait one tick more and go into the next run together.
+up faster than they drain. The objects wait until it starts and go into the next run together.
+
+An evaluation that requests nothing keeps looking for `poll_seconds` (`polling.py`): every half
+second it lists the objects named in the last minute (one short listing per log type) and asks
+whether a blocking run has started; only when either changed does it list and diff again, so an
+object is requested about half a second after it is stored, not at the next 5 s tick.
 """
 
 import hashlib
 import json
-import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -24,8 +29,9 @@ import dagster as dg
 from dagster_project.clickhouse.cluster import configured_cluster
 from dagster_project.clickhouse.migrate import ensure_schema
 from dagster_project.ingestion.assets import load_op_name, staging_asset_key
-from dagster_project.ingestion.discovery import unloaded_objects
+from dagster_project.ingestion.discovery import recent_keys, unloaded_objects
 from dagster_project.ingestion.jobs import LOG_TYPE_TAG, load_raw_objects_job
+from dagster_project.ingestion.polling import polls
 from dagster_project.ingestion.settings import LoaderSettings
 from dagster_project.resources.clickhouse import ClickHouseResource
 from dagster_project.resources.object_store import ObjectStoreResource
@@ -107,29 +113,31 @@ def _instance(context: dg.SensorEvaluationContext) -> dg.DagsterInstance | None:
         return None
 
 
-@dg.sensor(
-    job=load_raw_objects_job,
-    minimum_interval_seconds=5,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Requests load runs for raw objects not yet in the load manifest.",
-)
-def raw_objects_sensor(
-    context: dg.SensorEvaluationContext,
-    object_store: ObjectStoreResource,
-    clickhouse: ClickHouseResource,
-    loader: LoaderSettings,
-) -> dg.SensorResult:
-    now_s = int(time.time())
-    requested: dict[str, int] = json.loads(context.cursor or "{}").get("requested", {})
-    client = clickhouse.get_client()
-    ensure_schema(client, loader.staging_ttl_days, configured_cluster())
-    unloaded = unloaded_objects(object_store, client, datetime.now(UTC), loader.lookback_hours)
+def _unblocked(instance: dg.DagsterInstance | None, blocked: set[str]) -> bool:
+    """Whether a log type whose objects waited behind a run not yet started no longer has one."""
+    return bool(blocked and instance and not blocked <= log_types_waiting(instance))
 
-    still_pending: dict[str, int] = {}
-    runs: list[dg.RunRequest] = []
-    waiting = 0
-    instance = _instance(context)
-    runs_of = load_runs_by_log_type(instance) if instance else None
+
+@dataclass
+class Plan:
+    """What one full look asks for, and what it leaves for a later look."""
+
+    runs: list[dg.RunRequest] = field(default_factory=list)
+    pending: dict[str, int] = field(default_factory=dict)  # cursor: short key -> when asked
+    waiting: int = 0  # objects left for a later look
+    blocked: set[str] = field(default_factory=set)  # log types with objects behind a waiting run
+
+
+def plan_runs(
+    unloaded: dict[str, list[tuple[str, int]]],
+    requested: dict[str, int],
+    runs_of: dict[str, set[dg.DagsterRunStatus]] | None,
+    loader: LoaderSettings,
+    now_s: int,
+) -> Plan:
+    """The load runs for `unloaded`, given the objects already requested (`requested`, from the
+    cursor) and each log type's waiting or running load runs (None: no instance to look at)."""
+    plan = Plan()
     # a log type with a run not yet started; without an instance, none (nothing to look at)
     blocked = waiting_in(runs_of) if runs_of is not None else set()
     # a log type with a run that may still load what it was asked; without an instance, all
@@ -145,29 +153,67 @@ def raw_objects_sensor(
                 and log_type in active
                 and now_s - asked < loader.rerequest_after_s
             ):
-                still_pending[short] = asked  # its run is queued or running
+                plan.pending[short] = asked  # its run is queued or running
             else:
                 fresh.append((key, size))
         if log_type in blocked:
-            waiting += len(fresh)  # a run of this log type has not started yet
+            plan.waiting += len(fresh)  # a run of this log type has not started yet
+            if fresh:
+                plan.blocked.add(log_type)
             continue
         for i in range(0, len(fresh), loader.max_objects_per_run):
             batch = fresh[i : i + loader.max_objects_per_run]
-            if len(runs) >= loader.max_runs_per_tick:
-                waiting += len(batch)
+            if len(plan.runs) >= loader.max_runs_per_tick:
+                plan.waiting += len(batch)
                 continue
             asked_before = max(requested.get(_short(k), 0) for k, _ in batch)
-            runs.append(batch_run_request(log_type, batch, asked_before))
-            still_pending.update((_short(k), now_s) for k, _ in batch)
+            plan.runs.append(batch_run_request(log_type, batch, asked_before))
+            plan.pending.update((_short(k), now_s) for k, _ in batch)
+    return plan
 
-    requested_objects = sum(int(r.tags["ollive/objects"]) for r in runs)
+
+@dg.sensor(
+    job=load_raw_objects_job,
+    minimum_interval_seconds=5,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests load runs for raw objects not yet in the load manifest.",
+)
+def raw_objects_sensor(
+    context: dg.SensorEvaluationContext,
+    object_store: ObjectStoreResource,
+    clickhouse: ClickHouseResource,
+    loader: LoaderSettings,
+) -> dg.SensorResult:
+    requested: dict[str, int] = json.loads(context.cursor or "{}").get("requested", {})
+    client = clickhouse.get_client()
+    ensure_schema(client, loader.staging_ttl_days, configured_cluster())
+    s3 = object_store.client()
+    instance = _instance(context)
+    seen: set[str] | None = None
+    plan = Plan()
+    # A full look lists `lookback_hours` of every log type and reads the manifest; between two,
+    # a cheap one (the last minute's keys; the waiting runs) says whether to look fully again.
+    for _ in polls(loader.poll_seconds):
+        keys = recent_keys(object_store, s3, datetime.now(UTC))  # before the full listing
+        if seen is not None and keys <= seen and not _unblocked(instance, plan.blocked):
+            continue
+        seen = keys
+        now = datetime.now(UTC)
+        unloaded = unloaded_objects(object_store, client, now, loader.lookback_hours, s3)
+        runs_of = load_runs_by_log_type(instance) if instance else None
+        plan = plan_runs(unloaded, requested, runs_of, loader, int(now.timestamp()))
+        if plan.runs:
+            break
+
+    requested_objects = sum(int(r.tags["ollive/objects"]) for r in plan.runs)
     context.log.info(
-        f"{requested_objects} objects in {len(runs)} runs requested, "
-        f"{len(still_pending) - requested_objects} in flight, {waiting} wait for the next tick"
+        f"{requested_objects} objects in {len(plan.runs)} runs requested, "
+        f"{len(plan.pending) - requested_objects} in flight, "
+        f"{plan.waiting} wait for the next tick"
     )
     # keys that reached the manifest drop out of the cursor: it stays as small as the backlog
     return dg.SensorResult(
-        run_requests=runs,
-        cursor=json.dumps({"requested": still_pending}),
-        skip_reason=None if runs else "no new raw objects",
+        run_requests=plan.runs,
+        cursor=json.dumps({"requested": plan.pending}),
+        skip_reason=None if plan.runs else "no new raw objects",
     )

@@ -29,6 +29,15 @@ class LoaderSettings(dg.ConfigurableResource):
     max_runs_per_tick: int = Field(
         20, ge=1, description="Most runs one tick requests; the rest wait for the next tick."
     )
+    poll_seconds: float = Field(
+        4.0,
+        ge=0,
+        le=4.5,
+        description=(
+            "How long an evaluation that found nothing to load keeps looking for new objects "
+            "(every 0.5 s) before it gives up the tick; below the daemon's 5 s sensor loop."
+        ),
+    )
     rerequest_after_s: int = Field(
         600,
         ge=15,

@@ -19,7 +19,6 @@ fails on them.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,6 +28,7 @@ from dagster._core.definitions.unresolved_asset_job_definition import (
 )
 
 from dagster_project.ingestion.assets import staging_keys
+from dagster_project.ingestion.polling import POLL_SECONDS, polls
 
 WAITING = [
     dg.DagsterRunStatus.QUEUED,
@@ -40,13 +40,6 @@ FINISHED = [
     dg.DagsterRunStatus.FAILURE,
     dg.DagsterRunStatus.CANCELED,
 ]
-# The daemon evaluates a sensor at most every 5 s (`MIN_INTERVAL_LOOP_TIME`), so a load waited
-# 2.5 s on average for the tick that saw it. An evaluation that finds nothing to request looks
-# again every POLL_EVERY_SECONDS for up to POLL_SECONDS (below the 5 s loop, so the next tick is
-# not skipped): a load is seen within about half a second. Each look is a few indexed reads of
-# the event log.
-POLL_SECONDS = 4.0
-POLL_EVERY_SECONDS = 0.5
 # finished hot builds looked at per tick: more than can finish between two ticks
 HOT_RUNS_PER_TICK = 50
 
@@ -236,8 +229,8 @@ def build_dbt_after_loads_sensor(
     rest: UnresolvedAssetJobDefinition,
     poll_seconds: float = POLL_SECONDS,
 ) -> dg.SensorDefinition:
-    """The sensor; an evaluation with nothing to request looks again every `POLL_EVERY_SECONDS`
-    for up to `poll_seconds` before it gives up the tick."""
+    """The sensor; an evaluation with nothing to request looks again every half second for up
+    to `poll_seconds` before it gives up the tick (`ingestion/polling.py`)."""
 
     @dg.sensor(
         jobs=[whole, hot, rest],
@@ -251,12 +244,11 @@ def build_dbt_after_loads_sensor(
     )
     def dbt_after_loads(context: dg.SensorEvaluationContext) -> dg.SensorResult:
         seen, hot_run = _seen(context.cursor)
-        give_up = time.monotonic() + poll_seconds
-        while True:
+        # each look is a few indexed reads of the event log (`ingestion/polling.py`)
+        for _ in polls(poll_seconds):
             requests, skipped, seen, hot_run = _evaluate(context, whole, hot, rest, seen, hot_run)
-            if requests or time.monotonic() + POLL_EVERY_SECONDS > give_up:
+            if requests:
                 break
-            time.sleep(POLL_EVERY_SECONDS)
         if not requests:
             reason = "; ".join(skipped) or "no loads or hot builds since the last request"
             return dg.SensorResult(skip_reason=reason, cursor=_cursor(seen, hot_run))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +25,8 @@ def _tick(
     instance: dg.DagsterInstance | None = None,
     **loader: int,
 ) -> dg.SensorResult:
-    resources = {**p.resources, "loader": LoaderSettings(**loader)} if loader else p.resources
+    # one look per tick unless a test asks for the polling
+    resources = {**p.resources, "loader": LoaderSettings(**{"poll_seconds": 0, **loader})}
     with dg.build_sensor_context(resources=resources, cursor=cursor, instance=instance) as context:
         result = raw_objects_sensor(context)
     assert isinstance(result, dg.SensorResult)
@@ -156,3 +158,72 @@ def test_sensor_batches_thousands_of_objects_in_one_tick(pipeline: Pipeline) -> 
         1000,
         500,
     ]
+
+
+def _store_later(p: Pipeline, log_type: str, after_s: float) -> tuple[threading.Timer, dict]:
+    """Stores an object of `log_type` `after_s` from now; its key and when it was stored land
+    in the dict."""
+    stored: dict = {}
+    s3, bucket = p.s3(), p.store.bucket
+
+    def store() -> None:
+        stored["key"] = put_raw_object(
+            s3, bucket, log_type, raw_lines(log_type, 3, datetime.now(UTC))
+        )
+        stored["at"] = time.monotonic()
+
+    timer = threading.Timer(after_s, store)
+    timer.start()
+    return timer, stored
+
+
+def test_an_evaluation_requests_an_object_stored_during_it(pipeline: Pipeline) -> None:
+    """An object stored while the evaluation looks is requested in that evaluation, about half
+    a second later, not at the next tick; with nothing new, the evaluation gives the tick up
+    after its polling time."""
+    # the bucket's first write (SeaweedFS makes its volumes then) goes before the timed part
+    put_raw_object(
+        pipeline.s3(),
+        pipeline.store.bucket,
+        "application",
+        raw_lines("application", 1, datetime.now(UTC)),
+    )
+    cursor = _tick(pipeline).cursor  # requested: in flight from now on
+    timer, stored = _store_later(pipeline, "inference", 0.6)
+    result = _tick(pipeline, cursor, poll_seconds=3)
+    timer.join()
+    assert _requested(result) == {"inference": [stored["key"]]}
+    assert time.monotonic() - stored["at"] < 1.2  # the next look, not the next tick
+    started = time.monotonic()
+    assert not _tick(pipeline, result.cursor, poll_seconds=1).run_requests
+    assert 0.9 < time.monotonic() - started < 2.5
+
+
+def test_objects_behind_a_waiting_run_are_requested_once_it_starts(pipeline: Pipeline) -> None:
+    key = put_raw_object(
+        pipeline.s3(),
+        pipeline.store.bucket,
+        "inference",
+        raw_lines("inference", 3, datetime.now(UTC)),
+    )
+    with dg.instance_for_test() as instance:
+        waiting = dg.DagsterRun(  # created, not yet started (QUEUED needs a code location)
+            job_name=load_raw_objects_job.name,
+            run_id=str(uuid.uuid4()),
+            status=dg.DagsterRunStatus.NOT_STARTED,
+            tags={"ollive/log_type": "inference"},
+        )
+        instance.add_run(waiting)
+        assert not _tick(pipeline, None, instance).run_requests  # it waits behind that run
+
+        def start() -> None:  # the queue launched it: it runs, no longer waits
+            instance.delete_run(waiting.run_id)
+            instance.add_run(waiting.with_status(dg.DagsterRunStatus.STARTED))
+
+        timer = threading.Timer(0.6, start)
+        started = time.monotonic()
+        timer.start()
+        result = _tick(pipeline, None, instance, poll_seconds=3)
+        timer.join()
+        assert _requested(result) == {"inference": [key]}
+        assert 0.5 < time.monotonic() - started < 1.9
