@@ -119,8 +119,9 @@ async def _ingest(
     except BodyError as exc:
         state.metrics.rejected.labels(exc.code).inc()
         return error_response(exc.status, exc.code, exc.message)
-    lines, rejected, entities = prepared.lines, prepared.rejected, prepared.entities
-    wait = await admission.charge_events(sum(map(len, lines.values())))
+    parts, rejected, entities = prepared.parts, prepared.rejected, prepared.entities
+    accepted = sum(count for count, _ in parts.values())
+    wait = await admission.charge_events(accepted)
     if wait is not None:
         return error_response(
             429, QUOTA_CODE, "this API key is over its events quota", **{"Retry-After": wait}
@@ -129,10 +130,10 @@ async def _ingest(
         state.metrics.rejected.labels(r.code).inc()
     for entity, n in entities.items():
         state.metrics.pii.labels(entity).inc(n)
-    if not lines:
+    if not parts:
         return error_response(422, "no_valid_events", "no event in the request was valid", rejected)
     try:
-        await state.committer.submit(lines, received_at)
+        await state.committer.submit(parts, received_at)
     except SpoolFull:
         retry = str(int(max(1, cfg.spool_retry_seconds * 5)))
         return error_response(
@@ -141,9 +142,8 @@ async def _ingest(
             "store down and spool full; retry later",
             **{"Retry-After": retry},
         )
-    for log_type, part in lines.items():
-        state.metrics.accepted.labels(log_type).inc(len(part))
-    accepted = sum(map(len, lines.values()))
+    for log_type, (count, _) in parts.items():
+        state.metrics.accepted.labels(log_type).inc(count)
     return JSONBytes(
         {"accepted": accepted, "rejected": [rejected_item(r) for r in rejected]}, status_code=202
     )

@@ -104,17 +104,17 @@ async def _export(
     if wait is not None:
         return _refused(kind, 429, "this API key is over its events quota", {"Retry-After": wait})
     _count(state, prepared)
-    if prepared.lines:
+    if prepared.parts:
         try:
-            await state.committer.submit(prepared.lines, received_at)
+            await state.committer.submit(prepared.parts, received_at)
         except SpoolFull:
             retry = str(int(max(1, cfg.spool_retry_seconds * 5)))
             return _refused(
                 kind, 503, "store down and spool full; retry later", {"Retry-After": retry}
             )
-    for log_type, part in prepared.lines.items():
+    for log_type, (count, _) in prepared.parts.items():
         if log_type != OTLP_TRACES_ARCHIVE:
-            state.metrics.accepted.labels(log_type).inc(len(part))
+            state.metrics.accepted.labels(log_type).inc(count)
     return Response(
         export_response(kind, len(prepared.rejected), _message(prepared)),
         status_code=200,
@@ -137,7 +137,7 @@ def _count(state: IngestState, prepared: PreparedTraces) -> None:
 
 def _events(prepared: PreparedTraces) -> int:
     """Contract events the request would store (the archived raw OTLP is not one)."""
-    return sum(len(part) for kind, part in prepared.lines.items() if kind != OTLP_TRACES_ARCHIVE)
+    return sum(n for kind, (n, _) in prepared.parts.items() if kind != OTLP_TRACES_ARCHIVE)
 
 
 def _message(prepared: PreparedTraces) -> str:

@@ -37,9 +37,19 @@ class PrepareConfig:
 
 @dataclass(frozen=True)
 class Prepared:
-    lines: dict[str, list[bytes]]
+    parts: dict[str, tuple[int, bytes]]  # per log type: events, their NDJSON lines joined
     rejected: list[Rejection]
     entities: Counter[str]
+
+
+def joined(lines: dict[str, list[bytes]]) -> dict[str, tuple[int, bytes]]:
+    """Each log type's lines as one bytes object and their count.
+
+    What a worker returns is pickled, piped and unpickled in the API process: one bytes object
+    per log type costs about half the CPU of a list of lines (the joining is then done here,
+    not in the group commit).
+    """
+    return {log_type: (len(part), b"".join(part)) for log_type, part in lines.items()}
 
 
 _config: PrepareConfig | None = None
@@ -104,4 +114,4 @@ def prepare(
                 entity_counts=entities,
             )
         )
-    return Prepared(dict(lines), validated.rejected, entities)
+    return Prepared(joined(lines), validated.rejected, entities)

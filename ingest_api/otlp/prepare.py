@@ -13,7 +13,7 @@ from datetime import datetime
 
 from ingest_api.intake import pseudonyms
 from ingest_api.intake.body import BodyError, RawEvent, decode
-from ingest_api.intake.prepare import future_bound, worker_setup
+from ingest_api.intake.prepare import future_bound, joined, worker_setup
 from ingest_api.intake.records import to_record
 from ingest_api.intake.validation import Rejection, validate_events
 from ingest_api.otlp.archive import archive_line
@@ -25,7 +25,7 @@ from ollive_contract.object_keys import OTLP_TRACES_ARCHIVE
 
 @dataclass(frozen=True)
 class PreparedTraces:
-    lines: dict[str, list[bytes]]  # per log type, and the archive's line
+    parts: dict[str, tuple[int, bytes]]  # per log type, and the archive: lines, joined
     spans: int
     accepted: int
     rejected: list[Rejection]  # index: the span's position in the request
@@ -93,4 +93,4 @@ def prepare_traces(
             )
         )
     rejected.sort(key=lambda r: r.index)
-    return PreparedTraces(dict(lines), spans, len(validated.events), rejected, dropped, entities)
+    return PreparedTraces(joined(lines), spans, len(validated.events), rejected, dropped, entities)

@@ -59,7 +59,7 @@ def test_concurrent_requests_share_one_object_per_log_type(tmp_path: Path) -> No
         gc = _committer(store, Spool(tmp_path, 2**20))
         await asyncio.gather(
             *(
-                gc.submit({"inference": [b"i%d\n" % n], "application": [b"a%d\n" % n]}, now)
+                gc.submit({"inference": (1, b"i%d\n" % n), "application": (1, b"a%d\n" % n)}, now)
                 for n in range(50)
             )
         )
@@ -81,7 +81,7 @@ def test_store_down_spools_then_drains_in_order(tmp_path: Path) -> None:
     async def main() -> None:
         gc = _committer(store, spool, max_events=1)
         for n in range(5):
-            await gc.submit({"inference": [b"e%d\n" % n]}, datetime.now(UTC))
+            await gc.submit({"inference": (1, b"e%d\n" % n)}, datetime.now(UTC))
         assert spool.depth() == 5 and not store.objects
         assert not await drain_once(spool, gc, metrics)
         store.down = False
@@ -99,7 +99,7 @@ def test_full_spool_refuses(tmp_path: Path) -> None:
     async def main() -> None:
         gc = _committer(store, Spool(tmp_path, 10), max_events=1)
         with pytest.raises(SpoolFull):
-            await gc.submit({"inference": [b"x" * 100 + b"\n"]}, datetime.now(UTC))
+            await gc.submit({"inference": (1, b"x" * 100 + b"\n")}, datetime.now(UTC))
 
     asyncio.run(main())
 
@@ -120,7 +120,7 @@ def test_flush_commits_a_pending_batch(tmp_path: Path) -> None:
 
     async def main() -> None:
         gc = _committer(store, Spool(tmp_path, 2**20), max_ms=60_000)
-        waiter = asyncio.create_task(gc.submit({"inference": [b"x\n"]}, datetime.now(UTC)))
+        waiter = asyncio.create_task(gc.submit({"inference": (1, b"x\n")}, datetime.now(UTC)))
         await asyncio.sleep(0.05)
         assert not store.objects
         await gc.flush()

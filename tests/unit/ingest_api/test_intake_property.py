@@ -200,7 +200,10 @@ def test_the_worker_step_serves_any_batch_and_never_stores_a_raw_user_id(
     except BodyError as exc:
         assert 400 <= exc.status < 500
         return
-    stored = [json.loads(line) for lines in prepared.lines.values() for line in lines]
+    # each part: its count, and that many newline-terminated lines
+    for count, data in prepared.parts.values():
+        assert data.endswith(b"\n") and data.count(b"\n") == count
+    stored = [json.loads(line) for _, data in prepared.parts.values() for line in data.splitlines()]
     assert len(stored) + len(prepared.rejected) == len(events)
     for record in stored:
         value = record.get("user_id")
