@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from ingest_api.app import create_app
+from ollive.stack.ports import free_port
+from ollive_contract.settings import IngestSettings, ObjectStoreSettings
 from tests.fixtures.ingest_app import API_KEY
 from tests.fixtures.ingest_events import application, inference, ndjson
 
@@ -89,3 +93,23 @@ def test_health_metrics_docs(ingest_app: TestClient) -> None:
     assert "ollive_ingest_spool_objects" in metrics
     assert "/v1/logs" in ingest_app.get("/openapi.json").json()["paths"]
     assert ingest_app.get("/docs").status_code == 200
+
+
+def test_only_the_served_app_freezes_what_startup_built(tmp_path: Path) -> None:
+    settings = IngestSettings(
+        s3=ObjectStoreSettings(endpoint=f"http://127.0.0.1:{free_port()}"),
+        spool_dir=tmp_path / "spool",
+        keys_db=tmp_path / "keys.sqlite",
+        prepare_workers=0,
+        pii_enabled=False,
+        store_timeout_seconds=0.5,
+    )
+    before = gc.get_freeze_count()
+    with TestClient(create_app(settings)):
+        assert gc.get_freeze_count() == before  # an app a test builds and drops: nothing frozen
+    try:
+        with TestClient(create_app(settings, freeze_after_startup=True)) as client:
+            assert gc.get_freeze_count() > before
+            assert client.get("/healthz").status_code == 200
+    finally:
+        gc.unfreeze()
