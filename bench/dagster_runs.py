@@ -1,7 +1,9 @@
 """Where a running stack's Dagster runs spend their time, phase by phase, from the run log.
 
 Reads the instance of `ollive up` (`<state_dir>/dagster`) and prints, for its latest runs, the
-phases that decide freshness: queued (created → launched; of it, `create`: created → enqueued,
+phases that decide freshness: `sensed` (load runs only: the newest object's arrival, which its
+key carries, → the run created: the API's commit and PUT, then the raw objects sensor), queued
+(created → launched; of it, `create`: created → enqueued,
 the run's planned-asset events written at creation), launch (→ the run process has loaded the
 definitions and started), step (→ first step), work (→ first asset event), events (first → last
 asset event), and the total; then the medians per job, with `rollup`: created → the
@@ -24,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from ollive_contract.settings import StackSettings  # noqa: E402
 
-PHASES = ("create", "queued", "launch", "step", "work", "events", "total")
+PHASES = ("sensed", "create", "queued", "launch", "step", "work", "events", "total")
 PROBED_ROLLUP = "agg_inference_5m"
 
 
@@ -35,6 +37,19 @@ class RunPhases:
     seconds: dict[str, float]
     asset_events: int
     rollup: float | None = None
+
+
+def newest_arrival(run_config: dict) -> float | None:
+    """Epoch seconds of the newest arrival among a load run's object keys (None for a run
+    without keys, e.g. a dbt build)."""
+    from ollive_contract.object_keys import ObjectKey
+
+    keys = [
+        key
+        for op in (run_config.get("ops") or {}).values()
+        for key in ((op or {}).get("config") or {}).get("object_keys", [])
+    ]
+    return max((ObjectKey.parse(k).received_at.timestamp() for k in keys), default=None)
 
 
 def run_phases(home: Path, limit: int = 100) -> list[RunPhases]:
@@ -76,6 +91,9 @@ def run_phases(home: Path, limit: int = 100) -> list[RunPhases]:
                 "events": last - first,
                 "total": ends[0] - created,
             }
+            arrived = newest_arrival(record.dagster_run.run_config)
+            if arrived is not None:
+                seconds["sensed"] = created - arrived
             out.append(
                 RunPhases(
                     record.dagster_run.job_name,
@@ -92,12 +110,18 @@ def print_phases(runs: list[RunPhases]) -> dict[str, dict[str, float]]:
     """Print one line per run and the medians per job; return the medians."""
     print(f"  {'job':<18}" + "".join(f"{p:>8}" for p in PHASES) + "  asset events")
     for run in runs:
-        cells = "".join(f"{run.seconds[p]:8.1f}" for p in PHASES)
+        cells = "".join(
+            f"{run.seconds[p]:8.1f}" if p in run.seconds else f"{'-':>8}" for p in PHASES
+        )
         print(f"  {run.job[:18]:<18}{cells}  {run.asset_events:>5}")
     medians = {}
     for job in sorted({r.job for r in runs}):
         mine = [r for r in runs if r.job == job]
-        medians[job] = {p: round(statistics.median(r.seconds[p] for r in mine), 1) for p in PHASES}
+        medians[job] = {
+            p: round(statistics.median(r.seconds[p] for r in mine), 1)
+            for p in PHASES
+            if all(p in r.seconds for r in mine)
+        }
         rollups = [r.rollup for r in mine if r.rollup is not None]
         if rollups:
             medians[job]["rollup"] = round(statistics.median(rollups), 1)
