@@ -41,17 +41,17 @@ def unloaded_objects(
 
 def recent_keys(
     store: ObjectStoreResource, s3: Any, now: datetime, seconds: int = RECENT_SECONDS
-) -> set[str]:
-    """Keys of the objects named in the last `seconds` (a key starts with its arrival in ms):
-    one short listing per log type, from that moment on, however many objects the hour holds.
-    An object that took longer to be stored is left to the next full listing."""
+) -> dict[str, set[str]]:
+    """Keys of the objects named in the last `seconds` (a key starts with its arrival in ms), by
+    log type: one short listing per log type, from that moment on, however many objects the
+    hour holds. An object that took longer to be stored is left to the next full listing."""
     since = now - timedelta(seconds=seconds)
     start = f"{int(since.timestamp() * 1000):013d}"
     paginator = s3.get_paginator("list_objects_v2")
-    found: set[str] = set()
+    found: dict[str, set[str]] = {lt: set() for lt in LOG_TYPES}
     for lt in LOG_TYPES:
         for prefix in dict.fromkeys(hour_prefix(lt, at) for at in (since, now)):
             after = prefix + start
             pages = paginator.paginate(Bucket=store.bucket, Prefix=prefix, StartAfter=after)
-            found.update(obj["Key"] for page in pages for obj in page.get("Contents") or ())
+            found[lt].update(obj["Key"] for page in pages for obj in page.get("Contents") or ())
     return found

@@ -15,8 +15,10 @@ up faster than they drain. The objects wait until it starts and go into the next
 
 An evaluation that requests nothing keeps looking for `poll_seconds` (`polling.py`): every half
 second it lists the objects named in the last minute (one short listing per log type) and asks
-whether a blocking run has started; only when either changed does it list and diff again, so an
-object is requested about half a second after it is stored, not at the next 5 s tick.
+whether a blocking run has started; only when a new object of a log type not blocked appeared, or
+that run started, does it list and diff again (a full look reads hours of keys and the manifest:
+not every half second while a busy log type waits). An object is requested about half a second
+after it is stored, not at the next 5 s tick.
 """
 
 import hashlib
@@ -189,14 +191,17 @@ def raw_objects_sensor(
     ensure_schema(client, loader.staging_ttl_days, configured_cluster())
     s3 = object_store.client()
     instance = _instance(context)
-    seen: set[str] | None = None
+    seen: dict[str, set[str]] | None = None
     plan = Plan()
     # A full look lists `lookback_hours` of every log type and reads the manifest; between two,
-    # a cheap one (the last minute's keys; the waiting runs) says whether to look fully again.
+    # a cheap one says whether another could request anything: a new object of a log type not
+    # waiting behind a run, or such a run started.
     for _ in polls(loader.poll_seconds):
         keys = recent_keys(object_store, s3, datetime.now(UTC))  # before the full listing
-        if seen is not None and keys <= seen and not _unblocked(instance, plan.blocked):
-            continue
+        if seen is not None:
+            new = {lt for lt, found in keys.items() if found - seen.get(lt, set())}
+            if not new - plan.blocked and not _unblocked(instance, plan.blocked):
+                continue
         seen = keys
         now = datetime.now(UTC)
         unloaded = unloaded_objects(object_store, client, now, loader.lookback_hours, s3)
