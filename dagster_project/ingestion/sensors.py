@@ -25,6 +25,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import dagster as dg
 
@@ -115,6 +116,19 @@ def _instance(context: dg.SensorEvaluationContext) -> dg.DagsterInstance | None:
         return None
 
 
+_S3_CLIENTS: dict[tuple[str, ...], Any] = {}
+
+
+def _s3_client(store: ObjectStoreResource) -> Any:
+    """One boto3 client per store for the code server's life: making one loads botocore's
+    service model again, 0.06-0.4 s of every evaluation before its first look. boto3 clients
+    are thread-safe."""
+    ident = (store.endpoint, store.access_key, store.secret_key, store.region)
+    if ident not in _S3_CLIENTS:
+        _S3_CLIENTS[ident] = store.client()
+    return _S3_CLIENTS[ident]
+
+
 def _unblocked(instance: dg.DagsterInstance | None, blocked: set[str]) -> bool:
     """Whether a log type whose objects waited behind a run not yet started no longer has one."""
     return bool(blocked and instance and not blocked <= log_types_waiting(instance))
@@ -189,7 +203,7 @@ def raw_objects_sensor(
     requested: dict[str, int] = json.loads(context.cursor or "{}").get("requested", {})
     client = clickhouse.get_client()
     ensure_schema(client, loader.staging_ttl_days, configured_cluster())
-    s3 = object_store.client()
+    s3 = _s3_client(object_store)
     instance = _instance(context)
     seen: dict[str, set[str]] | None = None
     plan = Plan()
