@@ -1,8 +1,9 @@
 """Where a running stack's Dagster runs spend their time, phase by phase, from the run log.
 
 Reads the instance of `ollive up` (`<state_dir>/dagster`) and prints, for its latest runs, the
-phases that decide freshness: `sensed` (load runs only: the newest object's arrival, which its
-key carries, → the run created: the API's commit and PUT, then the raw objects sensor), queued
+phases that decide freshness: `sensed` (load runs only: from each object's arrival, which its
+key carries, to the run's creation, averaged over the run's objects: the API's commit and PUT,
+then the raw objects sensor), queued
 (created → launched; of it, `create`: created → enqueued,
 the run's planned-asset events written at creation), launch (→ the run process has loaded the
 definitions and started), step (→ first step), work (→ first asset event), events (first → last
@@ -39,17 +40,17 @@ class RunPhases:
     rollup: float | None = None
 
 
-def newest_arrival(run_config: dict) -> float | None:
-    """Epoch seconds of the newest arrival among a load run's object keys (None for a run
-    without keys, e.g. a dbt build)."""
+def mean_arrival(run_config: dict) -> float | None:
+    """Epoch seconds of the mean arrival of a load run's objects, from their keys (None for a
+    run without keys, e.g. a dbt build)."""
     from ollive_contract.object_keys import ObjectKey
 
-    keys = [
-        key
+    arrivals = [
+        ObjectKey.parse(key).received_at.timestamp()
         for op in (run_config.get("ops") or {}).values()
         for key in ((op or {}).get("config") or {}).get("object_keys", [])
     ]
-    return max((ObjectKey.parse(k).received_at.timestamp() for k in keys), default=None)
+    return statistics.fmean(arrivals) if arrivals else None
 
 
 def run_phases(home: Path, limit: int = 100) -> list[RunPhases]:
@@ -91,7 +92,7 @@ def run_phases(home: Path, limit: int = 100) -> list[RunPhases]:
                 "events": last - first,
                 "total": ends[0] - created,
             }
-            arrived = newest_arrival(record.dagster_run.run_config)
+            arrived = mean_arrival(record.dagster_run.run_config)
             if arrived is not None:
                 seconds["sensed"] = created - arrived
             out.append(
