@@ -1,8 +1,9 @@
 """Several looks within one sensor evaluation, so new work is seen within half a second.
 
 The daemon starts a sensor's evaluations at most every 5 s (`MIN_INTERVAL_LOOP_TIME` in
-`dagster/_daemon/sensor.py`; a `minimum_interval_seconds` below it changes nothing), so work that
-lands just after an evaluation waited 2.5 s on average for the next one. An evaluation that finds
+`dagster/_daemon/sensor.py`; with a `minimum_interval_seconds` of 5 too, its loop's jitter skips
+about every other one), so work that lands just after an evaluation waited 2.5 s or more on
+average for the next one. An evaluation that finds
 nothing to request looks again every `POLL_EVERY_SECONDS` for up to `POLL_SECONDS`, below the 5 s
 loop so the next evaluation is not skipped. Both sensors (`raw_objects_sensor`, `dbt_after_loads`)
 poll this way; each look must be cheap, since an idle pipeline repeats it all the time.
