@@ -143,15 +143,12 @@ def test_sensor_batches_thousands_of_objects_in_one_tick(pipeline: Pipeline) -> 
         keys = list(
             pool.map(lambda _: put_raw_object(s3, bucket, "application", line, now), range(2500))
         )
-    started = time.monotonic()
     result = _tick(pipeline, max_objects_per_run=1000)
-    elapsed = time.monotonic() - started
     assert len(result.run_requests) == 3
     assert sorted(_requested(result)["application"]) == sorted(keys)
     assert len({r.run_key for r in result.run_requests}) == 3
     # loads run no checks: the staging freshness check is its schedule's (it lists the store)
     assert all(r.asset_check_keys == [] for r in result.run_requests)
-    assert elapsed < 15, f"one tick over 2500 new objects took {elapsed:.1f}s"
     op = load_op_name("application")
     assert [len(r.run_config["ops"][op]["config"]["object_keys"]) for r in result.run_requests] == [
         1000,
