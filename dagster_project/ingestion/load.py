@@ -45,7 +45,6 @@ from dagster_project.clickhouse.migrate import ensure_schema
 from dagster_project.clickhouse.staging_schema import event_columns, mutation_target, s3_structure
 from dagster_project.ingestion import manifest
 from dagster_project.ingestion.quarantine import is_data_error, quarantine, reason_of
-from dagster_project.ingestion.schema_check import schema_current
 from dagster_project.resources.clickhouse import ClickHouseResource
 from dagster_project.resources.object_store import ObjectStoreResource
 from ollive_contract.object_keys import ObjectKey
@@ -335,8 +334,7 @@ def load_objects(
     if cluster:
         objects_per_insert = 1
     client = clickhouse.get_client()
-    if not schema_current(client, ttl_days, cluster):  # every run is a new process
-        ensure_schema(client, ttl_days, cluster)
+    ensure_schema(client, ttl_days, cluster)
     done = manifest.recorded(client, (k for k, _ in objects)) if skip_recorded else set()
     todo = [(k, s) for k, s in objects if k not in done]
     outcomes = [Outcome(k, _log_type_or_unknown(k), SKIPPED, 0, s) for k, s in objects if k in done]

@@ -11,7 +11,6 @@ from dagster_project.clickhouse import migrate
 from dagster_project.clickhouse.staging_schema import LINEAGE, event_columns
 from dagster_project.ingestion import load as load_module
 from dagster_project.ingestion.assets import build_staging_asset, load_op_name
-from dagster_project.ingestion.schema_check import schema_current
 from ollive.synthetic_events import put_corrupt_object, put_raw_object, raw_lines
 from ollive_contract.tables import staging_table
 from tests.fixtures.pipeline import Pipeline
@@ -221,16 +220,16 @@ def test_schema_migration_adds_new_contract_columns_and_keeps_rows(
     client = pipeline.ch()
     old_keys = _objects(pipeline, "inference", [12])
     assert _load(pipeline, "inference", old_keys).success
-    assert schema_current(client, ttl, None)
+    assert migrate.schema_current(client, ttl, None)
     client.command(f"ALTER TABLE {table} DROP COLUMN sample_rate, DROP COLUMN parent_span_id")
     [(before,)] = client.query(f"SELECT count() FROM {table}").result_rows
-    assert not schema_current(client, ttl, None)
+    assert not migrate.schema_current(client, ttl, None)
 
     monkeypatch.setattr(migrate, "_done", set())  # a new process, as every load run is
     new_keys = _objects(pipeline, "inference", [5])
     assert _load(pipeline, "inference", new_keys).success
-    assert schema_current(client, ttl, None)
-    assert not schema_current(client, ttl + 1, None)  # another TTL would be a change too
+    assert migrate.schema_current(client, ttl, None)
+    assert not migrate.schema_current(client, ttl + 1, None)  # another TTL would be a change too
 
     names = [
         row[0]
