@@ -4,10 +4,12 @@ and the rows its queries read per model (`system.query_log`: on a shared machine
 show growth with history where the times carry the load's noise).
 
 For each size (default 1M and 10M; `--sizes 1000000` for one) it starts a private server, stages
-N events across the three log types with `INSERT … SELECT … FROM numbers()` (2% SDK retries,
-loaded a day ago), times `dbt build --full-refresh`, stages 100k new events (1% late by six
-hours, 1% replays of old events), times `dbt build` as the Dagster build after loads runs it
-(no unit tests, no `full_scan` tests), and checks every fact holds one row per staged event id.
+N events across the three log types with `INSERT … SELECT … FROM numbers()` (2% SDK retries;
+history accumulated at `--events-per-day`, 1M by default, up to 4 hours ago; UUIDv7 event ids of
+the event time, as the SDK's), times `dbt build --full-refresh`, stages 100k new events (1% late
+by six hours, 1% replays of a stretch of old events), times `dbt build` as the Dagster build
+after loads runs it (no unit tests, no `full_scan` tests), and checks every fact holds one row
+per staged event id.
 
 `--baseline DIR` (another checkout's `dbt_project/`, e.g. from `git worktree add /tmp/base
 <commit>`) runs the same sizes on that project too, each on its own server with the same rows,
@@ -37,12 +39,24 @@ from bench.dbt_harness import PROJECT, Server, dbt, progress  # noqa: E402
 RESULTS = ROOT / "bench" / "results" / "dbt_incremental.json"
 NEW_EVENTS = 100_000
 SHARES = {"inference": 0.60, "tool_execution": 0.25, "application": 0.15}
-BASE_WINDOW_S = 24 * 3600  # base events span the day that ended 4 hours ago
+# History accumulates at a constant rate, as a deployment's does: N events span N / EVENTS_PER_DAY
+# days ending 4 hours ago (1M: a day, 10M: ten days), so a size differs from another in how far
+# back history goes, not in how dense each hour of it is (`--events-per-day 0`: one day at any N).
+EVENTS_PER_DAY = 1_000_000
+
+
+def window_s(size: int, events_per_day: int) -> float:
+    """The span of `size` base events in seconds."""
+    return 24 * 3600 * (size / events_per_day if events_per_day else 1)
+
 
 # Every column is a function of `idx` (the event) so a replay of idx is the same event; a retry
-# (`retry`) is a second receipt one second later. `t` is the event time.
+# (`retry`) is a second receipt one second later. `t` is the event time. The event id is a
+# UUIDv7 of `t` as the SDK makes it: `m`, its unix milliseconds in hex, then random bits (`r`, a
+# hash of idx), so ids sort by time only through the time in them, as real ones do.
 ENVELOPE = """
-    toUUID(concat('01940000-0000-7000-', substring(h, 1, 4), '-', substring(h, 5, 12))),
+    toUUID(concat(substring(m, 1, 8), '-', substring(m, 9, 4), '-7', substring(r, 1, 3), '-8',
+                  substring(r, 4, 3), '-', substring(r, 7, 10), substring(h, 15, 2))),
     concat('proj-', toString(idx % 3)), concat('svc-', toString(idx % 4)),
     if(idx % 5 = 0, NULL, concat('user-', toString(idx % 5000))),
     t, t + toIntervalMillisecond(lat), t + toIntervalMillisecond(1500 + 1000 * retry),
@@ -88,15 +102,17 @@ INSERT INTO {staging_table(log_type)} ({ENVELOPE_COLUMNS}, {columns})
 SELECT {ENVELOPE}, {values}
 FROM (
     SELECT idx, retry, t, loaded, leftPad(lower(hex(idx)), 16, '0') AS h,
+           leftPad(lower(hex(toUnixTimestamp64Milli(t))), 12, '0') AS m,
+           leftPad(lower(hex(cityHash64(idx))), 16, '0') AS r,
            100 + (idx * 7919) % 3000 AS lat
     FROM ({events})
 )"""
 
 
-def base_events(offset: int, n: int, now: float) -> str:
+def base_events(offset: int, n: int, now: float, span_s: float) -> str:
     """n events from idx offset, spread over the base window, 2% received twice (retries)."""
-    start = now - 4 * 3600 - BASE_WINDOW_S
-    step_ms = BASE_WINDOW_S * 1000 / max(n, 1)
+    start = now - 4 * 3600 - span_s
+    step_ms = span_s * 1000 / max(n, 1)
     return f"""
 SELECT {offset} + number AS idx, arrayJoin(if(number % 50 = 0, [0, 1], [0])) AS retry,
        toDateTime64({start}, 3, 'UTC') + toIntervalMillisecond(toUInt64(number * {step_ms})) AS t,
@@ -104,15 +120,23 @@ SELECT {offset} + number AS idx, arrayJoin(if(number % 50 = 0, [0, 1], [0])) AS 
 FROM numbers({n})"""
 
 
-def new_events(offset: int, n: int, base_offset: int, base_n: int, base_now: float) -> str:
-    """n events loaded now: 98% new and recent, 1% late (six hours old), 1% replayed base ones."""
+def new_events(
+    offset: int, n: int, base_offset: int, base_n: int, base_now: float, span_s: float
+) -> str:
+    """n events loaded now: 98% new and recent, 1% late (six hours old), 1% replayed base ones.
+
+    The replays are a contiguous run of base events, as a replayed raw object is (a backfill or
+    a re-load of one object: one producer's batch, one stretch of time), from a third of the
+    way into history."""
+    replay_start = base_n // 3
     return f"""
-SELECT if(number % 100 = 1, {base_offset} + (number * 7919) % {base_n}, {offset} + number) AS idx,
+SELECT if(number % 100 = 1, {base_offset} + {replay_start} + intDiv(number, 100),
+          {offset} + number) AS idx,
        0 AS retry,
        multiIf(number % 100 = 1,
-               toDateTime64({base_now - 4 * 3600 - BASE_WINDOW_S}, 3, 'UTC')
-                   + toIntervalMillisecond(toUInt64(((number * 7919) % {base_n})
-                                                    * {BASE_WINDOW_S * 1000 / base_n})),
+               toDateTime64({base_now - 4 * 3600 - span_s}, 3, 'UTC')
+                   + toIntervalMillisecond(toUInt64(({replay_start} + intDiv(number, 100))
+                                                    * {span_s * 1000 / base_n})),
                number % 100 = 2, now64(3, 'UTC') - toIntervalHour(6),
                now64(3, 'UTC') - toIntervalMinute(10) + toIntervalMillisecond(number * 5)) AS t,
        now64(3) AS loaded
@@ -158,9 +182,12 @@ def _fmt(models: dict[str, float]) -> str:
     return ", ".join(f"{name} {secs:.2f}" for name, secs in sorted(models.items()))
 
 
-def run_size(size: int, workdir: Path, project: Path, name: str, now: float) -> dict[str, float]:
+def run_size(
+    size: int, workdir: Path, project: Path, name: str, now: float, events_per_day: int
+) -> dict[str, float]:
     """Stage `size` events, full refresh, stage 100k more, incremental build; `name` prefixes
     the progress lines and the result keys (`""` for this checkout)."""
+    span_s = window_s(size, events_per_day)
     label = f"{size // 1_000_000}m" if size >= 1_000_000 else f"{size // 1000}k"
     label = f"{name}_{label}" if name else label
     server = Server(workdir / "data")
@@ -176,14 +203,14 @@ def run_size(size: int, workdir: Path, project: Path, name: str, now: float) -> 
             offset = i * 1_000_000_000
             offsets[log_type] = (offset, n)
             progress(f"{label}: staging {n:,} {log_type} events")
-            client.command(insert_sql(log_type, base_events(offset, n, now)))
+            client.command(insert_sql(log_type, base_events(offset, n, now, span_s)))
         stage_s = time.perf_counter() - started
         progress(f"{label}: staged in {stage_s:.1f} s; dbt build --full-refresh")
         full_s, full_models, _ = dbt_models(server, workdir, project, "build", "--full-refresh")
         progress(f"{label}: full refresh {full_s:.1f} s; staging {NEW_EVENTS:,} new events")
         for log_type, share in SHARES.items():
             offset, n = offsets[log_type]
-            events = new_events(offset + n, int(NEW_EVENTS * share), offset, n, now)
+            events = new_events(offset + n, int(NEW_EVENTS * share), offset, n, now, span_s)
             client.command(insert_sql(log_type, events))
         progress(f"{label}: dbt build (incremental)")
         since = str(client.query("SELECT toString(now64(6))").result_rows[0][0])
@@ -242,6 +269,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000000,10000000", help="comma-separated N")
     parser.add_argument("--baseline", type=Path, help="another dbt_project/ to compare with")
+    parser.add_argument(
+        "--events-per-day", type=int, default=EVENTS_PER_DAY,
+        help="rate history accumulated at (0: every size spans one day)",
+    )  # fmt: skip
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     projects = [("", PROJECT)] + ([("base", args.baseline)] if args.baseline else [])
@@ -250,7 +281,7 @@ def main() -> None:
     for size in sizes:
         for name, project in projects:
             with tempfile.TemporaryDirectory(prefix="dbt-bench-") as tmp:
-                results |= run_size(size, Path(tmp), project, name, now)
+                results |= run_size(size, Path(tmp), project, name, now, args.events_per_day)
             RESULTS.parent.mkdir(parents=True, exist_ok=True)
             RESULTS.write_text(json.dumps(results, indent=2))
     ratios: dict[str, float] = {}

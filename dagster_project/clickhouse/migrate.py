@@ -36,7 +36,11 @@ def schema_statements(ttl_days: int | None, cluster: str | None = None) -> list[
             for s in staging_schema.staging_table_statements(lt, ttl_days, cluster)
         ),
         *(s for lt in LOG_TYPES for s in staging_schema.add_missing_columns(lt, cluster)),
-        *(staging_schema.add_loaded_at_index(lt, cluster) for lt in LOG_TYPES),
+        *(
+            staging_schema.add_skip_index(lt, name, cluster)
+            for lt in LOG_TYPES
+            for name in staging_schema.SKIP_INDEXES
+        ),
         *staging_schema.load_manifest_statements(cluster),
         *staging_schema.quarantine_statements(cluster),
     ]
@@ -77,9 +81,9 @@ def current_ttls(client: Any, cluster: str | None = None) -> dict[str, str | Non
     }
 
 
-def log_types_without_loaded_at_index(client: Any, cluster: str | None = None) -> list[str]:
-    """The log types whose staging table exists without the `_loaded_at` skip index (made
-    before it): after `schema_statements` adds it, their old parts still need it built."""
+def missing_skip_indexes(client: Any, cluster: str | None = None) -> list[tuple[str, str]]:
+    """(log type, index name) of each skip index an existing staging table lacks (made before
+    the index): after `schema_statements` adds it, its old parts still need it built."""
     names = {staging_table(lt).split(".", 1)[1]: lt for lt in LOG_TYPES}
     if cluster:
         names = {staging_schema.local_table(n): lt for n, lt in names.items()}
@@ -89,12 +93,16 @@ def log_types_without_loaded_at_index(client: Any, cluster: str | None = None) -
         parameters={"db": STAGING_DATABASE, "names": list(names)},
     )
     indexed = client.query(
-        "SELECT table FROM system.data_skipping_indices WHERE database = {db:String} "
-        "AND name = {index:String}",
-        parameters={"db": STAGING_DATABASE, "index": staging_schema.LOADED_AT_INDEX},
+        "SELECT table, name FROM system.data_skipping_indices WHERE database = {db:String}",
+        parameters={"db": STAGING_DATABASE},
     )
-    have = {row[0] for row in indexed.result_rows}
-    return [names[name] for (name,) in tables.result_rows if name not in have]
+    have = {(table, name) for table, name in indexed.result_rows}
+    return [
+        (names[table], index)
+        for (table,) in tables.result_rows
+        for index in staging_schema.SKIP_INDEXES
+        if (table, index) not in have
+    ]
 
 
 def apply_ttl(client: Any, ttl_days: int | None, cluster: str | None = None) -> list[str]:
@@ -121,7 +129,7 @@ def wanted_columns() -> dict[str, set[str]]:
 
 def schema_current(client: Any, ttl_days: int | None, cluster: str | None) -> bool:
     """True when no statement of `ensure_schema(client, ttl_days, cluster)` would change
-    anything: every table with every column, the `_loaded_at` index, the TTL (three reads of
+    anything: every table with every column and skip index, the TTL (three reads of
     the system tables, a few milliseconds, against ~140 idempotent statements). Always False on
     a cluster, where the statements run `ON CLUSTER` and one node's tables say nothing of the
     others'."""
@@ -136,14 +144,14 @@ def schema_current(client: Any, ttl_days: int | None, cluster: str | None) -> bo
         have[table].add(name)
     if any(t not in have or not cols <= have[t] for t, cols in wanted_columns().items()):
         return False
-    if log_types_without_loaded_at_index(client):
+    if missing_skip_indexes(client):
         return False
     wanted_ttl = staging_schema.ttl_expression(ttl_days)
     return all(ttl == wanted_ttl for ttl in current_ttls(client).values())
 
 
 def ensure_schema(client: Any, ttl_days: int | None = None, cluster: str | None = None) -> None:
-    """Create what is missing (the `_loaded_at` index of tables made before it included) and
+    """Create what is missing (the skip indexes of tables made before them included) and
     converge the TTL; skipped after the first success in this process, and the statements
     skipped when `schema_current` finds nothing to change: every load run is a fresh fork of
     the run worker, so the memo never holds there, and the statements took 1.3-3 s of each."""
@@ -154,11 +162,11 @@ def ensure_schema(client: Any, ttl_days: int | None = None, cluster: str | None 
         if schema_current(client, ttl_days, cluster):
             _done.add(ident)
             return
-        unindexed = log_types_without_loaded_at_index(client, cluster)
+        unindexed = missing_skip_indexes(client, cluster)
         for statement in schema_statements(ttl_days, cluster):
             client.command(statement)
-        for log_type in unindexed:  # a mutation, once per table: new parts carry the index
-            client.command(staging_schema.materialize_loaded_at_index(log_type, cluster))
+        for log_type, index in unindexed:  # a mutation, once per index: new parts carry it
+            client.command(staging_schema.materialize_skip_index(log_type, index, cluster))
         apply_ttl(client, ttl_days, cluster)
         _done.add(ident)
 

@@ -111,12 +111,26 @@ LINEAGE: list[tuple[str, str]] = [
     ("_loaded_at", f"{DT} DEFAULT now64(3)"),
 ]
 
-# The incremental dbt models find a batch by `_loaded_at >= <watermark - lookback>`; the table is
-# ordered by receipt, not load, so without this index that filter reads the column whole. Each
-# load's rows arrive in a part of their own: the index skips every granule loaded before the
-# cutoff, and what a build reads follows its batch, not history.
+# Skip indexes that keep a dbt build's reads to its batch, however long the history. Staging is
+# ordered by receipt, and neither load time nor event id follows that order:
+# - `loaded_at_minmax`: the incremental models find a batch by `_loaded_at >= <watermark -
+#   lookback>`. Each load's rows arrive in a part of their own, so the index skips every granule
+#   loaded before the cutoff;
+# - `event_time_minmax`: the models re-read all copies of the batch's events by id. An event id
+#   is a UUIDv7, whose first 48 bits are the event's time, and a load's rows cover a stretch of
+#   time, so the index on that time skips the granules of other times (dbt_project/macros/
+#   event_ids.sql looks events up by it).
 LOADED_AT_INDEX = "loaded_at_minmax"
-LOADED_AT_INDEX_DDL = f"INDEX {LOADED_AT_INDEX} _loaded_at TYPE minmax GRANULARITY 1"
+EVENT_TIME_INDEX = "event_time_minmax"
+SKIP_INDEXES: dict[str, str] = {
+    LOADED_AT_INDEX: "_loaded_at TYPE minmax GRANULARITY 1",
+    EVENT_TIME_INDEX: "UUIDv7ToDateTime(event_id) TYPE minmax GRANULARITY 1",
+}
+
+
+def index_ddl(name: str) -> str:
+    """The `INDEX …` clause of skip index `name` in a `CREATE TABLE`."""
+    return f"INDEX {name} {SKIP_INDEXES[name]}"
 
 
 def event_columns(log_type: str) -> list[tuple[str, str]]:
@@ -207,7 +221,8 @@ def staging_table_statements(
     replicated tables deduplicate by `insert_deduplication_token` across replicas in Keeper
     (`replicated_deduplication_window`), and the manifest is replicated the same way."""
     columns = ",\n    ".join(
-        [f"{n} {t}" for n, t in event_columns(log_type) + LINEAGE] + [LOADED_AT_INDEX_DDL]
+        [f"{n} {t}" for n, t in event_columns(log_type) + LINEAGE]
+        + [index_ddl(name) for name in SKIP_INDEXES]
     )
     ttl = ttl_expression(ttl_days)
     window = "replicated" if cluster else "non_replicated"
@@ -248,21 +263,21 @@ def add_missing_columns(log_type: str, cluster: str | None = None) -> list[str]:
     ]
 
 
-def add_loaded_at_index(log_type: str, cluster: str | None = None) -> str:
-    """`ALTER TABLE … ADD INDEX IF NOT EXISTS` of the `_loaded_at` skip index: a table made
-    before it gains it (metadata only; its new parts carry it, `materialize_loaded_at_index`
-    builds it for the old ones)."""
+def add_skip_index(log_type: str, name: str, cluster: str | None = None) -> str:
+    """`ALTER TABLE … ADD INDEX IF NOT EXISTS` of skip index `name`: a table made before it gains
+    it (metadata only; its new parts carry it, `materialize_skip_index` builds it for the old
+    ones)."""
     return (
         f"ALTER TABLE {mutation_target(staging_table(log_type), cluster)} "
-        f"ADD {LOADED_AT_INDEX_DDL.replace('INDEX ', 'INDEX IF NOT EXISTS ', 1)}"
+        f"ADD INDEX IF NOT EXISTS {name} {SKIP_INDEXES[name]}"
     )
 
 
-def materialize_loaded_at_index(log_type: str, cluster: str | None = None) -> str:
-    """The mutation that builds the `_loaded_at` index in parts written before it existed."""
+def materialize_skip_index(log_type: str, name: str, cluster: str | None = None) -> str:
+    """The mutation that builds skip index `name` in parts written before it existed."""
     return (
         f"ALTER TABLE {mutation_target(staging_table(log_type), cluster)} "
-        f"MATERIALIZE INDEX {LOADED_AT_INDEX}"
+        f"MATERIALIZE INDEX {name}"
     )
 
 

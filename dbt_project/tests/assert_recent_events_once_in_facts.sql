@@ -4,15 +4,21 @@
 -- by an incremental run has a fresh `loaded_at`, so the window finds it.
 -- In Dagster an asset check of fct_inferences (a test over several models needs one to hang on).
 {{ config(meta={'dagster': {'ref': {'name': 'fct_inferences'}}}) }}
-{% set facts = ['fct_inferences', 'fct_tool_executions', 'fct_application_logs', 'fct_scores'] %}
+{#- each fact and its leading sort key (`newest_value`: the newest load without a full read) -#}
+{% set facts = {
+    'fct_inferences': 'started_at', 'fct_tool_executions': 'started_at',
+    'fct_application_logs': 'logged_at', 'fct_scores': 'scored_at',
+} %}
 
 with
 
-{% for fact in facts %}
+{% for fact, newest_by in facts.items() %}
 {{ fact }}_recent as (
 
     select event_id from {{ ref(fact) }}
-    where loaded_at >= (select max(loaded_at) - toIntervalHour(1) from {{ ref(fact) }})
+    where
+        loaded_at
+        >= {{ newest_value(ref(fact), 'loaded_at', newest_by) }} - toIntervalHour(1)
 
 ),
 

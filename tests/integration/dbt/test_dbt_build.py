@@ -244,9 +244,18 @@ def test_build_twice_counts_every_event_once(server: ClickHouseServer, tmp_path:
     ]
     assert rows(server, "SELECT sum(requests) FROM ollive.agg_inference_5m") == [(6,)]
 
+    # a fact built before its skip indexes were configured gains them at its next build
+    indexes = (
+        "SELECT name FROM system.data_skipping_indices "
+        "WHERE database = 'ollive' AND table = 'fct_inferences'"
+    )
+    assert sorted(rows(server, indexes)) == [("event_time_minmax",), ("loaded_at_minmax",)]
+    server.client().command("ALTER TABLE ollive.fct_inferences DROP INDEX loaded_at_minmax")
+
     load(server, BATCH_2)
     second = dbt(server, tmp_path, "build")
     assert "Completed successfully" in second
+    assert sorted(rows(server, indexes)) == [("event_time_minmax",), ("loaded_at_minmax",)]
 
     for fact, staged, rollup, measure in [
         ("fct_inferences", "inference", "agg_inference_5m", "requests"),

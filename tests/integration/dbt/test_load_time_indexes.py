@@ -1,6 +1,8 @@
-"""The staging tables' load-time skip index on the real engine: a table made before the index
-gains it (built for its old parts too), and a filter on the load time then reads only the
-granules of recent loads, which is what the incremental facts' batch lookup filters on."""
+"""The staging tables' skip indexes on the real engine: a table made before them gains them
+(built for its old parts too); a filter on the load time then reads only the granules of recent
+loads (the incremental facts' batch lookup), and a lookup of events by id (`event_id IN`, the
+re-read of their copies) only the granules of those events' time, through the index on the time
+in their UUIDv7 ids."""
 
 from __future__ import annotations
 
@@ -40,32 +42,44 @@ def _wait_for_mutations(client, database: str, table: str) -> None:
     raise AssertionError(f"mutations of {database}.{table} still running")
 
 
-def _recent_count(client) -> int:
-    """Rows loaded in the last hour, failing unless the index prunes every older granule."""
+def _read_with_only(client, index: str, query: str) -> int:
+    """The count `query` returns, failing unless skip index `index` prunes every granule but one."""
     return int(
         client.command(
-            f"SELECT count() FROM {TABLE} WHERE _loaded_at >= now64(3) - toIntervalHour(1) "
-            f"SETTINGS force_data_skipping_indices = '{staging_schema.LOADED_AT_INDEX}', "
+            f"{query} SETTINGS force_data_skipping_indices = '{index}', "
             f"max_rows_to_read = {GRANULE}"
         )
     )
 
 
-def test_staging_tables_made_before_the_index_gain_it(server: ClickHouseServer) -> None:
+def test_staging_tables_made_before_the_indexes_gain_them(server: ClickHouseServer) -> None:
     client = server.client()
     client.command(staging_schema.create_database())
-    older = staging_schema.create_staging_table("application", ttl_days=None).replace(
-        f",\n    {staging_schema.LOADED_AT_INDEX_DDL}", ""
-    )
+    older = staging_schema.create_staging_table("application", ttl_days=None)
+    for name in staging_schema.SKIP_INDEXES:
+        older = older.replace(f",\n    {staging_schema.index_ddl(name)}", "")
     assert "INDEX" not in older
     client.command(older)  # the table as an older release made it
     insert_loaded_ago(client, "old", timedelta(hours=48), n=OLD_ROWS)
-    assert migrate.log_types_without_loaded_at_index(client) == ["application"]
+    assert migrate.missing_skip_indexes(client) == [
+        ("application", name) for name in staging_schema.SKIP_INDEXES
+    ]
 
     migrate.forget_schema()
     migrate.ensure_schema(client)
     _wait_for_mutations(client, "ollive_staging", TABLE.split(".")[1])
-    assert migrate.log_types_without_loaded_at_index(client) == []
+    assert migrate.missing_skip_indexes(client) == []
     insert_loaded_ago(client, "new", timedelta(hours=0), n=10)
-    # the old part's granules are skipped: its index was built by the migration
-    assert _recent_count(client) == 10
+    # the old part's granules are skipped: its indexes were built by the migration
+    recent = f"SELECT count() FROM {TABLE} WHERE _loaded_at >= now64(3) - toIntervalHour(1)"
+    assert _read_with_only(client, staging_schema.LOADED_AT_INDEX, recent) == 10
+    new_ids = ", ".join(
+        f"'{row[0]}'"
+        for row in client.query(
+            f"SELECT event_id FROM {TABLE} WHERE _object_key = 'new'"
+        ).result_rows
+    )
+    # a plain `event_id IN`, as the models write it: ClickHouse applies the index's expression
+    # to the set's ids
+    by_id = f"SELECT count() FROM {TABLE} WHERE event_id IN (SELECT arrayJoin([{new_ids}])::UUID)"
+    assert _read_with_only(client, staging_schema.EVENT_TIME_INDEX, by_id) == 10

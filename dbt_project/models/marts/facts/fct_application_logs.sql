@@ -8,7 +8,9 @@
 
 with
 
-{{ loaded_event_ctes('stg_application_logs', log_type='application', name='application_logs') }},
+{{ loaded_event_ctes(
+    'stg_application_logs', log_type='application', name='application_logs', newest_by='logged_at'
+) }},
 
 final as (
 
