@@ -8,8 +8,10 @@
 {% if is_incremental() %}
     touched_keys as (
 
+        -- `is not null` first: a model still empty (no event ever had a key) has no watermark,
+        -- and the facts' minmax index on the key skips the granules without one
         select distinct {{ key }} from {{ loads_cte or source_cte }}
-        where loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
+        where {{ key }} is not null and loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
 
     ),
 {% endif %}
