@@ -249,13 +249,18 @@ def test_build_twice_counts_every_event_once(server: ClickHouseServer, tmp_path:
         "SELECT name FROM system.data_skipping_indices "
         "WHERE database = 'ollive' AND table = 'fct_inferences'"
     )
-    assert sorted(rows(server, indexes)) == [("event_time_minmax",), ("loaded_at_minmax",)]
+    wanted = {
+        (f"{column}_{kind}",)
+        for column in ("trace_id", "conversation_id")
+        for kind in ("bloom", "minmax")
+    } | {("event_time_minmax",), ("loaded_at_minmax",)}
+    assert set(rows(server, indexes)) == wanted
     server.client().command("ALTER TABLE ollive.fct_inferences DROP INDEX loaded_at_minmax")
 
     load(server, BATCH_2)
     second = dbt(server, tmp_path, "build")
     assert "Completed successfully" in second
-    assert sorted(rows(server, indexes)) == [("event_time_minmax",), ("loaded_at_minmax",)]
+    assert set(rows(server, indexes)) == wanted
 
     for fact, staged, rollup, measure in [
         ("fct_inferences", "inference", "agg_inference_5m", "requests"),
