@@ -63,6 +63,10 @@ def dbt(server: Server, workdir: Path, *args: str, project: Path = PROJECT) -> f
         "DBT_TARGET_PATH": str(workdir / "target"),
         "DBT_LOG_PATH": str(workdir / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        # keep every row: history longer than the retention (90 days of facts by default) would
+        # lose its oldest events to the TTL, and the benches check every staged event is kept
+        "OLLIVE_PIPELINE_FACT_TTL_DAYS": "0",
+        "OLLIVE_PIPELINE_ROLLUP_TTL_DAYS": "0",
     }
     started = time.perf_counter()
     result = subprocess.run(
