@@ -276,8 +276,7 @@ def add_skip_index(log_type: str, name: str, cluster: str | None = None) -> str:
 def materialize_skip_index(log_type: str, name: str, cluster: str | None = None) -> str:
     """The mutation that builds skip index `name` in parts written before it existed."""
     return (
-        f"ALTER TABLE {mutation_target(staging_table(log_type), cluster)} "
-        f"MATERIALIZE INDEX {name}"
+        f"ALTER TABLE {mutation_target(staging_table(log_type), cluster)} MATERIALIZE INDEX {name}"
     )
 
 
