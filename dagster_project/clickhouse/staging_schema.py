@@ -118,8 +118,8 @@ LINEAGE: list[tuple[str, str]] = [
 #   loaded before the cutoff;
 # - `event_time_minmax`: the models re-read all copies of the batch's events by id. An event id
 #   is a UUIDv7, whose first 48 bits are the event's time, and a load's rows cover a stretch of
-#   time, so the index on that time skips the granules of other times (dbt_project/macros/
-#   event_ids.sql looks events up by it).
+#   time, so the index on that time skips the granules of other times (ClickHouse applies the
+#   index's expression to the ids of a plain `event_id IN (…)`).
 LOADED_AT_INDEX = "loaded_at_minmax"
 EVENT_TIME_INDEX = "event_time_minmax"
 SKIP_INDEXES: dict[str, str] = {

@@ -35,6 +35,20 @@
 {%- endmacro %}
 
 
+{#- The first column of a model's `order_by` config (`'(started_at, event_id)'` → `started_at`):
+    the `newest_by` of `newest_value`, read from the one place each fact states it. `model_name`:
+    another model of the project (from the graph, known at execution); none: the model being
+    built. -#}
+{% macro leading_sort_key(model_name=none) -%}
+    {%- if model_name is none -%}
+        {%- set order_by = config.get('order_by') -%}
+    {%- elif execute -%}
+        {%- set order_by = graph.nodes['model.' ~ project_name ~ '.' ~ model_name].config.order_by -%}
+    {%- endif -%}
+    {{- (order_by or '').strip('() ').split(',')[0].strip() -}}
+{%- endmacro %}
+
+
 {#- The start of the 5-minute bucket an event time falls in (UTC). -#}
 {% macro bucket_5m(column) %}
     toDateTime(toStartOfFiveMinutes({{ column }}), 'UTC')

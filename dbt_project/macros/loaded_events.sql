@@ -4,9 +4,9 @@
     retried events; a replay of the copy already in the fact changes nothing and is skipped, so
     it touches no rollup bucket), read from `staging_model`
     and so re-deduped over all its copies; on a full build, every event. The fact replaces
-    each event's row (delete+insert on event_id). `newest_by` is the fact's leading sort key
-    (`newest_value`: the watermark without reading `loaded_at` whole). -#}
-{% macro loaded_event_ctes(staging_model, log_type, name, newest_by='started_at') %}
+    each event's row (delete+insert on event_id). The watermark is `newest_value` by the
+    fact's leading sort key: no full read of `loaded_at`. -#}
+{% macro loaded_event_ctes(staging_model, log_type, name) %}
 {#- referenced outside the incremental branch, so dbt sees the dependency on a full parse -#}
 {%- set event_loads = ref('stg_event_loads') -%}
 {% if is_incremental() %}
@@ -20,7 +20,7 @@
         from {{ event_loads }}
         where
             log_type = '{{ log_type }}'
-            and loaded_at >= {{ lookback_cutoff('loaded_at', newest_by) }}
+            and loaded_at >= {{ lookback_cutoff('loaded_at', leading_sort_key()) }}
         group by event_id
 
     ),

@@ -2,7 +2,7 @@
     Post-hook of the facts (dbt_project.yml): give an existing table the skip indexes of its
     `indexes` config. dbt-clickhouse adds them only to a table it creates, so a fact built
     before an index was configured would never get it, and the lookups that rely on it
-    (macros/event_ids.sql, the `loaded_at` filters) would read the table whole. A missing index
+    (`event_id in (…)`, the `loaded_at` filters) would read the table whole. A missing index
     is added (metadata) and built for the table's existing parts (`MATERIALIZE INDEX`, a
     mutation, once); a table that has them all runs nothing but this one read of
     `system.data_skipping_indices`.

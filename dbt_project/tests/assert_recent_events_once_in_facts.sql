@@ -4,21 +4,17 @@
 -- by an incremental run has a fresh `loaded_at`, so the window finds it.
 -- In Dagster an asset check of fct_inferences (a test over several models needs one to hang on).
 {{ config(meta={'dagster': {'ref': {'name': 'fct_inferences'}}}) }}
-{#- each fact and its leading sort key (`newest_value`: the newest load without a full read) -#}
-{% set facts = {
-    'fct_inferences': 'started_at', 'fct_tool_executions': 'started_at',
-    'fct_application_logs': 'logged_at', 'fct_scores': 'scored_at',
-} %}
+{% set facts = ['fct_inferences', 'fct_tool_executions', 'fct_application_logs', 'fct_scores'] %}
 
 with
 
-{% for fact, newest_by in facts.items() %}
+{% for fact in facts %}
 {{ fact }}_recent as (
 
     select event_id from {{ ref(fact) }}
     where
         loaded_at
-        >= {{ newest_value(ref(fact), 'loaded_at', newest_by) }} - toIntervalHour(1)
+        >= {{ newest_value(ref(fact), 'loaded_at', leading_sort_key(fact)) }} - toIntervalHour(1)
 
 ),
 

@@ -8,9 +8,7 @@
 
 with
 
-{{ loaded_event_ctes(
-    'stg_application_logs', log_type='application', name='application_logs', newest_by='logged_at'
-) }},
+{{ loaded_event_ctes('stg_application_logs', log_type='application', name='application_logs') }},
 
 final as (
 

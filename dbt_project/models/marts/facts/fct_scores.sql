@@ -8,7 +8,7 @@
 
 with
 
-{{ loaded_event_ctes('stg_scores', log_type='score', name='scores', newest_by='scored_at') }},
+{{ loaded_event_ctes('stg_scores', log_type='score', name='scores') }},
 
 final as (
 
