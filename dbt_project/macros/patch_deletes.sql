@@ -43,7 +43,7 @@
     once per interval, off the build's path. -#}
 {% macro apply_patches() %}
     {%- if execute and config.get('materialized') == 'incremental' -%}
-        {%- set after_minutes = var('patch_apply_after_minutes', 60) | int -%}
+        {%- set after_minutes = var('patch_apply_after_minutes') | int -%}
         {%- set due = run_query(
             "select count() > 0 from system.parts where database = '" ~ this.schema
             ~ "' and table = '" ~ this.identifier ~ "' and active and startsWith(name, 'patch-')"
