@@ -5,16 +5,20 @@ day-to-day drift, Poisson arrivals, log-normal latency, TTFT and cost, 2% errors
 of history and one evaluated week, with incidents injected at known times in the evaluated week
 (error bursts, latency and TTFT spikes that move the whole distribution, a latency regression
 of the tail only, a cost jump, traffic drops) and one in the history. Aggregates them into rows
-of `agg_inference_5m`'s shape (exact per-bucket quantiles), writes them into a table of that
-name and types on a private embedded ClickHouse, and runs the real models against it:
-`dbt run --full-refresh` on all but the last day, then the last day as an incremental run.
-Then from `anomalies_5m`:
+of `agg_inference_5m`'s shape (exact per-bucket quantiles) and of `agg_inference_1m`'s (per
+minute, with the minute's latencies and TTFTs, aggregated by ClickHouse from the simulated
+events), writes them into tables of those names and types on a private embedded ClickHouse,
+and runs the real models against them: `dbt run --full-refresh` on all but the last day, then
+the last day as an incremental run. Then from `anomalies_5m` (5-minute windows, aligned
+buckets or windows sliding by the minute, whichever the models flag):
 
-- recall: incidents with a flagged bucket of their series and metric family (p50 or p95 for
+- recall: incidents with a flagged window of their series and metric family (p50 or p95 for
   latency and TTFT) while they last;
-- time to detect: end of the first such bucket (when it is complete) minus the incident start;
-- false alarms: flagged rows of the evaluated week with no incident on their series at the
-  time, per simulated day.
+- time to detect: end of the first such window (when it is complete) minus the incident start;
+- false alarms: flagged windows of the evaluated week with no incident on their series at the
+  time, per simulated day; the flagged windows of one series and metric that overlap or touch
+  are one alarm (one excursion flags up to five windows sliding by the minute, or two aligned
+  buckets in a row), and the rows are reported too.
 
 `--baseline-rev REV` scores every month a second time with the models as they were at git
 revision REV (same data, same run) and reports those figures beside, with ratios.
@@ -147,6 +151,24 @@ CREATE TABLE ollive.agg_inference_5m (
     last_loaded_at DateTime64(3, 'UTC')
 ) ENGINE = MergeTree ORDER BY (bucket_start, project_id, service, provider, model)
 """
+# agg_inference_1m's columns and types, filled from the simulated events by ClickHouse itself
+MINUTES_DDL = """
+CREATE TABLE ollive.agg_inference_1m (
+    minute_start DateTime('UTC'), bucket_start DateTime('UTC'),
+    project_id LowCardinality(String), service LowCardinality(String),
+    provider LowCardinality(String), model LowCardinality(String), requests UInt64,
+    errors UInt64, streaming_requests UInt64, latencies_ms Array(Float64),
+    ttfts_ms Array(Float64), cost_usd Nullable(Float64), unpriced_requests UInt64,
+    last_loaded_at DateTime64(3, 'UTC')
+) ENGINE = MergeTree ORDER BY (minute_start, project_id, service, provider, model)
+"""
+EVENTS_DDL = """
+CREATE TABLE ollive.bench_events (
+    minute UInt32, series UInt8, is_error Bool, is_stream Bool, latency_ms Float64,
+    ttft_ms Float64, cost_usd Float64
+) ENGINE = MergeTree ORDER BY (minute, series)
+"""
+EVENT_COLUMNS = ["minute", "series", "is_error", "is_stream", "latency_ms", "ttft_ms", "cost_usd"]
 
 
 def daily_shape(minute_of_day: np.ndarray) -> np.ndarray:
@@ -190,8 +212,8 @@ def quantiles_by_bucket(buckets: np.ndarray, values: np.ndarray, n: int) -> list
     return out
 
 
-def simulate(seed: int) -> tuple[list[list], int]:
-    """Rollup rows of every series, and how many events they hold."""
+def simulate(seed: int) -> tuple[list[list], dict[str, np.ndarray]]:
+    """Rollup rows of every series, and the events they hold (columns of `bench_events`)."""
     rng = np.random.default_rng(seed)
     minutes = DAYS * 1440
     minute = np.arange(minutes)
@@ -199,14 +221,13 @@ def simulate(seed: int) -> tuple[list[list], int]:
     weekly = np.where(weekday == 5, 0.5, np.where(weekday == 6, 0.4, 1.0))
     load = daily_shape(minute % 1440) * weekly
     n_buckets = minutes // 5
-    rows, events = [], 0
+    rows, events = [], []
     for index, s in enumerate(SERIES):
         f = factors(index, minutes)
         drift = np.repeat(rng.lognormal(0, 0.05, DAYS), 1440)  # day-to-day variation
         counts = rng.poisson(s.peak_per_5m / 5 * load * drift * f["rate"])
         at = np.repeat(minute, counts)
         n = len(at)
-        events += n
         bucket = at // 5
         error = rng.random(n) < np.minimum(0.02 * f["error"][at], 1.0)
         # busier is slower: +25% latency at the peak
@@ -219,6 +240,7 @@ def simulate(seed: int) -> tuple[list[list], int]:
         stream = rng.random(n) < 0.6
         ttft = s.latency_ms / 4 * rng.lognormal(0, 0.5, n) * f["ttft"][at]
         cost = s.cost_usd * rng.lognormal(0, 0.5, n) * f["cost"][at]
+        events.append([at, np.full(n, index), error, stream, latency, ttft, cost])
 
         requests = np.bincount(bucket, minlength=n_buckets)
         errors = np.bincount(bucket, weights=error, minlength=n_buckets)
@@ -236,7 +258,28 @@ def simulate(seed: int) -> tuple[list[list], int]:
                     float(costs[b]), 0, start + timedelta(minutes=6),
                 ]
             )  # fmt: skip
-    return rows, events
+    columns = {name: np.concatenate([e[i] for e in events]) for i, name in enumerate(EVENT_COLUMNS)}
+    return rows, columns
+
+
+def minute_rollup(since: datetime, until: datetime) -> str:
+    """`agg_inference_1m`'s rows of [since, until) from `bench_events`: the minute's values
+    sorted, loaded as the 5-minute rows are, 6 minutes after their bucket starts."""
+    pick = lambda attr: f"[{', '.join(repr(getattr(s, attr)) for s in SERIES)}][series + 1]"  # noqa: E731
+    first, last = ((t - T0) // timedelta(minutes=1) for t in (since, until))
+    return f"""
+INSERT INTO ollive.agg_inference_1m
+SELECT
+    toDateTime('{T0:%F %T}', 'UTC') + toIntervalMinute(minute) AS minute_start,
+    toStartOfFiveMinutes(minute_start) AS bucket_start,
+    {pick("project_id")}, {pick("service")}, {pick("provider")}, {pick("model")},
+    count(), countIf(is_error), countIf(is_stream), arraySort(groupArray(latency_ms)),
+    arraySort(groupArrayIf(ttft_ms, is_stream)), sum(cost_usd), 0,
+    toDateTime64(bucket_start, 3, 'UTC') + toIntervalMinute(6)
+FROM ollive.bench_events
+WHERE minute >= {first} AND minute < {last}
+GROUP BY minute, series
+"""
 
 
 def evaluate(client) -> dict:
@@ -248,7 +291,7 @@ def evaluate(client) -> dict:
     ).result_rows
     keys = [(s.project_id, s.service, s.provider, s.model) for s in SERIES]
     flags = [(b.replace(tzinfo=UTC), keys.index(tuple(k)), m) for b, *k, m in flagged]
-    bucket = timedelta(minutes=5)
+    bucket = timedelta(minutes=5)  # a window's length, aligned or sliding
     ttd: dict[str, float | None] = {}
     found_by: dict[str, list[str]] = {}
     for inc in [*INCIDENTS, *BELOW_VOLUME]:
@@ -261,14 +304,25 @@ def evaluate(client) -> dict:
         ttd[inc.name] = (first + bucket - inc.start).total_seconds() / 60 if first else None
         # which metrics flagged the first bucket: a median, a p95, or both
         found_by[inc.name] = sorted(m for b, m in hits if b == first)
-    false_alarms = [
-        (str(b), SERIES[s].model, m)
+    false_rows = sorted(
+        (s, m, b)
         for b, s, m in flags
         if not any(
             i.series == s and b + bucket > i.start and b < i.end
             for i in [*INCIDENTS, *BELOW_VOLUME]
         )
-    ]
+    )
+    # one alarm per run of windows of a series and metric that overlap or touch: (first window,
+    # model, metric, windows flagged)
+    false_alarms: list[tuple[str, str, str, int]] = []
+    previous = None
+    for s, m, b in false_rows:
+        if previous and previous[:2] == (s, m) and b - previous[2] <= bucket:
+            first, model, metric, windows = false_alarms[-1]
+            false_alarms[-1] = (first, model, metric, windows + 1)
+        else:
+            false_alarms.append((str(b), SERIES[s].model, m, 1))
+        previous = (s, m, b)
     found = [ttd[i.name] for i in INCIDENTS if ttd[i.name] is not None]
     return {
         "incidents": len(INCIDENTS),
@@ -279,21 +333,26 @@ def evaluate(client) -> dict:
         "ttd_median_min": float(np.median(found)) if found else float("nan"),
         "flagged_rows": len(flags),
         "false_alarms": false_alarms,
+        "false_alarm_rows": len(false_rows),
         "false_alarms_per_day": len(false_alarms) / 7,
     }
 
 
 def score(server: Server, workdir: Path, project: Path, rows: list[list], dbt_vars: dict) -> dict:
     """Score a month with the models of `project`: a full refresh on all but the last day, then
-    the last day incrementally; the evaluation and the dbt times."""
+    the last day incrementally; the evaluation and the dbt times. `bench_events` holds the
+    month's events."""
     client = server.client
     client.command("TRUNCATE TABLE ollive.agg_inference_5m")
+    client.command("TRUNCATE TABLE ollive.agg_inference_1m")
     last_day = EVAL_END - timedelta(days=1)
     client.insert("ollive.agg_inference_5m", [r for r in rows if r[0] < last_day], COLUMNS)
+    client.command(minute_rollup(T0, last_day))
     vars_arg = ["--vars", json.dumps(dbt_vars)]
     run = ["run", "-s", "tag:anomaly", *vars_arg]
     full_s = dbt(server, workdir, *run, "--full-refresh", project=project)
     client.insert("ollive.agg_inference_5m", [r for r in rows if r[0] >= last_day], COLUMNS)
+    client.command(minute_rollup(last_day, EVAL_END))
     incremental_s = dbt(server, workdir, *run, project=project)
     [(scored,)] = client.query("SELECT count() FROM ollive.anomaly_scores_5m").result_rows
     return evaluate(client) | {
@@ -310,7 +369,12 @@ def run_seed(
 ) -> dict:
     """Simulate, score with the baseline's models (if any) and the current ones, evaluate."""
     started = time.perf_counter()
-    rows, events = simulate(seed)
+    rows, columns = simulate(seed)
+    events = len(columns["minute"])
+    server.client.command("TRUNCATE TABLE ollive.bench_events")
+    server.client.insert(
+        "ollive.bench_events", list(columns.values()), EVENT_COLUMNS, column_oriented=True
+    )
     progress(f"seed {seed}: {events:,} events in {len(rows):,} rollup rows "
              f"({time.perf_counter() - started:.1f}s)")  # fmt: skip
     before = None
@@ -324,6 +388,7 @@ def run_seed(
         f" {result['incremental_s']:.1f}s; found {result['found']}/{result['incidents']},"
         f" {within_10_min(result)} within 10 min,"
         f" ttd max {result['ttd_max_min']:.0f} min, {len(result['false_alarms'])} false alarms"
+        f" ({result['false_alarm_rows']} rows)"
     )
     result |= {"seed": seed, "events": events, "rollup_rows": len(rows), "baseline": before,
                "sweep": {}}  # fmt: skip
@@ -365,7 +430,8 @@ def summary(results: list[dict]) -> dict[str, tuple[float, str]]:
         "recall": (len(found) / len(ttds), "ratio"),
         "ttd_median": (float(np.median(found)) if found else float("nan"), "min"),
         "ttd_max": (max(found, default=float("nan")), "min"),
-        "false_alarms": (false_alarms, "rows"),
+        "false_alarms": (false_alarms, "alarms"),
+        "false_alarm_rows": (sum(r["false_alarm_rows"] for r in results), "rows"),
         "false_alarms_per_day": (false_alarms / days, "per day"),
         "false_alarms_per_day_worst_month": (
             max(r["false_alarms_per_day"] for r in results),
@@ -417,7 +483,8 @@ def main() -> None:
         server = Server(workdir / "data")
         try:
             server.client.command("CREATE DATABASE ollive")
-            server.client.command(ROLLUP_DDL)
+            for ddl in (ROLLUP_DDL, MINUTES_DDL, EVENTS_DDL):
+                server.client.command(ddl)
             for seed in map(int, args.seeds.split(",")):
                 results.append(run_seed(server, workdir, seed, dbt_vars, sweep, baseline))
         finally:
@@ -451,7 +518,9 @@ def main() -> None:
             f"sweep_{key}_found_within_10_min": (
                 sum(run["found_within_10_min"] for run in runs), "incidents"
             ),
-            f"sweep_{key}_false_alarms": (sum(len(run["false_alarms"]) for run in runs), "rows"),
+            f"sweep_{key}_false_alarms": (
+                sum(len(run["false_alarms"]) for run in runs), "alarms"
+            ),
             f"sweep_{key}_false_alarms_per_day_worst_month": (
                 max(run["false_alarms_per_day"] for run in runs), "per day"
             ),
@@ -465,7 +534,8 @@ def main() -> None:
         "load_average_start": (load_start, ""),
         "load_average_end": (load_end, ""),
     }
-    keys = ("seed", "found", "ttd", "found_by", "false_alarms", "false_alarms_per_day", "sweep")
+    keys = ("seed", "found", "ttd", "found_by", "false_alarms", "false_alarm_rows",
+            "false_alarms_per_day", "sweep")  # fmt: skip
     per_seed = [
         {k: r[k] for k in keys}
         | ({"baseline": {k: r["baseline"][k] for k in keys[1:-1]}} if r["baseline"] else {})

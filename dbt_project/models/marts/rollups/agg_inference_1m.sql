@@ -1,0 +1,69 @@
+{{
+    config(
+        incremental_strategy='insert_overwrite',
+        order_by='(minute_start, project_id, service, provider, model)',
+        partition_by=rollup_partition(),
+    )
+}}
+
+with
+
+inferences as (
+
+    select
+        *,
+        toDateTime(toStartOfMinute(started_at), 'UTC') as minute_start,
+        -- rebuilt by whole 5-minute buckets, as the other rollups (macros/touched_buckets.sql)
+        {{ bucket_5m('started_at') }} as bucket_start
+    from {{ ref('fct_inferences') }}
+
+),
+
+{{ touched_bucket_ctes('inferences', log_types=['inference'], time_column='started_at') }},
+
+aggregated as (
+
+    select
+        minute_start,
+        bucket_start,
+        project_id,
+        service,
+        provider,
+        model,
+        count() as requests,
+        countIf(is_error) as errors,
+        countIf(is_stream) as streaming_requests,
+        -- the values themselves, not quantiles: any run of minutes has exact quantiles over
+        -- its events (quantilesExactArray), which a window sliding by the minute needs
+        arraySort(groupArray(latency_ms)) as latencies_ms,
+        arraySort(groupArrayIf(assumeNotNull(ttft_ms), ttft_ms is not null)) as ttfts_ms,
+        sum(cost_usd) as cost_usd,
+        countIf(cost_source = 'unpriced') as unpriced_requests,
+        max(loaded_at) as last_loaded_at
+    from bucket_events
+    group by minute_start, bucket_start, project_id, service, provider, model
+
+),
+
+final as (
+
+    select
+        minute_start,
+        bucket_start,
+        project_id,
+        service,
+        provider,
+        model,
+        requests,
+        errors,
+        streaming_requests,
+        latencies_ms,
+        ttfts_ms,
+        cost_usd,
+        unpriced_requests,
+        last_loaded_at
+    from aggregated
+
+)
+
+{{ select_with_untouched_buckets('final') }}
