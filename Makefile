@@ -46,9 +46,11 @@ test-unit: setup-python ## The unit tests only: no services, about 1.5 min
 
 # benches that measure a running `ollive up` (docs/dagster.md), and modules the benches share
 STACK_BENCHES := bench/freshness.py bench/dagster_runs.py
-# half an hour of traffic and faults on a stack of its own: `make soak` (docs/reliability.md)
-LONG_BENCHES := bench/soak.py
-BENCH_LIBS := bench/load_common.py bench/ingest_common.py bench/pii_labels.py bench/dbt_harness.py
+# half an hour of traffic and faults on a stack of its own: `make soak` (docs/reliability.md);
+# the scale run, 1M to 100M events, about an hour (docs/scale-out.md)
+LONG_BENCHES := bench/soak.py bench/scale.py
+BENCH_LIBS := bench/load_common.py bench/ingest_common.py bench/pii_labels.py bench/dbt_harness.py \
+	bench/lake_events.py bench/peak_memory.py
 
 bench: setup ## Run the self-contained benchmarks (figures printed and written to bench/results/)
 	@for b in $(filter-out $(STACK_BENCHES) $(BENCH_LIBS) $(LONG_BENCHES),$(wildcard bench/*.py)); do \

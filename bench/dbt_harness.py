@@ -20,6 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PROJECT = ROOT / "dbt_project"
 DBT = Path(sys.executable).parent / "dbt"
 PASSWORD = "bench-password"
+# keep every row: history longer than the retention (90 days of facts by default) would lose its
+# oldest events to the TTL, and the benches check every staged event is kept
+TTLS_OFF = {"OLLIVE_PIPELINE_FACT_TTL_DAYS": "0", "OLLIVE_PIPELINE_ROLLUP_TTL_DAYS": "0"}
 
 
 def progress(message: str) -> None:
@@ -63,10 +66,7 @@ def dbt(server: Server, workdir: Path, *args: str, project: Path = PROJECT) -> f
         "DBT_TARGET_PATH": str(workdir / "target"),
         "DBT_LOG_PATH": str(workdir / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-        # keep every row: history longer than the retention (90 days of facts by default) would
-        # lose its oldest events to the TTL, and the benches check every staged event is kept
-        "OLLIVE_PIPELINE_FACT_TTL_DAYS": "0",
-        "OLLIVE_PIPELINE_ROLLUP_TTL_DAYS": "0",
+        **TTLS_OFF,
     }
     started = time.perf_counter()
     result = subprocess.run(

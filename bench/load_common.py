@@ -51,25 +51,32 @@ def load_stack() -> Iterator[LoadStack]:
         supervisor = Supervisor(settings.state_path, settings.host)
         supervisor.up([seaweedfs(settings), clickhouse(settings)], report=lambda _: None)
         try:
-            creds = s3_credentials(settings)
+            store, clickhouse_resource = resources(settings)
             yield LoadStack(
-                store=ObjectStoreResource(
-                    endpoint=creds.endpoint,
-                    access_key=creds.access_key,
-                    secret_key=creds.secret_key,
-                    bucket=creds.bucket,
-                ),
-                clickhouse=ClickHouseResource(
-                    host=settings.clickhouse.host,
-                    port=settings.clickhouse.port,
-                    username=settings.clickhouse.user,
-                    password=settings.clickhouse.password.get_secret_value(),
-                ),
+                store=store,
+                clickhouse=clickhouse_resource,
                 state=Path(tmp),
                 pids=[supervisor.running(n).pid for n in ("clickhouse", "seaweedfs")],
             )
         finally:
             supervisor.down(report=lambda _: None)
+
+
+def resources(settings) -> tuple[ObjectStoreResource, ClickHouseResource]:
+    """The loader's resources pointing at the stack `settings` describe."""
+    creds = s3_credentials(settings)
+    store = ObjectStoreResource(
+        endpoint=creds.endpoint,
+        access_key=creds.access_key,
+        secret_key=creds.secret_key,
+        bucket=creds.bucket,
+    )
+    return store, ClickHouseResource(
+        host=settings.clickhouse.host,
+        port=settings.clickhouse.port,
+        username=settings.clickhouse.user,
+        password=settings.clickhouse.password.get_secret_value(),
+    )
 
 
 def template(n: int, received_at: datetime) -> list[dict]:

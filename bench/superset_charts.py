@@ -189,9 +189,11 @@ def measure(
     rounds: int,
     drills: dict,
     baseline: httpx.Client | None = None,
+    kinds: tuple[str, ...] = KINDS,
 ) -> dict:
-    """Per dashboard and kind, every chart query's time (ms), interleaved round by round."""
-    kinds = KINDS + (BASELINE_KINDS if baseline is not None else ())
+    """Per dashboard and kind (of `kinds`), every chart query's time (ms), interleaved round by
+    round."""
+    kinds = kinds + (BASELINE_KINDS if baseline is not None else ())
     times: dict = {slug: {kind: [] for kind in kinds} for slug in boards}
     cache = {"hits": [], "misses": []}
     failed: dict[str, str] = {}
@@ -218,6 +220,7 @@ def measure(
             if baseline is not None:
                 calls["baseline"] = lambda c=bounded: post(baseline, c)
                 calls["baseline_cached"] = lambda c=cached: post(baseline, c)
+            calls = {kind: call for kind, call in calls.items() if kind in kinds}
             for call in calls.values():
                 call()  # warm-up; fills the cache for `cached`
         except (
@@ -284,6 +287,30 @@ def report(results: dict, times: dict, cache: dict) -> None:
         print(f"superset_baseline_overhead_p50: {base_overhead:.1f} ms")
 
 
+def start_superset(supervisor, settings) -> tuple[httpx.Client, object, dict[str, dict]]:
+    """The stack's Superset started on `settings`' ClickHouse, as `ollive up` starts it: an API
+    client logged in as the admin, a ClickHouse client as the read-only user, and each chart's
+    saved query context by name."""
+    supervisor.up(superset_service.specs(settings), report=lambda _: None)
+    env = superset_env(settings)
+    api = login(
+        f"http://{settings.host}:{settings.superset.port}",
+        env["OLLIVE_SUPERSET_ADMIN_USER"],
+        env["OLLIVE_SUPERSET_ADMIN_PASSWORD"],
+    )
+    ro = clickhouse_connect.get_client(
+        host=settings.clickhouse.host,
+        port=settings.clickhouse.port,
+        username=settings.clickhouse.readonly_user,
+        password=settings.clickhouse.readonly_password.get_secret_value(),
+    )
+    contexts = {}
+    for row in api.get("/api/v1/chart/", params={"q": "(page_size:100)"}).json()["result"]:
+        detail = api.get(f"/api/v1/chart/{row['id']}").json()["result"]
+        contexts[detail["slice_name"]] = json.loads(detail["query_context"])
+    return api, ro, contexts
+
+
 def start_baseline(
     settings, overrides: dict[str, str], log_path: Path
 ) -> tuple[subprocess.Popen, str]:
@@ -347,23 +374,8 @@ def main() -> None:
             rollup_rows = rw.command("select count() from ollive.agg_inference_5m")
             trace_rows = rw.command("select count() from ollive.fct_traces")
             conversation_rows = rw.command("select count() from ollive.fct_conversations")
-            supervisor.up(superset_service.specs(settings), report=lambda _: None)
+            api, ro, contexts = start_superset(supervisor, settings)
             env = superset_env(settings)
-            api = login(
-                f"http://{settings.host}:{settings.superset.port}",
-                env["OLLIVE_SUPERSET_ADMIN_USER"],
-                env["OLLIVE_SUPERSET_ADMIN_PASSWORD"],
-            )
-            ro = clickhouse_connect.get_client(
-                host=settings.clickhouse.host,
-                port=settings.clickhouse.port,
-                username=settings.clickhouse.readonly_user,
-                password=settings.clickhouse.readonly_password.get_secret_value(),
-            )
-            contexts = {}
-            for row in api.get("/api/v1/chart/", params={"q": "(page_size:100)"}).json()["result"]:
-                detail = api.get(f"/api/v1/chart/{row['id']}").json()["result"]
-                contexts[detail["slice_name"]] = json.loads(detail["query_context"])
 
             baseline = None
             overrides = dict(item.split("=", 1) for item in args.baseline_env)

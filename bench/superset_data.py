@@ -77,6 +77,8 @@ SELECT {ENVELOPE}, {values},
     concat('sess-', toString(intDiv(tr, {TURNS_PER_CONVERSATION * 10})))
 FROM (
     SELECT idx, retry, t, loaded, leftPad(lower(hex(idx)), 16, '0') AS h,
+           leftPad(lower(hex(toUnixTimestamp64Milli(t))), 12, '0') AS m,
+           leftPad(lower(hex(cityHash64(idx))), 16, '0') AS r,
            100 + (idx * 7919) % 3000 AS lat,
            intDiv((idx - {offset}) * {traces}, {max(n, 1)}) AS tr
     FROM ({events})
@@ -107,8 +109,9 @@ def stage(client, events: int, days: int) -> None:
         progress(f"staged {counts[log_type]:,} {log_type} events in {secs:.0f} s")
 
 
-def dbt_run(settings, workdir: Path) -> dict[str, float]:
-    """`dbt seed` + `dbt run` (models only: tests are dbt's own benchmark); each model's time."""
+def dbt_run(settings, workdir: Path, env: dict[str, str] | None = None) -> dict[str, float]:
+    """`dbt seed` + `dbt run` (models only: tests are dbt's own benchmark); each model's time.
+    `env`: more variables for dbt."""
     env = {
         **os.environ,
         "OLLIVE_CLICKHOUSE_HOST": settings.clickhouse.host,
@@ -120,6 +123,7 @@ def dbt_run(settings, workdir: Path) -> dict[str, float]:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         # the first build of a 10M history runs single queries of many minutes on two cores
         "OLLIVE_PIPELINE_DBT_QUERY_TIMEOUT_SECONDS": "7200",
+        **(env or {}),
     }
     models: dict[str, float] = {}
     for command in ("seed", "run"):
