@@ -264,6 +264,7 @@ def test_build_twice_counts_every_event_once(server: ClickHouseServer, tmp_path:
 
     for fact, staged, rollup, measure in [
         ("fct_inferences", "inference", "agg_inference_5m", "requests"),
+        ("fct_inferences", "inference", "agg_inference_1m", "requests"),
         ("fct_tool_executions", "tool_execution", "agg_tool_5m", "calls"),
         ("fct_application_logs", "application", "agg_application_5m", "records"),
     ]:
