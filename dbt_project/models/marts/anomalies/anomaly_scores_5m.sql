@@ -18,7 +18,7 @@
 {%- set z_threshold_cost = var('anomaly_z_threshold_cost', 8.5) | float -%}
 {%- set z_pair = var('anomaly_z_threshold_pair', 4.5) | float -%}
 {%- set z_pair_counts = var('anomaly_z_threshold_pair_counts', 4.0) | float -%}
-{%- set z_pooled = var('anomaly_z_threshold_pooled', 6.0) | float -%}
+{%- set z_pooled = var('anomaly_z_threshold_pooled', 5.0) | float -%}
 {%- set z_pooled_own = var('anomaly_z_threshold_pooled_own', 2.0) | float -%}
 {%- set relative_floor = var('anomaly_relative_floor', 0.05) | float -%}
 {#- a window starts every `step` minutes: 1 (the first full window of an incident ends 5 to 6
