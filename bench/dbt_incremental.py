@@ -164,8 +164,8 @@ def dbt_models(
 def rows_read_by_node(server: Server, since: str) -> dict[str, int]:
     """Rows each dbt node's queries read since `since` (the server's `now64(6)` before the
     build), from `system.query_log`: what the build reads, independent of the machine's load.
-    Queries without a node (dbt-clickhouse's `SELECT * FROM (<model>) LIMIT 0`, which builds
-    the model's IN sets too) count under `""`."""
+    Queries without a node (such as dbt-clickhouse's `SELECT * FROM (<model>) LIMIT 0`, which
+    builds the model's IN sets too) count under `""`; `unattributed_reads` names them."""
     server.client.command("SYSTEM FLUSH LOGS")
     result = server.client.query(
         """SELECT extract(query, '"node_id": "[a-z_]+[.]ollive[.]([a-z0-9_]+)"') AS node,
@@ -176,6 +176,20 @@ def rows_read_by_node(server: Server, since: str) -> dict[str, int]:
         parameters={"since": since},
     )
     return {node: int(rows) for node, rows in result.result_rows}
+
+
+def unattributed_reads(server: Server, since: str, top: int = 5) -> list[tuple[str, int]]:
+    """The queries without a dbt node that read the most rows since `since`: the start of each
+    (normalized) query and the rows its runs read, so what grows there can be named."""
+    result = server.client.query(
+        """SELECT substring(normalizeQuery(query), 1, 160) AS start, sum(read_rows) AS rows
+           FROM system.query_log
+           WHERE type = 'QueryFinish' AND event_time_microseconds >= {since:DateTime64(6)}
+             AND extract(query, '"node_id": "[a-z_]+[.]ollive[.]([a-z0-9_]+)"') = ''
+           GROUP BY start ORDER BY rows DESC LIMIT {top:UInt32}""",
+        parameters={"since": since, "top": top},
+    )
+    return [(start, int(rows)) for start, rows in result.result_rows]
 
 
 def _fmt(models: dict[str, float]) -> str:
@@ -231,6 +245,8 @@ def run_size(
         top = sorted(rows_read.items(), key=lambda item: -item[1])[:12]
         progress(f"{label}: rows read per node (M): " + ", ".join(
             f"{node or '(LIMIT 0)'} {rows / 1e6:.1f}" for node, rows in top))  # fmt: skip
+        for start, rows in unattributed_reads(server, since):
+            progress(f"{label}: without a node, {rows / 1e6:.2f}M rows: {start}")
         progress(f"{label}: full refresh per model: {_fmt(full_models)}")
         for log_type, fact in [
             ("inference", "fct_inferences"),
