@@ -17,7 +17,7 @@
     changed_events as (
 
         select event_id, bucket_start from {{ loads_cte or source_cte }}
-        where loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
+        where loaded_at >= {{ lookback_cutoff('last_loaded_at', leading_sort_key()) }}
 
     ),
 

@@ -1,8 +1,16 @@
+{#- settings: the DELETE of delete+insert as a patch part (macros/patch_deletes.sql);
+    last_loaded_at_minmax: the watermark (newest_value) and the rows loaded since it, found
+    without reading the column whole (a row per series, metric and window starting each minute) -#}
 {{
     config(
         unique_key='bucket_start',
         order_by='(bucket_start, metric, project_id, service, provider, model)',
         partition_by='toYYYYMM(bucket_start)',
+        settings={'enable_block_number_column': 1, 'enable_block_offset_column': 1},
+        indexes=[{
+            'name': 'last_loaded_at_minmax',
+            'definition': 'last_loaded_at TYPE minmax GRANULARITY 1',
+        }],
     )
 }}
 
@@ -60,7 +68,7 @@ first_scored as (
     -- so nothing is scored
     select minOrNull(minute_start) - toIntervalMinute(4) as first_window from minutes
     {% if is_incremental() %}
-        where last_loaded_at >= {{ lookback_cutoff('last_loaded_at') }}
+        where last_loaded_at >= {{ lookback_cutoff('last_loaded_at', leading_sort_key()) }}
     {% endif %}
 
 ),

@@ -2,7 +2,8 @@
     rollups: a row holds its minute's latencies themselves, so replacing a day would rewrite
     every latency of the day at every build. Its one reader, anomaly_scores_5m, runs after it
     in the same build, so the instant between the DELETE (a patch part, as the facts') and the
-    INSERT is never read. -#}
+    INSERT is never read. last_loaded_at_minmax: the watermark and the minutes the anomaly
+    model rescores, found by load time. -#}
 {{
     config(
         incremental_strategy='delete+insert',
@@ -10,6 +11,10 @@
         order_by='(bucket_start, minute_start, project_id, service, provider, model)',
         partition_by=rollup_partition(),
         settings={'enable_block_number_column': 1, 'enable_block_offset_column': 1},
+        indexes=[{
+            'name': 'last_loaded_at_minmax',
+            'definition': 'last_loaded_at TYPE minmax GRANULARITY 1',
+        }],
     )
 }}
 
