@@ -34,6 +34,8 @@ ratio over log size ratio, is printed too).
     uv run python bench/scale.py [--sizes 1000000,10000000,100000000] [--days 30]
         [--rounds 3] [--per-object 10000] [--state-dir DIR]
 
+A size that fails or is stopped (SIGTERM) keeps the figures of the stages that ended, printed and
+in the JSON; the growth is then over the sizes that completed, and the exit status is non-zero.
 Prints `name: value unit` lines; progress on stderr; writes bench/results/scale.json. With
 `--state-dir`, each size's stack state stays in DIR/<size> (raw objects, ClickHouse data,
 Superset metadata) instead of a temporary directory.
@@ -165,10 +167,11 @@ def stage(stack: Stack, name: str, size: int, figures: dict, work):
     return out
 
 
-def run_size(size: int, state: Path, args: argparse.Namespace) -> dict:
-    """Every stage at `size` on a stack of its own in `state`."""
+def run_size(size: int, state: Path, args: argparse.Namespace, figures: dict) -> None:
+    """Every stage at `size` on a stack of its own in `state`, its figures into `figures` as
+    each stage ends."""
     stack = Stack(state)
-    figures: dict = {"events": size, "load_average_start": loadavg()}
+    figures["load_average_start"] = loadavg()
     loader = LoaderSettings()
     try:
         stack.supervisor.up(
@@ -188,8 +191,11 @@ def run_size(size: int, state: Path, args: argparse.Namespace) -> dict:
         figures["ingest_api_estimate_s"] = round(size / INGEST_API_EVENTS_PER_S)
 
         def load() -> None:
+            tenths = [0]  # the last tenth of the objects reported
+
             def report(done: int, total: int, secs: float) -> None:
-                if done % max(1, total // 10) == 0 or done == total:
+                if done * 10 // total > tenths[0]:  # batches end at no particular count
+                    tenths[0] = done * 10 // total
                     progress(f"  loaded {done:,}/{total:,} objects ({secs:.0f} s)")
 
             started = time.perf_counter()
@@ -206,7 +212,7 @@ def run_size(size: int, state: Path, args: argparse.Namespace) -> dict:
             assert all(o.status == "loaded" for o in outcomes), "an object failed to load"
             client = stack.clickhouse.get_client()
             pids = [stack.pid("clickhouse"), stack.pid("seaweedfs")]
-            _, merge_s = settle_merges(client, pids, limit_s=3600)
+            _, merge_s = settle_merges(client, pids, limit_s=1200)
             figures["load_merges_after_s"] = round(merge_s, 1)
             for log_type in SHARES:
                 staged = client.command(f"select count() from {staging_table(log_type)}")
@@ -243,7 +249,6 @@ def run_size(size: int, state: Path, args: argparse.Namespace) -> dict:
     finally:
         figures["load_average_end"] = loadavg()
         stack.down()
-    return figures
 
 
 def chart_figures(measured: dict) -> dict:
@@ -286,8 +291,9 @@ def growth(results: dict[str, dict], sizes: list[int]) -> dict:
 
 
 def print_size(figures: dict) -> None:
+    """The figures of a size; of a stopped one, those of the stages that ended."""
     lab = label(figures["events"])
-    for name in STAGES:
+    for name in (n for n in STAGES if n in figures):
         f = figures[name]
         per_1m = f["seconds"] / (figures["events"] / 1e6)
         print(f"scale_{name}_{lab}: {f['seconds']} s")
@@ -296,10 +302,18 @@ def print_size(figures: dict) -> None:
         for group in ("clickhouse", "seaweedfs", "superset", "bench"):
             if f"{group}_peak_rss_mib" in f:
                 print(f"scale_{name}_{lab}_{group}_peak_rss: {f[f'{group}_peak_rss_mib']} MiB")
-    print(f"scale_load_insert_{lab}: {figures['load_insert_s']} s")
-    print(f"scale_load_merges_after_{lab}: {figures['load_merges_after_s']} s")
-    print(f"scale_ingest_api_estimate_{lab}: {figures['ingest_api_estimate_s']} s")
-    print(f"scale_superset_start_{lab}: {figures['superset_start_s']} s")
+    for key in (
+        "load_insert_s",
+        "load_merges_after_s",
+        "ingest_api_estimate_s",
+        "superset_start_s",
+    ):
+        if key in figures:
+            print(f"scale_{key.removesuffix('_s')}_{lab}: {figures[key]} s")
+    print(f"scale_load_average_{lab}_start: {figures['load_average_start'][0]}")
+    print(f"scale_load_average_{lab}_end: {figures['load_average_end'][0]}")
+    if "superset" not in figures.get("charts", {}):
+        return
     charts = figures["charts"]
     for kind in CHART_KINDS:
         for stat in ("p50_ms", "p95_ms"):
@@ -317,8 +331,6 @@ def print_size(figures: dict) -> None:
                 )
     for name in charts["failed"]:
         print(f"scale_chart_failed_{lab}: {name}")
-    print(f"scale_load_average_{lab}_start: {figures['load_average_start'][0]}")
-    print(f"scale_load_average_{lab}_end: {figures['load_average_end'][0]}")
 
 
 def main() -> None:
@@ -346,19 +358,29 @@ def main() -> None:
         "by_size": {},
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    done: list[int] = []
+    stopped = None
     for size in sizes:
-        with contextlib.ExitStack() as cleanup:
-            if args.state_dir:
-                state = args.state_dir / label(size)
-                shutil.rmtree(state, ignore_errors=True)
-                state.mkdir(parents=True)
-            else:
-                tmp = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="ollive-scale-"))
-                state = Path(tmp)
-            figures = run_size(size, state, args)
-        results["by_size"][label(size)] = figures
+        figures = results["by_size"][label(size)] = {"events": size}
+        try:
+            with contextlib.ExitStack() as cleanup:
+                if args.state_dir:
+                    state = args.state_dir / label(size)
+                    shutil.rmtree(state, ignore_errors=True)
+                    state.mkdir(parents=True)
+                else:
+                    tmp = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="ollive-scale-"))
+                    state = Path(tmp)
+                run_size(size, state, args, figures)
+        except (Exception, SystemExit) as exc:  # failed or stopped: keep what it measured
+            stopped = figures["stopped"] = str(exc) or type(exc).__name__
+            progress(f"{label(size)}: stopped ({stopped}); the stages that ended are kept")
         print_size(figures)
         RESULTS.write_text(json.dumps(results, indent=2))
+        if stopped:
+            break
+        done.append(size)
+    sizes = done
     results["load_average_end"] = loadavg()
     print(f"scale_load_average_start: {results['load_average_start']}")
     print(f"scale_load_average_end: {results['load_average_end']}")
@@ -376,6 +398,8 @@ def main() -> None:
         )
         print(f"scale_charts_p95_growth_{span}: {last['p95_ms'] / first['p95_ms']:.2f} x")
     RESULTS.write_text(json.dumps(results, indent=2))
+    if stopped:
+        sys.exit(f"stopped at {label(size)}: {stopped}")
 
 
 if __name__ == "__main__":
