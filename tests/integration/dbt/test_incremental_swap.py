@@ -11,10 +11,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from dagster_project.clickhouse import staging_schema
-from ollive_contract.events import LOG_TYPES
 from ollive_contract.tables import staging_table
-from tests.fixtures.clickhouse import ClickHouseServer, start_clickhouse_server
+from tests.fixtures.clickhouse import ClickHouseServer, start_staged_clickhouse_server
 from tests.fixtures.dbt_cli import run_dbt as dbt
 
 T0 = datetime(2026, 3, 2, 23, 50, tzinfo=UTC)
@@ -27,11 +25,7 @@ SELECT toString(bucket_start), requests FROM ollive.agg_inference_5m ORDER BY bu
 @pytest.fixture()
 def server(tmp_path: Path) -> Iterator[ClickHouseServer]:
     """A private server per test: the staging database name is fixed."""
-    ch = start_clickhouse_server(tmp_path / "data")
-    client = ch.client()
-    client.command(staging_schema.create_database())
-    for log_type in LOG_TYPES:
-        client.command(staging_schema.create_staging_table(log_type, ttl_days=None))
+    ch = start_staged_clickhouse_server(tmp_path / "data")
     yield ch
     ch.stop()
 
