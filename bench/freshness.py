@@ -31,6 +31,9 @@ from clickhouse_connect.driver.exceptions import DatabaseError
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cpu_share import cpu_share, print_shares  # noqa: E402
+
+from ollive.stack.process import load  # noqa: E402
 from ollive.synthetic_events import make_event, uuid7  # noqa: E402
 from ollive_contract.events import EVENT_ADAPTER  # noqa: E402
 from ollive_contract.settings import StackSettings  # noqa: E402
@@ -119,6 +122,17 @@ def warm_up(client: httpx.Client, ch, url: str, key: str, timeout: float) -> flo
     return time.monotonic() - acked
 
 
+def stack_processes(run_dir: Path) -> dict[str, list[int]]:
+    """The stack's services (the pid files `ollive up` wrote; a Dagster run is a fork of the
+    daemon's run worker, dbt a child of its run) and this process (the senders and probes)."""
+    groups = {}
+    for pid_file in sorted(run_dir.glob("*.json")):
+        service = load(pid_file)
+        if service is not None and service.pid is not None:
+            groups[service.name] = [service.pid]
+    return {**groups, "bench_senders": [os.getpid()]}
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -158,11 +172,15 @@ def main() -> None:
     with httpx.Client(timeout=30) as client:
         warm_s = warm_up(client, ch, url, key, args.timeout)
         print(f"  warm-up probe visible after {warm_s:.1f}s", flush=True)
-        started = next_probe = time.monotonic()
+        started = time.monotonic()
         acked_at_start = acked[0]
-        while time.monotonic() - started < args.duration or pending:
+        next_probe = started
+
+        def step(probing: bool) -> None:
+            """Post a probe when one is due, record the probes now in the rollup."""
+            nonlocal next_probe, lost
             now = time.monotonic()
-            if now >= next_probe and now - started < args.duration:
+            if probing and now >= next_probe:
                 model = f"probe-{uuid.uuid4().hex[:12]}"
                 post(client, url, key, [event(model)])
                 pending[model] = (time.monotonic(), time.time())  # the ack: 202 means durable
@@ -184,6 +202,13 @@ def main() -> None:
                         pending.pop(model)
                         lost += 1
             time.sleep(0.5)
+
+        # the CPU of the steady state: the probing, not the wait for its last probes
+        with cpu_share(lambda: stack_processes(settings.state_path / "run")) as cpu:
+            while time.monotonic() - started < args.duration:
+                step(probing=True)
+        while pending:
+            step(probing=False)
         sent_s = time.monotonic() - started
     stop.set()
 
@@ -205,6 +230,9 @@ def main() -> None:
     for name, value in figures.items():
         unit = " s" if name.endswith("_s") else ""
         print(f"{name}: {value}{unit}")
+    print(f"CPU over the {cpu['wall_s']:.0f} s of probing, by process tree:")
+    print_shares(cpu)
+    figures["cpu_s"] = cpu
     home = StackSettings().state_path / "dagster"
     if (home / "dagster.yaml").exists():  # the stack's own instance: where its runs spent time
         from dagster_runs import print_phases, run_phases
