@@ -37,7 +37,7 @@ from ollive.stack.process import load  # noqa: E402
 from ollive.synthetic_events import make_event, uuid7  # noqa: E402
 from ollive_contract.events import EVENT_ADAPTER  # noqa: E402
 from ollive_contract.settings import StackSettings  # noqa: E402
-from ollive_contract.tables import MARTS_DATABASE, staging_table  # noqa: E402
+from ollive_contract.tables import MARTS_DATABASE, STAGING_DATABASE, staging_table  # noqa: E402
 
 
 def event(model: str | None = None) -> dict:
@@ -133,6 +133,23 @@ def stack_processes(run_dir: Path) -> dict[str, list[int]]:
     return {**groups, "bench_senders": [os.getpid()]}
 
 
+def load_insert_seconds(ch, since: datetime) -> dict[str, float | int | None]:
+    """How long the loader's INSERTs into staging ran (system.query_log): the incremental dbt
+    models' lookback (`OLLIVE_PIPELINE_LATE_DATA_LOOKBACK_MINUTES`) must exceed the longest."""
+    ch.command("SYSTEM FLUSH LOGS")
+    count, p50, p99, longest = ch.query(
+        "SELECT count(), quantile(0.5)(query_duration_ms), quantile(0.99)(query_duration_ms), "
+        "max(query_duration_ms) FROM system.query_log WHERE type = 'QueryFinish' "
+        "AND query_kind = 'Insert' AND event_time >= {since:DateTime} "
+        "AND arrayExists(t -> startsWith(t, {staging:String}), tables)",
+        parameters={"since": since, "staging": f"{STAGING_DATABASE}."},
+    ).result_rows[0]
+    if not count:
+        return {"count": 0, "p50": None, "p99": None, "max": None}
+    return {"count": count, "p50": round(p50 / 1000, 2), "p99": round(p99 / 1000, 2),
+            "max": round(longest / 1000, 2)}  # fmt: skip
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -172,7 +189,7 @@ def main() -> None:
     with httpx.Client(timeout=30) as client:
         warm_s = warm_up(client, ch, url, key, args.timeout)
         print(f"  warm-up probe visible after {warm_s:.1f}s", flush=True)
-        started = time.monotonic()
+        started, started_wall = time.monotonic(), datetime.now(UTC)
         acked_at_start = acked[0]
         next_probe = started
 
@@ -224,6 +241,7 @@ def main() -> None:
         "background_events_acked_per_s": round((acked[0] - acked_at_start) / sent_s),
         "background_requests_failed": acked[1],
         "warm_up_s": round(warm_s, 1),
+        "load_insert_s": load_insert_seconds(ch, started_wall),
         "load_average_1m": os.getloadavg()[0],
         "load_average_5m": os.getloadavg()[1],
     }

@@ -39,6 +39,15 @@ class PipelineSettings(BaseSettings):
             "build over a large history may need more."
         ),
     )
+    late_data_lookback_minutes: int = Field(
+        10,
+        ge=1,
+        description=(
+            "Minutes of loads each incremental dbt run re-reads below its watermark (dbt var "
+            "`late_data_lookback_minutes`); must exceed the longest load INSERT, or rows that "
+            "became visible later are missed. What a run re-reads grows with it times the rate."
+        ),
+    )
     user_id_salt: SecretStr = Field(
         SecretStr(DEV_USER_ID_SALT),
         description="Salt of user pseudonyms in the marts; required on the production target.",

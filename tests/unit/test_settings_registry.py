@@ -95,3 +95,10 @@ def test_production_target_refuses_the_public_salt_and_secrets() -> None:
         PipelineSettings(dbt_target="production", **own)
     own |= {"clickhouse": ClickHouseSettings(password="ch-of-our-own")}
     assert PipelineSettings(dbt_target="production", **own).dbt_target == "production"
+
+
+def test_dbt_reads_the_lookback_with_the_registrys_default() -> None:
+    text = (ROOT / "dbt_project/dbt_project.yml").read_text()
+    lookback = r"env_var\('OLLIVE_PIPELINE_LATE_DATA_LOOKBACK_MINUTES', '(\d+)'\)"
+    [default] = re.findall(lookback, text)
+    assert int(default) == PipelineSettings.model_fields["late_data_lookback_minutes"].default
