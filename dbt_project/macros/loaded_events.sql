@@ -10,7 +10,7 @@
 {#- referenced outside the incremental branch, so dbt sees the dependency on a full parse -#}
 {%- set event_loads = ref('stg_event_loads') -%}
 {% if is_incremental() %}
-    loads_since_cutoff as (
+    loads_since_cutoff as materialized (
 
         -- the newest copy of each event with a copy loaded since the cutoff
         select
@@ -52,7 +52,7 @@
     ),
 {% endif %}
 
-{{ name }} as (
+{{ name }} as {% if is_incremental() %}materialized {% endif %}(
 
     select * from {{ ref(staging_model) }}
     {% if is_incremental() %}

@@ -14,14 +14,14 @@
 {#- referenced outside the incremental branch, so dbt sees the dependency on a full parse -#}
 {%- set event_loads = ref('stg_event_loads') -%}
 {% if is_incremental() %}
-    changed_events as (
+    changed_events as materialized (
 
         select event_id, bucket_start from {{ loads_cte or source_cte }}
         where loaded_at >= {{ lookback_cutoff('last_loaded_at', leading_sort_key()) }}
 
     ),
 
-    touched_buckets as (
+    touched_buckets as materialized (
 
         -- where each changed event is now, and every bucket a copy of it ever put it in
         select bucket_start from changed_events
