@@ -161,3 +161,28 @@ def test_a_model_whose_columns_changed_fails_until_a_full_refresh(
     dbt(server, tmp_path, *BUILD, "--full-refresh")
     dbt(server, tmp_path, *BUILD)
     assert len(statuses(server)) == 3
+
+    # a check that passed is not repeated while nothing it depends on changed (the digest in
+    # the table's comment), and is again once the table changes
+    def describes() -> int:
+        client = server.client()
+        client.command("SYSTEM FLUSH LOGS")
+        return client.command(
+            "SELECT count() FROM system.query_log WHERE type = 'QueryFinish' "
+            "AND startsWith(query, '/* {\"app\": \"dbt\"') AND query ILIKE '%describe table (%' "
+            'AND query LIKE \'%"node_id": "model.ollive.fct_inferences"%\''
+        )
+
+    comment = (
+        "SELECT comment FROM system.tables WHERE database = 'ollive' AND name = 'fct_inferences'"
+    )
+    assert server.client().command(comment).startswith("ollive-schema-checked:")
+    before = describes()
+    assert before >= 1  # the run after the full refresh checked
+    load(server, [inference(4, T0)])
+    dbt(server, tmp_path, *BUILD)
+    assert describes() == before and len(statuses(server)) == 4
+    server.client().command("ALTER TABLE ollive.fct_inferences ADD COLUMN legacy UInt8")
+    load(server, [inference(5, T0)])
+    failed = dbt(server, tmp_path, *BUILD, check=False)
+    assert "the table has legacy UInt8 that the model has not" in failed
