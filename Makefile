@@ -50,7 +50,7 @@ STACK_BENCHES := bench/freshness.py bench/dagster_runs.py
 # the scale run, 1M to 100M events, about an hour (docs/scale-out.md)
 LONG_BENCHES := bench/soak.py bench/scale.py
 BENCH_LIBS := bench/load_common.py bench/ingest_common.py bench/pii_labels.py bench/dbt_harness.py \
-	bench/lake_events.py bench/peak_memory.py bench/cpu_share.py
+	bench/lake_events.py bench/peak_memory.py bench/cpu_share.py bench/process_sampling.py
 
 bench: setup ## Run the self-contained benchmarks (figures printed and written to bench/results/)
 	@for b in $(filter-out $(STACK_BENCHES) $(BENCH_LIBS) $(LONG_BENCHES),$(wildcard bench/*.py)); do \

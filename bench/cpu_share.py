@@ -2,24 +2,24 @@
 
 Not a benchmark itself (`make bench` skips it). A sampler thread reads the user + system time of
 every process under each named group's roots (found anew at every sample, so the runs and dbt
-processes a step starts are counted) every `interval_s`, and keeps each process's growth since
-it was first seen. A process's reaped children are not read from its `cutime`: the Dagster run
-worker lets the kernel reap its forks (their time would never reach it), and a run's own dbt
-child would be counted twice. What a process uses in its last interval before it exits is
-missed, and so is a process shorter than one interval; the machine's total (`/proc/stat`) is
-read too, and `other` is the rest.
+processes a step starts are counted) every `interval_s`, and keeps each process's growth over
+the step: from zero for one started during it (its start time, against /proc/uptime), from its
+first sample for one already running. A process's reaped children are not read from its
+`cutime`: the Dagster run worker lets the kernel reap its forks (their time would never reach
+it), and a run's own dbt child would be counted twice. What a process uses in its last interval
+before it exits is missed, and so is a process shorter than one interval; the machine's total
+(`/proc/stat`) is read too, and `other` is the rest.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from peak_memory import _children, descendants
+from process_sampling import group_members, sampling
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -30,6 +30,11 @@ def _times(pid: int) -> tuple[int, int] | None:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return int(fields[19]), int(fields[11]) + int(fields[12])
     return None
+
+
+def _uptime_ticks() -> int:
+    """Now, in the clock of a process's start time (ticks since boot)."""
+    return int(float(Path("/proc/uptime").read_text().split()[0]) * TICK)
 
 
 def _machine_ticks() -> int:
@@ -46,53 +51,34 @@ def cpu_share(
     counts in the first) while the block runs. The yielded dict is filled at exit with
     `<group>_cpu_s`, `other_cpu_s`, `machine_cpu_s`, `wall_s` and `cores`."""
     figures: dict[str, float] = {}
-    first: dict[tuple[int, int], int] = {}  # (pid, start) → ticks when first seen
+    first: dict[tuple[int, int], int] = {}  # (pid, start) → its ticks when first seen
     last: dict[tuple[int, int], int] = {}
     member: dict[tuple[int, int], str] = {}
-    born_inside: set[tuple[int, int]] = set()
-    stop = threading.Event()
     names: dict[str, None] = {}  # the groups in the order first named
 
-    def sample(initial: bool = False) -> None:
-        named, tree = groups(), _children()
+    def sample() -> None:
+        named = groups()
         names.update(dict.fromkeys(named))
-        seen: set[int] = set()
-        for name, roots in named.items():
-            pids = descendants(roots, tree) - seen
-            seen |= pids
-            for pid in pids:
-                times = _times(pid)
-                if times is None:
-                    continue
+        for pid, name in group_members(named).items():
+            times = _times(pid)
+            if times is not None:
                 key = (pid, times[0])
-                if key not in first:
-                    first[key] = times[1]
-                    if not initial:
-                        born_inside.add(key)
+                first.setdefault(key, times[1])
                 last[key] = times[1]
                 member[key] = name
 
-    def run() -> None:
-        while not stop.wait(interval_s):
-            sample()
-
-    machine_before, wall_before = _machine_ticks(), time.monotonic()
-    sample(initial=True)
-    thread = threading.Thread(target=run, name="cpu-share", daemon=True)
-    thread.start()
+    machine_before, wall_before, window_start = _machine_ticks(), time.monotonic(), _uptime_ticks()
     try:
-        yield figures
+        with sampling(sample, interval_s):
+            yield figures
     finally:
-        stop.set()
-        thread.join()
-        sample()
         machine = (_machine_ticks() - machine_before) / TICK
         wall = time.monotonic() - wall_before
         totals = dict.fromkeys(names, 0.0)
         for key, ticks in last.items():
             # a process started inside the window counts from zero, one already running from
             # its first sample
-            used = ticks - (0 if key in born_inside else first[key])
+            used = ticks - (0 if key[1] >= window_start else first[key])
             totals[member[key]] += used / TICK
         for name, seconds in totals.items():
             figures[f"{name}_cpu_s"] = round(seconds, 1)

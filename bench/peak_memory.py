@@ -12,35 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from process_sampling import group_members, sampling
+
 PAGE = os.sysconf("SC_PAGE_SIZE")
 MIB = 1024 * 1024
-
-
-def _children() -> dict[int, list[int]]:
-    """Parent pid → child pids, for every process."""
-    tree: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            tree.setdefault(ppid, []).append(int(entry.name))
-    return tree
-
-
-def descendants(roots: list[int], tree: dict[int, list[int]] | None = None) -> set[int]:
-    """`roots` and every process below them (in `tree`, read from /proc if not given)."""
-    tree, found, todo = tree or _children(), set(), list(roots)
-    while todo:
-        pid = todo.pop()
-        if pid not in found:
-            found.add(pid)
-            todo += tree.get(pid, [])
-    return found
 
 
 def _rss(pid: int) -> int:
@@ -74,39 +52,25 @@ def peak_rss(
     hwm: dict[int, int] = {}  # pid → its high-water mark, last read
     member: dict[int, str] = {}
     reset: set[int] = set()
-    stop = threading.Event()
 
     def sample() -> None:
-        named, tree = groups(), _children()
+        named = groups()
         sums = dict.fromkeys(named, 0)
-        seen: set[int] = set()
-        for name, roots in named.items():  # a process counts in the first group it is under
-            pids = descendants(roots, tree) - seen
-            seen |= pids
-            for pid in pids:
-                if pid not in reset:
-                    _reset_hwm(pid)
-                    reset.add(pid)
-                sums[name] += _rss(pid)
-                hwm[pid] = max(hwm.get(pid, 0), _hwm(pid))
-                member[pid] = name
+        for pid, name in group_members(named).items():
+            if pid not in reset:
+                _reset_hwm(pid)
+                reset.add(pid)
+            sums[name] += _rss(pid)
+            hwm[pid] = max(hwm.get(pid, 0), _hwm(pid))
+            member[pid] = name
         for name, value in sums.items():
             peaks[name] = max(peaks.get(name, 0), value)
         peaks["total"] = max(peaks.get("total", 0), sum(sums.values()))
 
-    def run() -> None:
-        while not stop.wait(interval_s):
-            sample()
-
-    sample()
-    thread = threading.Thread(target=run, name="peak-rss", daemon=True)
-    thread.start()
     try:
-        yield figures
+        with sampling(sample, interval_s):
+            yield figures
     finally:
-        stop.set()
-        thread.join()
-        sample()
         for name, value in peaks.items():
             figures[f"{name}_peak_rss_mib"] = round(value / MIB, 1)
         for name in {*member.values()}:

@@ -63,7 +63,8 @@ from dbt_harness import TTLS_OFF  # noqa: E402
 from lake_events import write_lake  # noqa: E402
 from load_common import resources  # noqa: E402
 from load_throughput import settle_merges  # noqa: E402
-from peak_memory import descendants, peak_rss  # noqa: E402
+from peak_memory import peak_rss  # noqa: E402
+from process_sampling import descendants  # noqa: E402
 from superset_charts import (  # noqa: E402
     all_drill_columns,
     dashboards,
