@@ -128,7 +128,7 @@ def stack_processes(run_dir: Path) -> dict[str, list[int]]:
     groups = {}
     for pid_file in sorted(run_dir.glob("*.json")):
         service = load(pid_file)
-        if service is not None and service.pid is not None:
+        if service is not None:
             groups[service.name] = [service.pid]
     return {**groups, "bench_senders": [os.getpid()]}
 
