@@ -222,11 +222,13 @@ def run_size(size: int, state: Path, args: argparse.Namespace, figures: dict) ->
 
         stage(stack, "load", size, figures, load)
         env = {**TTLS_OFF, "OLLIVE_PIPELINE_DBT_QUERY_TIMEOUT_SECONDS": "7200"}
+        client = stack.clickhouse.get_client()
+        since = client.command("SELECT toString(now64(6))")
         models = stage(
             stack, "dbt", size, figures, lambda: dbt_run(stack.settings, state / "dbt", env)
         )
         figures["dbt_models_s"] = {k: round(v, 1) for k, v in models.items()}
-        client = stack.clickhouse.get_client()
+        figures["dbt_query_peak_mib"] = query_memory_by_node(client, since)
         for log_type, fact in FACTS.items():
             rows = client.command(f"select count() from ollive.{fact}")
             if rows != int(size * SHARES[log_type]):
@@ -250,6 +252,22 @@ def run_size(size: int, state: Path, args: argparse.Namespace, figures: dict) ->
     finally:
         figures["load_average_end"] = loadavg()
         stack.down()
+
+
+def query_memory_by_node(client, since: str, top: int = 8) -> dict[str, float]:
+    """The most memory one query of each dbt model took since `since` (`system.query_log`'s
+    `memory_usage`, the engine's own tracking), the `top` highest: which model sets the dbt
+    stage's peak, where the stage's RSS also holds the engine's caches."""
+    client.command("SYSTEM FLUSH LOGS")
+    result = client.query(
+        """SELECT extract(query, '"node_id": "[a-z_]+[.]ollive[.]([a-z0-9_]+)"') AS node,
+                  max(memory_usage) AS peak
+           FROM system.query_log
+           WHERE type = 'QueryFinish' AND event_time_microseconds >= {since:DateTime64(6)}
+           GROUP BY node ORDER BY peak DESC LIMIT {top:UInt32}""",
+        parameters={"since": since, "top": top},
+    )
+    return {node or "(no node)": round(peak / 2**20) for node, peak in result.result_rows}
 
 
 def chart_figures(measured: dict) -> dict:
@@ -303,6 +321,8 @@ def print_size(figures: dict) -> None:
         for group in ("clickhouse", "seaweedfs", "superset", "bench"):
             if f"{group}_peak_rss_mib" in f:
                 print(f"scale_{name}_{lab}_{group}_peak_rss: {f[f'{group}_peak_rss_mib']} MiB")
+    for node, mib in figures.get("dbt_query_peak_mib", {}).items():
+        print(f"scale_dbt_{lab}_query_peak_{node}: {mib} MiB")
     for key in (
         "load_insert_s",
         "load_merges_after_s",

@@ -37,6 +37,13 @@ def main(argv: list[str] | None = None) -> None:
         help="most engine calls running at once",
     )
     parser.add_argument(
+        "--memory-ratio",
+        type=float,
+        default=settings.clickhouse_memory_ratio,
+        help="share of the machine's memory the engine may hold; past half of what is free "
+        "under it, GROUP BY, sorts and joins spill to disk",
+    )
+    parser.add_argument(
         "--access-file",
         default=settings.clickhouse_access_file,
         type=Path,
@@ -64,7 +71,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     if args.access_file is not None:
         definition = definition.merged(access.load(args.access_file))
-    engine = Engine(Path(args.path).resolve(), definition)
+    if not 0 < args.memory_ratio <= 0.9:
+        parser.error("--memory-ratio must be above 0 and at most 0.9")
+    engine = Engine(Path(args.path).resolve(), definition, args.memory_ratio)
     app = create_app(
         engine,
         Authenticator(definition.users),

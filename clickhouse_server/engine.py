@@ -179,9 +179,15 @@ class Inserter:
 class Engine:
     """Owns the engine path: opens it, hands out connections, and closes it on shutdown."""
 
-    def __init__(self, path: Path, access: AccessDefinition | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        access: AccessDefinition | None = None,
+        memory_ratio: float | None = None,
+    ) -> None:
         self.path = path
         self.access = access or AccessDefinition()
+        self.memory_ratio = memory_ratio
         self._lock = threading.Lock()
         self._anchor: Connection | None = None
         self._dsn = str(path)
@@ -194,7 +200,7 @@ class Engine:
         if "?" in str(self.path) or "&" in str(self.path):
             raise ValueError("the engine path must not contain '?' or '&'")
         self.path.mkdir(parents=True, exist_ok=True)
-        config = engine_config.write(self.access, self.path / ACCESS_DIR)
+        config = engine_config.write(self.access, self.path / ACCESS_DIR, self.memory_ratio)
         # Read when the engine starts, i.e. by the first connection; later ones ignore it.
         self._dsn = f"{self.path}?config-file={config}"
         self._anchor = self.connect()

@@ -144,9 +144,15 @@ def users_xml(definition: AccessDefinition) -> str:
     return ET.tostring(root, encoding="unicode") + "\n"
 
 
-def config_xml(users_path: Path) -> str:
+def config_xml(users_path: Path, memory_ratio: float | None = None) -> str:
     root = ET.Element("clickhouse")
     ET.SubElement(root, "users_config").text = str(users_path)
+    if memory_ratio is not None:
+        # The engine's cap on all it holds. ClickHouse's own default, 0.9 of the machine, leaves
+        # nothing for the stack's other services on a machine without swap; past half of what
+        # is free under the cap, a GROUP BY, sort or join spills to disk (the engine's
+        # `max_bytes_ratio_before_external_*` defaults) rather than failing.
+        ET.SubElement(root, "max_server_memory_usage_to_ram_ratio").text = str(memory_ratio)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode") + "\n"
 
@@ -159,13 +165,14 @@ def _write_private(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write(definition: AccessDefinition, directory: Path) -> Path:
+def write(definition: AccessDefinition, directory: Path, memory_ratio: float | None = None) -> Path:
     """Write config.xml and users.xml (owner-only: they hold password hashes); returns the
     config file to start the engine with. Rewritten at every start, so the settings registry
-    and the access file are the source of truth."""
+    and the access file are the source of truth. `memory_ratio`: the engine's memory cap as a
+    share of the machine's (ClickHouse's default when None)."""
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     users_path = directory / "users.xml"
     _write_private(users_path, users_xml(definition))
     config_path = directory / "config.xml"
-    _write_private(config_path, config_xml(users_path))
+    _write_private(config_path, config_xml(users_path, memory_ratio))
     return config_path

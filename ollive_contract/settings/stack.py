@@ -45,6 +45,16 @@ class StackSettings(BaseSettings):
     clickhouse_threads: int = Field(
         64, description="Most engine calls the embedded ClickHouse server runs at once."
     )
+    clickhouse_memory_ratio: float = Field(
+        0.6,
+        gt=0,
+        le=0.9,
+        description=(
+            "Share of the machine's memory the embedded ClickHouse may hold (its "
+            "max_server_memory_usage_to_ram_ratio); a GROUP BY, sort or join spills to disk past "
+            "half of what is left, so a first dbt build of a long history stays inside it."
+        ),
+    )
     dagster_port: int = Field(3000, description="Port of the Dagster webserver.")
     dagster_code_server_port: int = Field(
         4266, description="Port of the Dagster code server the webserver and daemon share (gRPC)."
