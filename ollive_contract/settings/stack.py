@@ -52,7 +52,8 @@ class StackSettings(BaseSettings):
         description=(
             "Share of the machine's memory the embedded ClickHouse may hold (its "
             "max_server_memory_usage_to_ram_ratio); a GROUP BY, sort or join spills to disk past "
-            "half of what is left, so a first dbt build of a long history stays inside it."
+            "half of what is free, and queries that reach the cap together fail instead of the "
+            "machine running out of memory."
         ),
     )
     dagster_port: int = Field(3000, description="Port of the Dagster webserver.")
