@@ -56,6 +56,24 @@ class Server:
         self.process.wait(60)
 
 
+# the dbt node of a query, from the comment dbt-clickhouse puts in front of it ('' if none)
+DBT_NODE = """extract(query, '"node_id": "[a-z_]+[.]ollive[.]([a-z0-9_]+)"')"""
+
+
+def by_dbt_node(client, since: str, aggregate: str) -> dict[str, int]:
+    """`aggregate` over each dbt node's finished queries since `since` (the server's
+    `now64(6)` before the build), from `system.query_log`; queries without a node under `""`."""
+    client.command("SYSTEM FLUSH LOGS")
+    result = client.query(
+        f"""SELECT {DBT_NODE} AS node, {aggregate}
+            FROM system.query_log
+            WHERE type = 'QueryFinish' AND event_time_microseconds >= {{since:DateTime64(6)}}
+            GROUP BY node""",
+        parameters={"since": since},
+    )
+    return {node: int(value) for node, value in result.result_rows}
+
+
 def dbt(server: Server, workdir: Path, *args: str, project: Path = PROJECT) -> float:
     """Wall time of a dbt command against `server` on `project`; its target and logs go under
     `workdir`."""

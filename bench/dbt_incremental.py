@@ -34,7 +34,7 @@ from ollive_contract.tables import staging_table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.dbt_harness import PROJECT, Server, dbt, progress  # noqa: E402
+from bench.dbt_harness import DBT_NODE, PROJECT, Server, by_dbt_node, dbt, progress  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "dbt_incremental.json"
 NEW_EVENTS = 100_000
@@ -166,27 +166,18 @@ def rows_read_by_node(server: Server, since: str) -> dict[str, int]:
     build), from `system.query_log`: what the build reads, independent of the machine's load.
     Queries without a node (such as dbt-clickhouse's `SELECT * FROM (<model>) LIMIT 0`, which
     builds the model's IN sets too) count under `""`; `unattributed_reads` names them."""
-    server.client.command("SYSTEM FLUSH LOGS")
-    result = server.client.query(
-        """SELECT extract(query, '"node_id": "[a-z_]+[.]ollive[.]([a-z0-9_]+)"') AS node,
-                  sum(read_rows)
-           FROM system.query_log
-           WHERE type = 'QueryFinish' AND event_time_microseconds >= {since:DateTime64(6)}
-           GROUP BY node""",
-        parameters={"since": since},
-    )
-    return {node: int(rows) for node, rows in result.result_rows}
+    return by_dbt_node(server.client, since, "sum(read_rows)")
 
 
 def unattributed_reads(server: Server, since: str, top: int = 5) -> list[tuple[str, int]]:
     """The queries without a dbt node that read the most rows since `since`: the start of each
     (normalized) query and the rows its runs read, so what grows there can be named."""
     result = server.client.query(
-        """SELECT substring(normalizeQuery(query), 1, 160) AS start, sum(read_rows) AS rows
-           FROM system.query_log
-           WHERE type = 'QueryFinish' AND event_time_microseconds >= {since:DateTime64(6)}
-             AND extract(query, '"node_id": "[a-z_]+[.]ollive[.]([a-z0-9_]+)"') = ''
-           GROUP BY start ORDER BY rows DESC LIMIT {top:UInt32}""",
+        f"""SELECT substring(normalizeQuery(query), 1, 160) AS start, sum(read_rows) AS rows
+            FROM system.query_log
+            WHERE type = 'QueryFinish' AND event_time_microseconds >= {{since:DateTime64(6)}}
+              AND {DBT_NODE} = ''
+            GROUP BY start ORDER BY rows DESC LIMIT {{top:UInt32}}""",
         parameters={"since": since, "top": top},
     )
     return [(start, int(rows)) for start, rows in result.result_rows]

@@ -59,7 +59,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from dbt_harness import TTLS_OFF  # noqa: E402
+from dbt_harness import TTLS_OFF, by_dbt_node  # noqa: E402
 from lake_events import write_lake  # noqa: E402
 from load_common import resources  # noqa: E402
 from load_throughput import settle_merges  # noqa: E402
@@ -254,20 +254,13 @@ def run_size(size: int, state: Path, args: argparse.Namespace, figures: dict) ->
         stack.down()
 
 
-def query_memory_by_node(client, since: str, top: int = 8) -> dict[str, float]:
+def query_memory_by_node(client, since: str, top: int = 8) -> dict[str, int]:
     """The most memory one query of each dbt model took since `since` (`system.query_log`'s
     `memory_usage`, the engine's own tracking), the `top` highest: which model sets the dbt
     stage's peak, where the stage's RSS also holds the engine's caches."""
-    client.command("SYSTEM FLUSH LOGS")
-    result = client.query(
-        """SELECT extract(query, '"node_id": "[a-z_]+[.]ollive[.]([a-z0-9_]+)"') AS node,
-                  max(memory_usage) AS peak
-           FROM system.query_log
-           WHERE type = 'QueryFinish' AND event_time_microseconds >= {since:DateTime64(6)}
-           GROUP BY node ORDER BY peak DESC LIMIT {top:UInt32}""",
-        parameters={"since": since, "top": top},
-    )
-    return {node or "(no node)": round(peak / 2**20) for node, peak in result.result_rows}
+    peaks = by_dbt_node(client, since, "max(memory_usage)")
+    highest = sorted(peaks.items(), key=lambda item: item[1], reverse=True)[:top]
+    return {node or "(no node)": round(peak / 2**20) for node, peak in highest}
 
 
 def chart_figures(measured: dict) -> dict:

@@ -151,7 +151,8 @@ def config_xml(users_path: Path, memory_ratio: float | None = None) -> str:
         # The engine's cap on all it holds. ClickHouse's own default, 0.9 of the machine, leaves
         # nothing for the stack's other services on a machine without swap; past half of what
         # is free under the cap, a GROUP BY, sort or join spills to disk (the engine's
-        # `max_bytes_ratio_before_external_*` defaults) rather than failing.
+        # `max_bytes_ratio_before_external_*` defaults); queries side by side can still reach
+        # the cap together, and then fail rather than the kernel killing the engine.
         ET.SubElement(root, "max_server_memory_usage_to_ram_ratio").text = str(memory_ratio)
     ET.indent(root)
     return ET.tostring(root, encoding="unicode") + "\n"
